@@ -1,0 +1,1 @@
+"""The language of commentstream: commands, events, the envelope, codecs and upcasters."""

@@ -1,0 +1,77 @@
+"""Commands: what a reader or a service asks the system to do, as sent on `cs:{p}:commands`."""
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from events.actors import Actor
+from events.identifiers import CommentId, MessageId, SiteId, ThreadId, new_message_id
+from events.personal import AuthorDetails, Body, Website
+
+TITLE_MAX_CHARS = 300
+
+
+class CommandBase(BaseModel):
+    """Fields every command carries: its idempotency key, correlation, actor and thread."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    command_id: MessageId = Field(default_factory=new_message_id)
+    correlation_id: MessageId | None = None
+    site: SiteId = "default"
+    thread: ThreadId
+    actor: Actor
+
+    @property
+    def correlation(self) -> str:
+        return self.correlation_id or self.command_id
+
+
+class PostComment(CommandBase):
+    """A new top-level comment; the first one on a thread also creates the thread."""
+
+    type: Literal["PostComment"] = "PostComment"
+    body: Body
+    author: AuthorDetails = AuthorDetails()
+    title: Annotated[str, Field(max_length=TITLE_MAX_CHARS)] | None = None
+    url: Website | None = None
+
+
+class Reply(PostComment):
+    """A comment answering `parent_id` in the same thread."""
+
+    type: Literal["Reply"] = "Reply"  # type: ignore[assignment]
+    parent_id: CommentId
+
+
+class EditComment(CommandBase):
+    type: Literal["EditComment"] = "EditComment"
+    comment_id: CommentId
+    body: Body
+
+
+class DeleteComment(CommandBase):
+    type: Literal["DeleteComment"] = "DeleteComment"
+    comment_id: CommentId
+
+
+class LikeComment(CommandBase):
+    type: Literal["LikeComment"] = "LikeComment"
+    comment_id: CommentId
+
+
+class UnlikeComment(CommandBase):
+    type: Literal["UnlikeComment"] = "UnlikeComment"
+    comment_id: CommentId
+
+
+Command = Annotated[
+    PostComment | Reply | EditComment | DeleteComment | LikeComment | UnlikeComment,
+    Field(discriminator="type"),
+]
+command_adapter: TypeAdapter[Command] = TypeAdapter(Command)
+
+
+def parse_command(raw: str | bytes) -> Command:
+    """Parse a command's JSON; raises pydantic.ValidationError naming the bad field."""
+    return command_adapter.validate_json(raw)

@@ -1,0 +1,123 @@
+"""The envelope: how one event is written to the log, with its place in the thread's hash chain."""
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from events.actors import Actor
+from events.identifiers import MessageId, SiteId, ThreadId
+from events.thread_events import ThreadEvent, thread_event_adapter
+from events.upcasters import upcast
+
+GENESIS_HASH = "0" * 64
+# Fields that are not part of what the chain hash covers: the hash itself, and the log
+# position, which the store assigns after the hash is computed.
+_UNHASHED = frozenset({"hash", "position"})
+
+
+class EventEnvelope(BaseModel):
+    """One entry of `cs:{p}:events`. `data` is kept as written; `event()` upcasts it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event_id: MessageId
+    type: str
+    schema_version: int
+    site: SiteId
+    thread: ThreadId
+    thread_version: int
+    occurred_at: datetime
+    actor: Actor
+    command_id: MessageId
+    correlation_id: MessageId
+    causation_id: MessageId
+    data: dict[str, Any]
+    prev_hash: str
+    hash: str
+    position: str | None = None
+
+    def event(self) -> ThreadEvent:
+        """The typed event, upcast to the current schema version."""
+        data = upcast(self.type, self.schema_version, self.data)
+        return thread_event_adapter.validate_python({**data, "type": self.type})
+
+
+def format_timestamp(moment: datetime) -> str:
+    """UTC, millisecond precision, `Z` suffix: the one timestamp form in the log."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def canonical_json(value: Any) -> str:
+    """The one byte-exact JSON form used for hashing: sorted keys, no spaces, UTF-8."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def chain_hash(fields: dict[str, Any]) -> str:
+    """SHA-256 over the canonical JSON of an envelope's fields, which include `prev_hash`."""
+    covered = {key: value for key, value in fields.items() if key not in _UNHASHED}
+    return hashlib.sha256(canonical_json(covered).encode()).hexdigest()
+
+
+def seal_envelope(
+    *,
+    event: ThreadEvent,
+    event_id: str,
+    site: str,
+    thread: str,
+    thread_version: int,
+    occurred_at: datetime,
+    actor: Actor,
+    command_id: str,
+    correlation_id: str,
+    causation_id: str,
+    prev_hash: str,
+) -> EventEnvelope:
+    """Wrap `event` in an envelope and link it to `prev_hash` (the thread's previous hash)."""
+    data = event.model_dump(mode="json", exclude={"type"})
+    fields: dict[str, Any] = {
+        "event_id": event_id,
+        "type": event.type,
+        "schema_version": type(event).schema_version,
+        "site": site,
+        "thread": thread,
+        "thread_version": thread_version,
+        "occurred_at": format_timestamp(occurred_at),
+        "actor": actor.model_dump(mode="json"),
+        "command_id": command_id,
+        "correlation_id": correlation_id,
+        "causation_id": causation_id,
+        "data": data,
+        "prev_hash": prev_hash,
+    }
+    fields["hash"] = chain_hash(fields)
+    return EventEnvelope.model_validate(fields)
+
+
+def encode_envelope(envelope: EventEnvelope) -> str:
+    """The JSON stored in the log (without `position`, which is the entry id)."""
+    return canonical_json(stored_fields(envelope))
+
+
+def stored_fields(envelope: EventEnvelope) -> dict[str, Any]:
+    """The envelope exactly as hashed and stored: JSON types, no position."""
+    fields = envelope.model_dump(mode="json", exclude={"position"})
+    fields["occurred_at"] = format_timestamp(envelope.occurred_at)
+    return fields
+
+
+def decode_envelope(raw: str | bytes, position: str | None = None) -> EventEnvelope:
+    """Parse one stored envelope; `position` is its entry id in the log."""
+    fields = json.loads(raw)
+    if position is not None:
+        fields["position"] = position
+    return EventEnvelope.model_validate(fields)
+
+
+def verify_link(raw_fields: dict[str, Any], expected_prev_hash: str) -> bool:
+    """True when a stored envelope's hash is right and it follows `expected_prev_hash`."""
+    return raw_fields.get("prev_hash") == expected_prev_hash and raw_fields.get(
+        "hash"
+    ) == chain_hash(raw_fields)

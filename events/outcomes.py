@@ -1,0 +1,24 @@
+"""Outcomes: the answer to one command, sent back to whoever is waiting for it."""
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+OutcomeStatus = Literal["accepted", "rejected"]
+
+
+class Outcome(BaseModel):
+    """`accepted` with the new comment id and log position, or `rejected` with a code."""
+
+    model_config = ConfigDict(frozen=True)
+
+    command_id: str
+    status: OutcomeStatus
+    code: str | None = None
+    message: str | None = None
+    field: str | None = None
+    comment_id: str | None = None
+    position: str | None = None
+    thread_version: int | None = None
+    site: str | None = None
+    thread: str | None = None

@@ -1,0 +1,76 @@
+"""Events: facts recorded in the log, one class per type, each with its current schema version."""
+
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from events.identifiers import CommentId
+from events.personal import PersonalData, Sealed
+
+# In memory a freshly decided event carries plaintext; the processor seals it before it is
+# written, and everything read back from the log carries the sealed form.
+Personal = Sealed | PersonalData
+
+
+class EventBase(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    schema_version: ClassVar[int] = 1
+
+
+class ThreadStarted(EventBase):
+    type: Literal["ThreadStarted"] = "ThreadStarted"
+    title: str | None = None
+    url: str | None = None
+
+
+class CommentPosted(EventBase):
+    """A comment or, with `parent_id`, a reply. v2 renamed v1's `in_reply_to`."""
+
+    schema_version: ClassVar[int] = 2
+    type: Literal["CommentPosted"] = "CommentPosted"
+    comment_id: CommentId
+    parent_id: CommentId | None = None
+    markup: Literal["markdown"] = "markdown"
+    personal: Personal
+
+
+class CommentEdited(EventBase):
+    type: Literal["CommentEdited"] = "CommentEdited"
+    comment_id: CommentId
+    personal: Personal
+
+
+class CommentDeleted(EventBase):
+    type: Literal["CommentDeleted"] = "CommentDeleted"
+    comment_id: CommentId
+    by_moderator: bool = False
+
+
+class CommentLiked(EventBase):
+    type: Literal["CommentLiked"] = "CommentLiked"
+    comment_id: CommentId
+
+
+class CommentUnliked(EventBase):
+    type: Literal["CommentUnliked"] = "CommentUnliked"
+    comment_id: CommentId
+
+
+ThreadEvent = Annotated[
+    ThreadStarted | CommentPosted | CommentEdited | CommentDeleted | CommentLiked | CommentUnliked,
+    Field(discriminator="type"),
+]
+thread_event_adapter: TypeAdapter[ThreadEvent] = TypeAdapter(ThreadEvent)
+
+EVENT_CLASSES: dict[str, type[EventBase]] = {
+    cls.model_fields["type"].default: cls
+    for cls in (
+        ThreadStarted,
+        CommentPosted,
+        CommentEdited,
+        CommentDeleted,
+        CommentLiked,
+        CommentUnliked,
+    )
+}

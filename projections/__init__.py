@@ -1,0 +1,1 @@
+"""Projector services and their read models: thread view, like counts."""

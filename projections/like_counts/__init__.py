@@ -1,0 +1,1 @@
+"""Like counts: how many people like each comment, and who."""

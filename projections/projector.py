@@ -1,0 +1,168 @@
+"""Run a projection as a FastStream application: read the log from a checkpoint, fold, commit.
+
+Per partition one subscriber without a group reads `cs:{p}:events` from the stored checkpoint
+(from the start of the log for a new projection). Each batch's read-model writes and the new
+checkpoint are committed in one script that first checks the checkpoint has not moved, so a
+crash or a duplicate delivery never counts twice. Failures are handled here, per event: an
+event that cannot be folded is parked in the projection's dead-letter stream; a Redis error is
+retried until Redis answers, since FastStream never redelivers a batch whose handler raised.
+"""
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
+
+from faststream import FastStream
+from faststream.redis import RedisBroker, StreamSub
+from faststream.redis.annotations import RedisBatchStreamMessage
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from events.envelope import EventEnvelope, decode_envelope
+from projections.stream_ids import is_after
+from projections.writes import WriteBatch, commit
+from services.heartbeat import beat_forever, instance_name
+from services.redis_client import connect
+from services.settings import Settings
+from services.storage.keys import PartitionKeys
+from services.storage.scripts import Scripts
+
+logger = logging.getLogger("commentstream.projector")
+RETRY_SECONDS = 0.5
+
+
+class Projection(Protocol):
+    name: str
+
+    async def plan(self, keys: PartitionKeys, envelopes: list[EventEnvelope]) -> WriteBatch:
+        """The writes that fold `envelopes` into the read model (may read the model first)."""
+
+
+def dead_letter(
+    batch: WriteBatch, keys: PartitionKeys, projection: str, entry_id: str, reason: str
+) -> None:
+    """Park an event the projection cannot fold; it is written with the batch."""
+    logger.error("%s: event %s parked: %s", projection, entry_id, reason)
+    batch.add("XADD", keys.dead_events(projection), "*", "entry_id", entry_id, "reason", reason)
+
+
+class ProjectorRunner:
+    """Feeds batches of log entries to one projection and commits them with the checkpoint."""
+
+    def __init__(self, redis: Redis, projection: Projection) -> None:
+        self.redis = redis
+        self.projection = projection
+        self._scripts = Scripts(redis)
+        self.checkpoints: dict[int, str | None] = {}
+
+    async def load_checkpoint(self, keys: PartitionKeys) -> str | None:
+        checkpoint = await self.redis.get(keys.checkpoint(self.projection.name))
+        self.checkpoints[keys.p] = checkpoint
+        return checkpoint
+
+    async def process(self, keys: PartitionKeys, entries: Iterable[tuple[str, Any]]) -> None:
+        """Fold one batch of (entry id, fields) of partition `keys.p`; returns once committed."""
+        entries = list(entries)
+        if not entries:
+            return
+        while True:
+            try:
+                await self._process_once(keys, entries)
+                return
+            except (RedisConnectionError, RedisTimeoutError, OSError) as error:
+                logger.warning("%s: Redis unavailable (%s); retrying", self.projection.name, error)
+                await asyncio.sleep(RETRY_SECONDS)
+
+    async def _process_once(self, keys: PartitionKeys, entries: list[tuple[str, Any]]) -> None:
+        name = self.projection.name
+        if keys.p not in self.checkpoints:
+            await self.load_checkpoint(keys)
+        while True:
+            checkpoint = self.checkpoints[keys.p]
+            fresh = [(entry_id, f) for entry_id, f in entries if is_after(entry_id, checkpoint)]
+            if not fresh:
+                return
+            batch = WriteBatch()
+            envelopes = []
+            for entry_id, fields in fresh:
+                try:
+                    envelope = decode_envelope(_field(fields, "event"), entry_id)
+                    envelope.event()
+                    envelopes.append(envelope)
+                except Exception as error:
+                    dead_letter(batch, keys, name, entry_id, f"undecodable: {error}")
+            planned = await self.projection.plan(keys, envelopes)
+            batch.writes.extend(planned.writes)
+            last = fresh[-1][0]
+            if await commit(
+                self.redis, self._scripts, keys.checkpoint(name), checkpoint, last, batch
+            ):
+                self.checkpoints[keys.p] = last
+                return
+            logger.info("%s: checkpoint of partition %d moved; reloading", name, keys.p)
+            await self.load_checkpoint(keys)
+
+
+def build_projector(
+    settings: Settings, make_projection: Callable[[Redis, Settings], Projection]
+) -> FastStream:
+    """The FastStream app of one projection over every partition."""
+    broker = RedisBroker(settings.redis_url or "redis://127.0.0.1:6379")
+    app = FastStream(broker)
+    redis = connect(settings)
+    projection = make_projection(redis, settings)
+    runner = ProjectorRunner(redis, projection)
+    service = f"projector-{projection.name}"
+    instance = instance_name(service)
+    tasks: list[asyncio.Task[None]] = []
+
+    @app.on_startup
+    async def subscribe_from_checkpoints() -> None:
+        for p in range(settings.partitions):
+            keys = PartitionKeys(p)
+            checkpoint = await runner.load_checkpoint(keys)
+            _subscribe(broker, runner, keys, checkpoint or "0", settings.batch_size)
+
+    @app.after_startup
+    async def start_heartbeat() -> None:
+        tasks.append(asyncio.create_task(beat_forever(redis, instance)))
+
+    @app.on_shutdown
+    async def stop_heartbeat() -> None:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await redis.aclose()
+
+    return app
+
+
+def _subscribe(
+    broker: RedisBroker, runner: ProjectorRunner, keys: PartitionKeys, last_id: str, batch: int
+) -> None:
+    @broker.subscriber(
+        stream=StreamSub(
+            keys.events, last_id=last_id, batch=True, max_records=batch, polling_interval=100
+        ),
+        title=f"events-{keys.p}-{runner.projection.name}",
+        description="The log of one partition: one JSON envelope per entry, never trimmed.",
+    )
+    async def on_events(body: Any, message: RedisBatchStreamMessage) -> None:
+        raw = message.raw_message
+        await runner.process(
+            keys,
+            (
+                (_text(entry_id), fields)
+                for entry_id, fields in zip(raw["message_ids"], raw["data"], strict=True)
+            ),
+        )
+
+
+def _field(fields: dict[Any, Any], name: str) -> Any:
+    return fields.get(name.encode(), fields.get(name))
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -1,0 +1,1 @@
+"""The thread view: the comment tree of each thread, rendered and ready to serve."""

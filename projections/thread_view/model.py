@@ -1,0 +1,101 @@
+"""The thread view read model and its fold. Pure: no I/O.
+
+The projector loads the slice of a thread that a batch touches (its meta and the comments the
+events name), folds the events into it with `apply`, and writes back what changed.
+"""
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from events.envelope import EventEnvelope
+from events.personal import PersonalData
+from events.thread_events import CommentDeleted, CommentEdited, CommentPosted, ThreadStarted
+from projections.thread_view.rendering import avatar_seed, render_markdown
+
+ERASED = "[deleted]"
+
+
+class CommentRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    parent_id: str | None
+    author_id: str
+    name: str | None
+    website: str | None
+    avatar: str
+    html: str
+    created_at: datetime
+    edited_at: datetime | None = None
+    status: str = "visible"
+
+
+class ThreadMeta(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    title: str | None = None
+    url: str | None = None
+    count: int = 0
+    version: int = 0
+
+
+class ThreadSlice(BaseModel):
+    """The meta of one thread and the comments a batch touches, keyed by comment id."""
+
+    model_config = ConfigDict(frozen=True)
+
+    meta: ThreadMeta = ThreadMeta()
+    comments: dict[str, CommentRecord] = {}
+
+
+def apply(view: ThreadSlice, envelope: EventEnvelope, personal: PersonalData | None) -> ThreadSlice:
+    """Fold one event; `personal` is its unsealed data (None when the author was erased).
+
+    An event at or below the version already folded changes nothing, so replays are harmless.
+    """
+    if envelope.thread_version <= view.meta.version:
+        return view
+    meta = view.meta.model_copy(update={"version": envelope.thread_version})
+    comments = view.comments
+    event = envelope.event()
+    match event:
+        case ThreadStarted():
+            meta = meta.model_copy(update={"title": event.title, "url": event.url})
+        case CommentPosted():
+            comments = {
+                **comments,
+                event.comment_id: CommentRecord(
+                    id=event.comment_id,
+                    parent_id=event.parent_id,
+                    author_id=envelope.actor.id,
+                    name=personal.name if personal else ERASED,
+                    website=personal.website if personal else None,
+                    avatar=avatar_seed(envelope.actor.id),
+                    html=render_markdown(personal.body or "") if personal else "",
+                    created_at=envelope.occurred_at,
+                ),
+            }
+            meta = meta.model_copy(update={"count": meta.count + 1})
+        case CommentEdited():
+            comment = comments[event.comment_id]
+            comments = {
+                **comments,
+                comment.id: comment.model_copy(
+                    update={
+                        "html": render_markdown(personal.body or "") if personal else "",
+                        "edited_at": envelope.occurred_at,
+                    }
+                ),
+            }
+        case CommentDeleted():
+            comment = comments[event.comment_id]
+            if comment.status == "visible":
+                meta = meta.model_copy(update={"count": meta.count - 1})
+            comments = {
+                **comments,
+                comment.id: comment.model_copy(
+                    update={"status": "deleted", "html": "", "name": None, "website": None}
+                ),
+            }
+    return ThreadSlice(meta=meta, comments=comments)

@@ -1,0 +1,149 @@
+"""Build one page of a thread view from its records. Pure: the reader loads, this shapes.
+
+Top-level comments are sorted and paged by an opaque cursor (the sort key of the last one
+shown); each carries its whole reply tree. Deleted comments stay as placeholders while they
+have visible replies, and disappear otherwise.
+"""
+
+import base64
+import json
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from projections.thread_view.model import CommentRecord, ThreadMeta
+
+SortOrder = Literal["oldest", "newest", "top"]
+
+
+class Author(BaseModel):
+    name: str | None
+    avatar: str
+    website: str | None
+
+
+class Likes(BaseModel):
+    count: int
+    liked_by_me: bool
+
+
+class CommentView(BaseModel):
+    id: str
+    parent_id: str | None
+    author: Author
+    html: str
+    created_at: datetime
+    edited_at: datetime | None
+    status: str
+    likes: Likes
+    replies: list["CommentView"]
+
+
+class ThreadView(BaseModel):
+    site: str
+    thread: str
+    title: str | None
+    url: str | None
+    count: int
+    position: str | None
+    comments: list[CommentView]
+    next_cursor: str | None
+
+
+class InvalidCursor(ValueError):
+    pass
+
+
+def build_thread_view(
+    *,
+    site: str,
+    thread: str,
+    meta: ThreadMeta,
+    records: Mapping[str, CommentRecord],
+    like_counts: Mapping[str, int],
+    liked_by_me: set[str],
+    sort: SortOrder,
+    limit: int,
+    cursor: str | None,
+    position: str | None,
+) -> ThreadView:
+    children: dict[str | None, list[CommentRecord]] = defaultdict(list)
+    for record in records.values():
+        parent = record.parent_id if record.parent_id in records else None
+        children[parent].append(record)
+
+    def view(record: CommentRecord) -> CommentView | None:
+        replies = [
+            reply
+            for child in sorted(children[record.id], key=lambda r: (r.created_at, r.id))
+            if (reply := view(child)) is not None
+        ]
+        if record.status == "deleted" and not replies:
+            return None
+        return CommentView(
+            id=record.id,
+            parent_id=record.parent_id,
+            author=Author(name=record.name, avatar=record.avatar, website=record.website),
+            html=record.html,
+            created_at=record.created_at,
+            edited_at=record.edited_at,
+            status=record.status,
+            likes=Likes(count=like_counts.get(record.id, 0), liked_by_me=record.id in liked_by_me),
+            replies=replies,
+        )
+
+    def sort_key(record: CommentRecord) -> tuple[Any, ...]:
+        stamp = record.created_at.timestamp()
+        if sort == "newest":
+            return (-stamp, record.id)
+        if sort == "top":
+            return (-like_counts.get(record.id, 0), stamp, record.id)
+        return (stamp, record.id)
+
+    after = _decode_cursor(cursor, sort)
+    top_level = sorted(children[None], key=sort_key)
+    page: list[CommentView] = []
+    last_key: tuple[Any, ...] | None = None
+    more = False
+    for record in top_level:
+        key = sort_key(record)
+        if after is not None and key <= after:
+            continue
+        shown = view(record)
+        if shown is None:
+            continue
+        if len(page) == limit:
+            more = True
+            break
+        page.append(shown)
+        last_key = key
+    return ThreadView(
+        site=site,
+        thread=thread,
+        title=meta.title,
+        url=meta.url,
+        count=meta.count,
+        position=position,
+        comments=page,
+        next_cursor=_encode_cursor(sort, last_key) if more and last_key is not None else None,
+    )
+
+
+def _encode_cursor(sort: SortOrder, key: tuple[Any, ...]) -> str:
+    return base64.urlsafe_b64encode(json.dumps([sort, list(key)]).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str | None, sort: SortOrder) -> tuple[Any, ...] | None:
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        cursor_sort, key = json.loads(base64.urlsafe_b64decode(padded))
+    except (ValueError, TypeError) as error:
+        raise InvalidCursor("cursor is not one this server gave out") from error
+    if cursor_sort != sort or not isinstance(key, list):
+        raise InvalidCursor("cursor belongs to another sort order")
+    return tuple(key)

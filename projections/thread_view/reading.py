@@ -1,0 +1,42 @@
+"""Queries on the thread_view read model (used by the gateway)."""
+
+from collections.abc import Iterable
+
+from redis.asyncio import Redis
+
+from projections.thread_view.model import CommentRecord, ThreadMeta
+from services.storage.keys import PartitionKeys
+
+
+class ThreadViewReader:
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+
+    async def load(
+        self, keys: PartitionKeys, site: str, thread: str
+    ) -> tuple[ThreadMeta, dict[str, CommentRecord]]:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(keys.view_meta(site, thread))
+            pipe.hgetall(keys.view_comments(site, thread))
+            meta, comments = await pipe.execute()
+        return (
+            ThreadMeta.model_validate(meta) if meta else ThreadMeta(),
+            {cid: CommentRecord.model_validate_json(raw) for cid, raw in comments.items()},
+        )
+
+    async def comment(
+        self, keys: PartitionKeys, site: str, thread: str, comment_id: str
+    ) -> CommentRecord | None:
+        raw = await self._redis.hget(keys.view_comments(site, thread), comment_id)
+        return CommentRecord.model_validate_json(raw) if raw else None
+
+    async def counts(
+        self, site: str, threads: Iterable[tuple[str, PartitionKeys]]
+    ) -> dict[str, int]:
+        """Visible comments per thread, for listing pages (one round trip)."""
+        wanted = list(threads)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for thread, keys in wanted:
+                pipe.hget(keys.view_counts, f"{site}/{thread}")
+            found = await pipe.execute()
+        return {thread: int(count or 0) for (thread, _), count in zip(wanted, found, strict=True)}

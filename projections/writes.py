@@ -1,0 +1,44 @@
+"""Read-model writes collected by a projection, committed with the checkpoint in one script."""
+
+from dataclasses import dataclass, field
+
+from redis.asyncio import Redis
+
+from services.storage.scripts import Scripts
+
+
+@dataclass(frozen=True)
+class Write:
+    """One Redis command of the allowed set (HSET, HDEL, HINCRBY, ZADD, ZREM, DEL, XADD)."""
+
+    command: str
+    key: str
+    args: tuple[str | int | float, ...] = ()
+
+
+@dataclass
+class WriteBatch:
+    writes: list[Write] = field(default_factory=list)
+
+    def add(self, command: str, key: str, *args: str | int | float) -> None:
+        self.writes.append(Write(command, key, args))
+
+
+async def commit(
+    redis: Redis,
+    scripts: Scripts,
+    checkpoint_key: str,
+    expected: str | None,
+    new_checkpoint: str,
+    batch: WriteBatch,
+) -> bool:
+    """Apply `batch` and move the checkpoint, only if it still is `expected`."""
+    keys = [checkpoint_key]
+    index: dict[str, int] = {}
+    args: list[str | int | float] = [expected or "", new_checkpoint, len(batch.writes)]
+    for write in batch.writes:
+        if write.key not in index:
+            keys.append(write.key)
+            index[write.key] = len(keys)
+        args += [write.command, index[write.key], len(write.args), *write.args]
+    return bool(await scripts.commit_projection(keys=keys, args=args))

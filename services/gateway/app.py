@@ -1,0 +1,80 @@
+"""The gateway application: wiring, lifespan and middleware. Routes live in `routes/`."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, Response
+
+from services.gateway.command_sender import CommandSender
+from services.gateway.context import Gateway
+from services.gateway.errors import error_body, install_error_handlers
+from services.gateway.identity import TokenSigner
+from services.gateway.metrics import observe_request
+from services.gateway.outcome_listener import OutcomeListener
+from services.gateway.read_models import ReadModels
+from services.gateway.routes import system, threads
+from services.redis_client import connect
+from services.settings import Settings
+from services.storage.event_store import EventStore, ensure_command_groups
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def create_app(settings: Settings) -> FastAPI:
+    redis = connect(settings)
+    store = EventStore(redis, settings.partitions, settings.outcome_ttl_seconds)
+    listener = OutcomeListener(redis, settings.partitions)
+    gateway = Gateway(
+        settings=settings,
+        redis=redis,
+        store=store,
+        sender=CommandSender(
+            redis, store, listener, settings.write_timeout_seconds, settings.outcome_ttl_seconds
+        ),
+        reads=ReadModels(redis, settings.read_wait_seconds),
+        signer=TokenSigner(settings.secret),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await ensure_command_groups(redis, settings.partitions)
+        await listener.start()
+        try:
+            yield
+        finally:
+            await listener.stop()
+            await redis.aclose()
+
+    app = FastAPI(
+        title="commentstream",
+        version="1",
+        description="Event-sourced comments on Redis Streams.",
+        lifespan=lifespan,
+    )
+    app.state.gateway = gateway
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def limit_body_and_measure(request: Request, call_next):  # type: ignore[no-untyped-def]
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+            return JSONResponse(
+                error_body("too_large", f"the body is over {MAX_BODY_BYTES} bytes"), 413
+            )
+        with observe_request(request) as record:
+            response: Response = await call_next(request)
+            record(response.status_code)
+        return response
+
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.origins,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
+        max_age=600,
+    )
+    app.include_router(threads.router)
+    app.include_router(system.router)
+    return app

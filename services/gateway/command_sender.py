@@ -1,0 +1,57 @@
+"""Publish a command and wait for its outcome, or report it queued (HTTP 202)."""
+
+import asyncio
+
+from redis.asyncio import Redis
+
+from events.commands import Command
+from events.outcomes import Outcome
+from services.gateway.outcome_listener import OutcomeListener
+from services.processor.command_handler import COMMAND_FIELD
+from services.storage.event_store import EventStore
+
+
+class CommandSender:
+    def __init__(
+        self,
+        redis: Redis,
+        store: EventStore,
+        listener: OutcomeListener,
+        timeout_seconds: float,
+        queued_ttl_seconds: int,
+    ) -> None:
+        self._redis = redis
+        self._store = store
+        self._listener = listener
+        self._timeout = timeout_seconds
+        self._queued_ttl = queued_ttl_seconds
+
+    async def send(self, command: Command) -> Outcome | None:
+        """The command's outcome, or None when it is queued but not yet processed."""
+        keys = self._store.keys_for(command.site, command.thread)
+        first = await self._redis.get(keys.outcome(command.command_id))
+        if first:
+            return Outcome.model_validate_json(first)
+        future = self._listener.expect(command.command_id)
+        try:
+            await self._redis.xadd(keys.commands, {COMMAND_FIELD: command.model_dump_json()})
+            return await asyncio.wait_for(asyncio.shield(future), self._timeout)
+        except TimeoutError:
+            recorded = await self._redis.get(keys.outcome(command.command_id))
+            if recorded:
+                return Outcome.model_validate_json(recorded)
+            await self._redis.set(keys.queued(command.command_id), "1", ex=self._queued_ttl)
+            return None
+        finally:
+            self._listener.forget(command.command_id)
+
+    async def status(self, command_id: str) -> Outcome | str | None:
+        """The outcome, "pending" if queued and not yet processed, or None if unknown."""
+        outcome = await self._store.find_outcome(command_id)
+        if outcome is not None:
+            return outcome
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for keys in self._store.all_partitions():
+                pipe.exists(keys.queued(command_id))
+            queued = await pipe.execute()
+        return "pending" if any(queued) else None

@@ -1,0 +1,21 @@
+"""What every request handler of the gateway needs, built once per process."""
+
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+
+from services.gateway.command_sender import CommandSender
+from services.gateway.identity import TokenSigner
+from services.gateway.read_models import ReadModels
+from services.settings import Settings
+from services.storage.event_store import EventStore
+
+
+@dataclass
+class Gateway:
+    settings: Settings
+    redis: Redis
+    store: EventStore
+    sender: CommandSender
+    reads: ReadModels
+    signer: TokenSigner

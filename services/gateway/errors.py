@@ -1,0 +1,78 @@
+"""The one error shape of the API: {"error": {"code", "message", "field"?}}."""
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+logger = logging.getLogger("commentstream.gateway")
+
+# How each rejection code of the decider (or processor) answers over HTTP.
+REJECTION_STATUS = {
+    "invalid_command": 422,
+    "parent_not_found": 422,
+    "parent_deleted": 409,
+    "comment_not_found": 404,
+    "comment_deleted": 409,
+    "not_author": 403,
+    "edit_window_closed": 403,
+    "processing_failed": 503,
+}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+
+
+def error_body(code: str, message: str, field: str | None = None) -> dict[str, object]:
+    error: dict[str, object] = {"code": code, "message": message}
+    if field:
+        error["field"] = field
+    return {"error": error}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, error: ApiError) -> JSONResponse:
+        return JSONResponse(error_body(error.code, error.message, error.field), error.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
+        first = error.errors()[0]
+        location = [
+            str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")
+        ]
+        field = ".".join(location) or None
+        message = first.get("msg", "invalid request")
+        if first.get("type") == "json_invalid":
+            return JSONResponse(error_body("invalid_json", "the body is not valid JSON"), 400)
+        return JSONResponse(
+            error_body("invalid_field", f"{field or 'request'}: {message}", field), 422
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
+        return JSONResponse(error_body(code, str(error.detail)), error.status_code)
+
+    @app.exception_handler(RedisConnectionError)
+    @app.exception_handler(RedisTimeoutError)
+    async def redis_down(_: Request, error: Exception) -> JSONResponse:
+        logger.warning("Redis unavailable: %s", error)
+        return JSONResponse(
+            error_body("unavailable", "the store is unavailable; try again shortly"), 503
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, error: Exception) -> JSONResponse:
+        logger.exception("unexpected error", exc_info=error)
+        return JSONResponse(error_body("internal", "an unexpected error occurred"), 500)

@@ -1,0 +1,43 @@
+"""Shared request parameters: the gateway, the site, the caller's identity."""
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Path, Query, Request
+
+from events.actors import Actor
+from events.identifiers import COMMENT_ID_PATTERN, SITE_ID_PATTERN, THREAD_ID_PATTERN
+from services.gateway.context import Gateway
+from services.gateway.errors import ApiError
+from services.gateway.identity import InvalidToken
+
+
+def gateway_of(request: Request) -> Gateway:
+    gateway: Gateway = request.app.state.gateway
+    return gateway
+
+
+def caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> Actor | None:
+    """The identity in `Authorization: Bearer <token>`, or None for an anonymous newcomer."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise ApiError(401, "invalid_token", "use Authorization: Bearer <token>")
+    try:
+        return gateway_of(request).signer.verify(token.strip())
+    except InvalidToken as error:
+        raise ApiError(401, "invalid_token", str(error)) from error
+
+
+def required_caller(actor: Annotated[Actor | None, Depends(caller)]) -> Actor:
+    if actor is None:
+        raise ApiError(401, "identity_required", "this needs an identity: POST /api/v1/session")
+    return actor
+
+
+ThreadParam = Annotated[str, Path(pattern=THREAD_ID_PATTERN, description="opaque thread id")]
+CommentParam = Annotated[str, Path(pattern=COMMENT_ID_PATTERN)]
+SiteParam = Annotated[str, Query(pattern=SITE_ID_PATTERN)]
+GatewayDep = Annotated[Gateway, Depends(gateway_of)]
+Caller = Annotated[Actor | None, Depends(caller)]
+RequiredCaller = Annotated[Actor, Depends(required_caller)]

@@ -1,0 +1,73 @@
+"""Identity, command status, health, readiness, metrics and the AsyncAPI document."""
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from services.asyncapi import asyncapi_document
+from services.gateway.errors import ApiError
+from services.gateway.routes.dependencies import GatewayDep
+from services.gateway.schemas import CommandStatus, Session
+from services.heartbeat import live_services
+
+router = APIRouter()
+REQUIRED_SERVICES = ("processor", "projector-thread_view", "projector-like_counts")
+
+
+@router.post("/api/v1/session", response_model=Session, status_code=201, tags=["identity"])
+async def new_session(gateway: GatewayDep) -> Session:
+    """A signed anonymous reader identity, needed to like and to edit one's own comments."""
+    actor, token = gateway.signer.new_anonymous()
+    return Session(token=token, identity=actor.id)
+
+
+@router.get("/api/v1/commands/{command_id}", response_model=CommandStatus, tags=["commands"])
+async def command_status(gateway: GatewayDep, command_id: str) -> CommandStatus:
+    """The outcome of a queued command: pending, accepted (with id and position) or rejected."""
+    status = await gateway.sender.status(command_id)
+    if status is None:
+        raise ApiError(404, "unknown_command", "no command with this id is known")
+    if isinstance(status, str):
+        return CommandStatus(command_id=command_id, status=status)
+    return CommandStatus(
+        command_id=command_id,
+        status=status.status,
+        id=status.comment_id,
+        position=status.position,
+        code=status.code,
+        message=status.message,
+        field=status.field,
+    )
+
+
+@router.get("/healthz", tags=["operations"])
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", tags=["operations"])
+async def readyz(gateway: GatewayDep) -> JSONResponse:
+    """Ready when Redis answers and every service has sent a heartbeat lately."""
+    checks: dict[str, str] = {}
+    try:
+        await gateway.redis.ping()
+        checks["redis"] = "ok"
+        live = await live_services(gateway.redis)
+    except Exception as error:
+        checks["redis"] = f"unreachable: {error}"
+        live = set()
+    for service in REQUIRED_SERVICES:
+        checks[service] = "ok" if service in live else "missing"
+    ready = all(value == "ok" for value in checks.values())
+    return JSONResponse({"ready": ready, "checks": checks}, 200 if ready else 503)
+
+
+@router.get("/metrics", tags=["operations"])
+async def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/asyncapi", tags=["operations"])
+async def asyncapi(gateway: GatewayDep) -> JSONResponse:
+    """The AsyncAPI document of the command processor and the log, made from the code."""
+    return JSONResponse(asyncapi_document(gateway.settings))

@@ -1,0 +1,212 @@
+"""Thread routes: read a thread, write comments, likes, counts."""
+
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from events.commands import (
+    Command,
+    DeleteComment,
+    EditComment,
+    LikeComment,
+    PostComment,
+    Reply,
+    UnlikeComment,
+)
+from events.identifiers import THREAD_ID_PATTERN, new_message_id
+from events.outcomes import Outcome
+from projections.like_counts.reading import LikersPage
+from projections.thread_view.query import InvalidCursor, SortOrder, ThreadView
+from services.gateway.context import Gateway
+from services.gateway.errors import REJECTION_STATUS, ApiError
+from services.gateway.metrics import OUTCOMES
+from services.gateway.routes.dependencies import (
+    Caller,
+    CommentParam,
+    GatewayDep,
+    RequiredCaller,
+    SiteParam,
+    ThreadParam,
+)
+from services.gateway.schemas import CommentChange, NewComment, Queued, Written
+
+router = APIRouter(prefix="/api/v1", tags=["threads"])
+STREAM_ID = r"^\d{1,20}-\d{1,20}$"
+
+
+@router.get("/threads/{thread}", response_model=ThreadView)
+async def read_thread(
+    gateway: GatewayDep,
+    thread: ThreadParam,
+    viewer: Caller,
+    site: SiteParam = "default",
+    sort: SortOrder = "oldest",
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    min_position: Annotated[str | None, Query(pattern=STREAM_ID)] = None,
+) -> ThreadView:
+    keys = gateway.store.keys_for(site, thread)
+    if min_position:
+        position = await gateway.reads.wait_for(keys, min_position)
+    else:
+        position = await gateway.reads.position(keys)
+    try:
+        return await gateway.reads.thread_page(
+            keys,
+            site,
+            thread,
+            sort=sort,
+            limit=limit,
+            cursor=cursor,
+            viewer=viewer.id if viewer else None,
+            position=position,
+        )
+    except InvalidCursor as error:
+        raise ApiError(400, "invalid_cursor", str(error), "cursor") from error
+
+
+@router.post(
+    "/threads/{thread}/comments",
+    status_code=201,
+    response_model=Written,
+    responses={202: {"model": Queued}},
+)
+async def post_comment(
+    gateway: GatewayDep,
+    thread: ThreadParam,
+    request: NewComment,
+    caller: Caller,
+    site: SiteParam = "default",
+) -> JSONResponse:
+    token = None
+    if caller is None:
+        caller, token = gateway.signer.new_anonymous()
+    fields = {
+        "command_id": request.command_id or new_message_id(),
+        "site": site,
+        "thread": thread,
+        "actor": caller,
+        "body": request.body,
+        "author": request.author,
+        "title": request.title,
+        "url": request.url,
+    }
+    command: Command = (
+        Reply(**fields, parent_id=request.parent_id) if request.parent_id else PostComment(**fields)
+    )
+    return await _answer(gateway, command, created=True, author_token=token)
+
+
+@router.patch("/threads/{thread}/comments/{comment_id}", response_model=Written)
+async def edit_comment(
+    gateway: GatewayDep,
+    thread: ThreadParam,
+    comment_id: CommentParam,
+    request: CommentChange,
+    caller: RequiredCaller,
+    site: SiteParam = "default",
+) -> JSONResponse:
+    command = EditComment(
+        site=site, thread=thread, actor=caller, comment_id=comment_id, body=request.body
+    )
+    return await _answer(gateway, command)
+
+
+@router.delete("/threads/{thread}/comments/{comment_id}", response_model=Written)
+async def delete_comment(
+    gateway: GatewayDep,
+    thread: ThreadParam,
+    comment_id: CommentParam,
+    caller: RequiredCaller,
+    site: SiteParam = "default",
+) -> JSONResponse:
+    command = DeleteComment(site=site, thread=thread, actor=caller, comment_id=comment_id)
+    return await _answer(gateway, command)
+
+
+@router.put("/threads/{thread}/comments/{comment_id}/like", response_model=Written)
+async def like_comment(
+    gateway: GatewayDep,
+    thread: ThreadParam,
+    comment_id: CommentParam,
+    caller: RequiredCaller,
+    site: SiteParam = "default",
+) -> JSONResponse:
+    command = LikeComment(site=site, thread=thread, actor=caller, comment_id=comment_id)
+    return await _answer(gateway, command)
+
+
+@router.delete("/threads/{thread}/comments/{comment_id}/like", response_model=Written)
+async def unlike_comment(
+    gateway: GatewayDep,
+    thread: ThreadParam,
+    comment_id: CommentParam,
+    caller: RequiredCaller,
+    site: SiteParam = "default",
+) -> JSONResponse:
+    command = UnlikeComment(site=site, thread=thread, actor=caller, comment_id=comment_id)
+    return await _answer(gateway, command)
+
+
+@router.get("/threads/{thread}/comments/{comment_id}/likes", response_model=LikersPage)
+async def who_likes(
+    gateway: GatewayDep,
+    thread: ThreadParam,
+    comment_id: CommentParam,
+    site: SiteParam = "default",
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(pattern=r"^\d{1,9}$")] = None,
+) -> LikersPage:
+    keys = gateway.store.keys_for(site, thread)
+    if await gateway.reads.threads.comment(keys, site, thread, comment_id) is None:
+        raise ApiError(404, "comment_not_found", "no such comment in this thread", "comment_id")
+    return await gateway.reads.likes.likers(keys, site, thread, comment_id, int(cursor or 0), limit)
+
+
+@router.get("/counts", response_model=dict[str, int])
+async def counts(
+    gateway: GatewayDep,
+    thread: Annotated[list[str], Query(min_length=1, max_length=200)],
+    site: SiteParam = "default",
+) -> dict[str, int]:
+    """Visible comments per thread, for listing pages: `?thread=a&thread=b`."""
+    for name in thread:
+        if not _valid_thread(name):
+            raise ApiError(422, "invalid_field", f"thread {name!r} is not a valid id", "thread")
+    wanted = [(name, gateway.store.keys_for(site, name)) for name in thread]
+    return await gateway.reads.threads.counts(site, wanted)
+
+
+def _valid_thread(name: str) -> bool:
+    return re.fullmatch(THREAD_ID_PATTERN, name) is not None
+
+
+async def _answer(
+    gateway: Gateway, command: Command, *, created: bool = False, author_token: str | None = None
+) -> JSONResponse:
+    outcome = await gateway.sender.send(command)
+    if outcome is None:
+        OUTCOMES.labels("queued", "").inc()
+        queued = Queued(
+            command_id=command.command_id,
+            status_url=f"/api/v1/commands/{command.command_id}",
+            author_token=author_token,
+        )
+        return JSONResponse(queued.model_dump(exclude_none=True), 202)
+    OUTCOMES.labels(outcome.status, outcome.code or "").inc()
+    if outcome.status == "rejected":
+        raise rejection_error(outcome)
+    written = Written(
+        id=outcome.comment_id,
+        position=outcome.position,
+        result=outcome.code,
+        author_token=author_token,
+    )
+    return JSONResponse(written.model_dump(exclude_none=True), 201 if created else 200)
+
+
+def rejection_error(outcome: Outcome) -> ApiError:
+    code = outcome.code or "rejected"
+    return ApiError(REJECTION_STATUS.get(code, 409), code, outcome.message or code, outcome.field)

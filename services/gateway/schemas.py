@@ -1,0 +1,58 @@
+"""Request and response bodies of the HTTP API (they also make /openapi.json)."""
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from events.commands import TITLE_MAX_CHARS
+from events.identifiers import CommentId, MessageId
+from events.personal import AuthorDetails, Body, Website
+
+
+class NewComment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    body: Body
+    parent_id: CommentId | None = None
+    author: AuthorDetails = AuthorDetails()
+    title: Annotated[str, Field(max_length=TITLE_MAX_CHARS)] | None = None
+    url: Website | None = None
+    command_id: MessageId | None = None
+
+
+class CommentChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    body: Body
+
+
+class Written(BaseModel):
+    """A processed write: the comment's id, the log position to read your write at."""
+
+    id: str | None
+    position: str | None = None
+    result: str | None = Field(default=None, description="e.g. already_liked: nothing changed")
+    author_token: str | None = None
+
+
+class Queued(BaseModel):
+    """The command is queued, not lost; poll `status_url` for its outcome."""
+
+    command_id: str
+    status_url: str
+    author_token: str | None = None
+
+
+class Session(BaseModel):
+    token: str
+    identity: str
+
+
+class CommandStatus(BaseModel):
+    command_id: str
+    status: str
+    id: str | None = None
+    position: str | None = None
+    code: str | None = None
+    message: str | None = None
+    field: str | None = None

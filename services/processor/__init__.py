@@ -1,0 +1,1 @@
+"""The command processor: reads `cs:{p}:commands`, decides, appends, answers."""

@@ -1,0 +1,135 @@
+"""The command processor as a FastStream application.
+
+Per partition, one batch subscriber in group `writer` reads new commands, and one claiming
+subscriber (XAUTOCLAIM) takes over entries a dead processor left pending. Entries are
+acknowledged by the append script itself, never by FastStream, so an entry that failed stays
+pending until it is claimed again or, after `max_deliveries`, dead-lettered.
+"""
+
+import asyncio
+import logging
+from datetime import timedelta
+from typing import Any
+
+from faststream import FastStream
+from faststream.middlewares import AckPolicy
+from faststream.redis import RedisBroker, StreamSub
+from faststream.redis.annotations import RedisBatchStreamMessage, RedisStreamMessage
+
+from services.heartbeat import beat_forever, instance_name
+from services.processor.command_handler import CommandHandler, text
+from services.redis_client import connect
+from services.settings import Settings
+from services.storage.event_store import CommandEntry, EventStore, ensure_command_groups
+from services.storage.key_vault import AuthorKeyVault
+from services.storage.keys import WRITER_GROUP, PartitionKeys
+
+logger = logging.getLogger("commentstream.processor")
+SERVICE = "processor"
+
+
+def build_processor(settings: Settings) -> tuple[FastStream, RedisBroker]:
+    broker = RedisBroker(settings.redis_url or "redis://127.0.0.1:6379")
+    app = FastStream(broker)
+    redis = connect(settings)
+    store = EventStore(redis, settings.partitions, settings.outcome_ttl_seconds)
+    handler = CommandHandler(
+        store,
+        AuthorKeyVault(redis, settings.secret),
+        timedelta(seconds=settings.edit_window_seconds),
+    )
+    instance = instance_name(SERVICE)
+    tasks: list[asyncio.Task[None]] = []
+
+    for p in range(settings.partitions):
+        keys = PartitionKeys(p)
+        _subscribe_new(broker, handler, keys, instance, settings.batch_size)
+        _subscribe_claims(broker, handler, store, keys, instance, settings)
+
+    @app.on_startup
+    async def create_groups() -> None:
+        await ensure_command_groups(redis, settings.partitions)
+
+    @app.after_startup
+    async def start_heartbeat() -> None:
+        tasks.append(asyncio.create_task(beat_forever(redis, instance)))
+
+    @app.on_shutdown
+    async def stop_heartbeat() -> None:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await redis.aclose()
+
+    return app, broker
+
+
+def _subscribe_new(
+    broker: RedisBroker, handler: CommandHandler, keys: PartitionKeys, instance: str, batch: int
+) -> None:
+    @broker.subscriber(
+        stream=StreamSub(
+            keys.commands,
+            group=WRITER_GROUP,
+            consumer=instance,
+            batch=True,
+            max_records=batch,
+            polling_interval=100,
+        ),
+        ack_policy=AckPolicy.MANUAL,
+        title=f"commands-{keys.p}",
+        description="Commands for the threads of one partition (PostComment, Reply, ...).",
+    )
+    async def on_commands(body: Any, message: RedisBatchStreamMessage) -> None:
+        raw = message.raw_message
+        for entry_id, fields in zip(raw["message_ids"], raw["data"], strict=True):
+            await _handle_one(handler, keys, text(entry_id), fields)
+
+
+def _subscribe_claims(
+    broker: RedisBroker,
+    handler: CommandHandler,
+    store: EventStore,
+    keys: PartitionKeys,
+    instance: str,
+    settings: Settings,
+) -> None:
+    @broker.subscriber(
+        stream=StreamSub(
+            keys.commands,
+            group=WRITER_GROUP,
+            consumer=instance,
+            min_idle_time=settings.claim_idle_ms,
+            polling_interval=max(100, settings.claim_idle_ms // 4),
+        ),
+        ack_policy=AckPolicy.MANUAL,
+        include_in_schema=False,
+    )
+    async def on_claimed(body: Any, message: RedisStreamMessage) -> None:
+        raw = message.raw_message
+        entry_id = text(raw["message_ids"][0])
+        pending = await store.redis.xpending_range(
+            keys.commands, WRITER_GROUP, min=entry_id, max=entry_id, count=1
+        )
+        deliveries = pending[0]["times_delivered"] if pending else 1
+        if deliveries > settings.max_deliveries:
+            await handler.park(
+                keys,
+                CommandEntry(entry_id),
+                raw["data"],
+                "processing_failed",
+                f"gave up after {deliveries - 1} failed deliveries",
+            )
+            return
+        logger.info("claimed %s on %s (delivery %d)", entry_id, keys.commands, deliveries)
+        await _handle_one(handler, keys, entry_id, raw["data"])
+
+
+async def _handle_one(
+    handler: CommandHandler, keys: PartitionKeys, entry_id: str, fields: dict[Any, Any]
+) -> None:
+    # One failing command must not hold up the others: it stays pending, to be claimed again.
+    try:
+        await handler.handle_entry(keys, entry_id, fields)
+    except Exception:
+        logger.exception("command %s on %s failed; it stays pending", entry_id, keys.commands)

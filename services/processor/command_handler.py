@@ -1,0 +1,235 @@
+"""Turn one command stream entry into an outcome: parse, decide, seal, append atomically."""
+
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from faststream.redis.parser import BinaryMessageFormatV1
+from pydantic import ValidationError
+
+from events.commands import Command, parse_command
+from events.decider import DecisionContext, Rejection, ThreadState, Unchanged, decide, evolve
+from events.envelope import EventEnvelope, seal_envelope
+from events.identifiers import new_comment_id, new_message_id
+from events.outcomes import Outcome
+from events.personal import PersonalData, seal, sealing_context
+from events.thread_events import CommentEdited, CommentPosted, ThreadEvent
+from services.storage.event_store import CommandEntry, EventStore
+from services.storage.key_vault import AuthorKeyVault
+from services.storage.keys import PartitionKeys
+
+logger = logging.getLogger("commentstream.processor")
+
+COMMAND_FIELD = "command"
+FASTSTREAM_FIELD = "__data__"
+MAX_CONFLICT_RETRIES = 50
+
+
+class CommandHandler:
+    def __init__(self, store: EventStore, vault: AuthorKeyVault, edit_window: timedelta) -> None:
+        self._store = store
+        self._vault = vault
+        self._edit_window = edit_window
+
+    async def handle_entry(
+        self, keys: PartitionKeys, entry_id: str, fields: dict[Any, Any]
+    ) -> Outcome | None:
+        """Process one stream entry; returns its outcome (None if it carried no command id)."""
+        entry = CommandEntry(entry_id)
+        try:
+            command = parse_command(_command_payload(fields))
+        except (ValidationError, ValueError) as error:
+            return await self._refuse_invalid(keys, entry, fields, error)
+        if self._store.keys_for(command.site, command.thread) != keys:
+            return await self._forward(keys, entry, fields, command)
+        return await self.handle(command, entry)
+
+    async def handle(self, command: Command, entry: CommandEntry | None = None) -> Outcome:
+        """Decide and append, retrying on a concurrent append to the same thread."""
+        for _ in range(MAX_CONFLICT_RETRIES):
+            state = await self._store.load_state(command.site, command.thread)
+            now = datetime.now(UTC)
+            decision = decide(
+                state,
+                command,
+                DecisionContext(now, new_comment_id(), self._edit_window),
+            )
+            if isinstance(decision, Rejection | Unchanged):
+                result = await self._store.record_outcome(
+                    self._store.keys_for(command.site, command.thread),
+                    _outcome_of(command, decision),
+                    entry,
+                )
+                assert result.outcome is not None
+                return result.outcome
+            envelopes, new_state = await self._envelopes(command, state, decision, now)
+            comment_id = next(
+                (e.comment_id for e in decision if isinstance(e, CommentPosted)), None
+            )
+            result = await self._store.append(
+                site=command.site,
+                thread=command.thread,
+                envelopes=envelopes,
+                expected_version=state.version,
+                new_state=new_state,
+                outcome=Outcome(
+                    command_id=command.command_id,
+                    status="accepted",
+                    comment_id=comment_id or getattr(command, "comment_id", None),
+                    thread_version=new_state.version,
+                    site=command.site,
+                    thread=command.thread,
+                ),
+                command_entry=entry,
+            )
+            if result.outcome is not None:
+                return result.outcome
+            logger.info("version conflict on %s/%s, retrying", command.site, command.thread)
+        raise RuntimeError(f"gave up after {MAX_CONFLICT_RETRIES} version conflicts")
+
+    async def _envelopes(
+        self, command: Command, state: ThreadState, events: list[ThreadEvent], now: datetime
+    ) -> tuple[list[EventEnvelope], ThreadState]:
+        envelopes = []
+        for event in events:
+            envelope = seal_envelope(
+                event=await self._sealed(command, event),
+                event_id=new_message_id(),
+                site=command.site,
+                thread=command.thread,
+                thread_version=state.version + 1,
+                occurred_at=now,
+                actor=command.actor,
+                command_id=command.command_id,
+                correlation_id=command.correlation,
+                causation_id=command.command_id,
+                prev_hash=state.head_hash,
+            )
+            envelopes.append(envelope)
+            state = evolve(state, envelope)
+        return envelopes, state
+
+    async def _sealed(self, command: Command, event: ThreadEvent) -> ThreadEvent:
+        if isinstance(event, CommentPosted | CommentEdited) and isinstance(
+            event.personal, PersonalData
+        ):
+            key = await self._vault.key_for_writing(command.actor.id)
+            context = sealing_context(command.site, command.thread, event.comment_id)
+            return event.model_copy(
+                update={"personal": seal(event.personal, key, command.actor.id, context)}
+            )
+        return event
+
+    async def _refuse_invalid(
+        self, keys: PartitionKeys, entry: CommandEntry, fields: dict[Any, Any], error: Exception
+    ) -> Outcome | None:
+        field, message = _describe(error)
+        return await self.park(keys, entry, fields, "invalid_command", message, field)
+
+    async def park(
+        self,
+        keys: PartitionKeys,
+        entry: CommandEntry,
+        fields: dict[Any, Any],
+        code: str,
+        detail: str,
+        field: str | None = None,
+    ) -> Outcome | None:
+        """Move an entry to the dead-letter stream and answer its producer, if it can be named."""
+        logger.warning(
+            "dead-lettering %s on %s: %s %s", entry.entry_id, keys.commands, code, detail
+        )
+        await self._store.redis.xadd(
+            keys.dead_commands,
+            {
+                "reason": code,
+                "detail": detail,
+                "entry_id": entry.entry_id,
+                "fields": json.dumps({text(k): text(v) for k, v in fields.items()}),
+            },
+        )
+        command_id = _claimed_command_id(fields)
+        if command_id is None:
+            await self._store.redis.xack(keys.commands, entry.group, entry.entry_id)
+            await self._store.redis.xdel(keys.commands, entry.entry_id)
+            return None
+        outcome = Outcome(
+            command_id=command_id, status="rejected", code=code, message=detail, field=field
+        )
+        result = await self._store.record_outcome(keys, outcome, entry)
+        return result.outcome
+
+    async def _forward(
+        self, keys: PartitionKeys, entry: CommandEntry, fields: dict[Any, Any], command: Command
+    ) -> None:
+        """A command sent to the wrong partition goes on to the right one."""
+        target = self._store.keys_for(command.site, command.thread)
+        logger.info(
+            "forwarding %s from %s to %s", command.command_id, keys.commands, target.commands
+        )
+        await self._store.redis.xadd(target.commands, {COMMAND_FIELD: command.model_dump_json()})
+        await self._store.redis.xack(keys.commands, entry.group, entry.entry_id)
+        await self._store.redis.xdel(keys.commands, entry.entry_id)
+        return None
+
+
+def _outcome_of(command: Command, decision: Rejection | Unchanged) -> Outcome:
+    if isinstance(decision, Unchanged):
+        return Outcome(
+            command_id=command.command_id,
+            status="accepted",
+            code=decision.code,
+            comment_id=getattr(command, "comment_id", None),
+            site=command.site,
+            thread=command.thread,
+        )
+    return Outcome(
+        command_id=command.command_id,
+        status="rejected",
+        code=decision.code,
+        message=decision.message,
+        field=decision.field,
+        site=command.site,
+        thread=command.thread,
+    )
+
+
+def _command_payload(fields: dict[Any, Any]) -> bytes:
+    decoded = {text(key): value for key, value in fields.items()}
+    if COMMAND_FIELD in decoded:
+        return _bytes(decoded[COMMAND_FIELD])
+    if FASTSTREAM_FIELD in decoded:
+        body, _headers = BinaryMessageFormatV1.parse(_bytes(decoded[FASTSTREAM_FIELD]))
+        return body
+    raise ValueError(f"the entry has neither a {COMMAND_FIELD!r} nor a {FASTSTREAM_FIELD!r} field")
+
+
+def _claimed_command_id(fields: dict[Any, Any]) -> str | None:
+    try:
+        claimed = json.loads(_command_payload(fields)).get("command_id")
+    except (ValueError, AttributeError):
+        return None
+    if isinstance(claimed, str) and 0 < len(claimed) <= 128 and claimed.isascii():
+        return claimed
+    return None
+
+
+def _describe(error: Exception) -> tuple[str | None, str]:
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        location = [str(part) for part in first["loc"] if not isinstance(part, int)]
+        # The discriminator value ("PostComment") is not a field name.
+        location = [part for part in location if not part[:1].isupper()]
+        field = ".".join(location) or None
+        return field, f"{field or 'command'}: {first['msg']}"
+    return None, str(error)
+
+
+def text(value: bytes | str) -> str:
+    """A stream field as text (redis-py gives bytes on a FastStream connection)."""
+    return value.decode(errors="replace") if isinstance(value, bytes) else value
+
+
+def _bytes(value: bytes | str) -> bytes:
+    return value.encode() if isinstance(value, str) else value

@@ -1,0 +1,1 @@
+"""Redis adapters: key names, Lua scripts, the event store and the author key vault."""

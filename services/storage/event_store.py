@@ -1,0 +1,169 @@
+"""The event store: the log `cs:{p}:events`, per-thread history, and the one atomic append."""
+
+from dataclasses import dataclass
+from typing import Literal
+
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+
+from events.decider import ThreadState
+from events.envelope import EventEnvelope, decode_envelope, encode_envelope
+from events.outcomes import Outcome
+from services.storage.keys import WRITER_GROUP, PartitionKeys, partition_of
+from services.storage.scripts import Scripts
+
+OUTCOME_STREAM_MAXLEN = 10_000
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    status: Literal["ok", "duplicate", "conflict"]
+    outcome: Outcome | None = None
+
+
+@dataclass(frozen=True)
+class CommandEntry:
+    """Where a command came from, so the append can acknowledge it in the same step."""
+
+    entry_id: str
+    group: str = WRITER_GROUP
+
+
+class EventStore:
+    def __init__(self, redis: Redis, partitions: int, outcome_ttl_seconds: int) -> None:
+        self.redis = redis
+        self.partitions = partitions
+        self._outcome_ttl = outcome_ttl_seconds
+        self._scripts = Scripts(redis)
+
+    def keys_for(self, site: str, thread: str) -> PartitionKeys:
+        return PartitionKeys(partition_of(site, thread, self.partitions))
+
+    def all_partitions(self) -> list[PartitionKeys]:
+        return [PartitionKeys(p) for p in range(self.partitions)]
+
+    async def load_state(self, site: str, thread: str) -> ThreadState:
+        raw = await self.redis.hget(self.keys_for(site, thread).thread_state(site, thread), "state")
+        return ThreadState.model_validate_json(raw) if raw else ThreadState()
+
+    async def append(
+        self,
+        *,
+        site: str,
+        thread: str,
+        envelopes: list[EventEnvelope],
+        expected_version: int,
+        new_state: ThreadState,
+        outcome: Outcome,
+        command_entry: CommandEntry | None = None,
+    ) -> AppendResult:
+        """Append atomically: only at `expected_version`, only once per command id."""
+        keys = self.keys_for(site, thread)
+        return await self._append(
+            keys,
+            state_key=keys.thread_state(site, thread),
+            history_key=keys.thread_events(site, thread),
+            state_args=[
+                expected_version,
+                new_state.version,
+                new_state.head_hash,
+                new_state.model_dump_json(),
+            ],
+            envelopes=envelopes,
+            outcome=outcome,
+            command_entry=command_entry,
+        )
+
+    async def record_outcome(
+        self, keys: PartitionKeys, outcome: Outcome, command_entry: CommandEntry | None = None
+    ) -> AppendResult:
+        """Record an outcome that appends nothing (a rejection); the first outcome wins."""
+        return await self._append(
+            keys,
+            # Not touched when nothing is appended; any key of the partition will do.
+            state_key=keys.events,
+            history_key=keys.events,
+            state_args=[0, 0, "", ""],
+            envelopes=[],
+            outcome=outcome,
+            command_entry=command_entry,
+        )
+
+    async def _append(
+        self,
+        keys: PartitionKeys,
+        *,
+        state_key: str,
+        history_key: str,
+        state_args: list[int | str],
+        envelopes: list[EventEnvelope],
+        outcome: Outcome,
+        command_entry: CommandEntry | None,
+    ) -> AppendResult:
+        outcome_json = outcome.model_dump_json(exclude_none=True)
+        status, payload = await self._scripts.append_events(
+            keys=[
+                state_key,
+                keys.events,
+                history_key,
+                keys.outcome(outcome.command_id),
+                keys.outcomes,
+                keys.commands,
+            ],
+            args=[
+                *state_args,
+                outcome_json[:-1],
+                self._outcome_ttl,
+                OUTCOME_STREAM_MAXLEN,
+                command_entry.group if command_entry else "",
+                command_entry.entry_id if command_entry else "",
+                len(envelopes),
+                *(encode_envelope(envelope) for envelope in envelopes),
+            ],
+        )
+        status = _text(status)
+        if status == "conflict":
+            return AppendResult("conflict")
+        return AppendResult(status, Outcome.model_validate_json(payload))  # type: ignore[arg-type]
+
+    async def find_outcome(self, command_id: str) -> Outcome | None:
+        """The recorded outcome of a command, looked up in every partition."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for keys in self.all_partitions():
+                pipe.get(keys.outcome(command_id))
+            found = await pipe.execute()
+        for raw in found:
+            if raw:
+                return Outcome.model_validate_json(raw)
+        return None
+
+    async def thread_history(self, site: str, thread: str) -> list[EventEnvelope]:
+        """Every event of one thread, in order, without reading other threads."""
+        entries = await self.redis.xrange(self.keys_for(site, thread).thread_events(site, thread))
+        return [decode_envelope(fields["event"], fields["position"]) for _, fields in entries]
+
+    async def read_log(
+        self, keys: PartitionKeys, after: str = "0", count: int = 1000
+    ) -> list[EventEnvelope]:
+        """Up to `count` events of a partition's log after entry id `after`."""
+        entries = await self.redis.xrange(keys.events, min=f"({after}", count=count)
+        return [decode_envelope(fields["event"], entry_id) for entry_id, fields in entries]
+
+
+async def ensure_command_groups(redis: Redis, partitions: int) -> None:
+    """Create the writer group on every command stream at `0`, before anything is published.
+
+    A group created later at `$` would skip commands already queued.
+    """
+    for p in range(partitions):
+        try:
+            await redis.xgroup_create(
+                PartitionKeys(p).commands, WRITER_GROUP, id="0", mkstream=True
+            )
+        except ResponseError as error:
+            if "BUSYGROUP" not in str(error):
+                raise
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

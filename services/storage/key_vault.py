@@ -1,0 +1,54 @@
+"""The author key vault: one AES key per author, stored wrapped under the server secret.
+
+Kept apart from the log; deleting an author's key (crypto-shredding) makes every sealed field
+of that author unreadable while the log itself never changes.
+"""
+
+import base64
+import hashlib
+import os
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from redis.asyncio import Redis
+
+from events.personal import new_author_key
+from services.storage.keys import author_key
+
+
+class AuthorKeyVault:
+    def __init__(self, redis: Redis, secret: str) -> None:
+        self._redis = redis
+        self._wrapping = AESGCM(hashlib.sha256(b"commentstream-vault:" + secret.encode()).digest())
+        self._cache: dict[str, bytes] = {}
+
+    async def key_for_writing(self, actor_id: str) -> bytes:
+        """The author's key, created on first use."""
+        key = await self.key_for_reading(actor_id)
+        if key is not None:
+            return key
+        await self._redis.set(author_key(actor_id), self._wrap(actor_id, new_author_key()), nx=True)
+        key = await self.key_for_reading(actor_id)
+        assert key is not None, "the key was just stored"
+        return key
+
+    async def key_for_reading(self, actor_id: str) -> bytes | None:
+        """The author's key, or None when it never existed or was erased."""
+        cached = self._cache.get(actor_id)
+        if cached is not None:
+            return cached
+        wrapped = await self._redis.get(author_key(actor_id))
+        if wrapped is None:
+            return None
+        key = self._unwrap(actor_id, wrapped)
+        self._cache[actor_id] = key
+        return key
+
+    def _wrap(self, actor_id: str, key: bytes) -> str:
+        nonce = os.urandom(12)
+        return base64.b64encode(
+            nonce + self._wrapping.encrypt(nonce, key, actor_id.encode())
+        ).decode()
+
+    def _unwrap(self, actor_id: str, wrapped: bytes | str) -> bytes:
+        raw = base64.b64decode(wrapped)
+        return self._wrapping.decrypt(raw[:12], raw[12:], actor_id.encode())

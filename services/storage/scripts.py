@@ -1,0 +1,94 @@
+"""Every Lua script of commentstream, registered once per client and run by SHA.
+
+Each script touches only keys of one partition (the `{p}` hash tag), so it runs unchanged on
+Redis Cluster.
+"""
+
+from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
+
+# KEYS: 1 thread state hash, 2 partition log, 3 thread history, 4 outcome record,
+#       5 outcome stream, 6 command stream
+# ARGV: 1 expected version, 2 new version, 3 new head hash, 4 new state JSON,
+#       5 outcome JSON without its closing brace, 6 outcome TTL (s), 7 outcome stream max length,
+#       8 writer group, 9 command entry id ('' when not read from the command stream),
+#       10 number of events, 11.. the events' envelopes
+# Returns {'ok', outcome} | {'duplicate', first outcome} | {'conflict', current version}.
+APPEND_EVENTS = """
+local function finish(outcome)
+  redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[7], '*', 'outcome', outcome)
+  if ARGV[9] ~= '' then
+    redis.call('XACK', KEYS[6], ARGV[8], ARGV[9])
+    redis.call('XDEL', KEYS[6], ARGV[9])
+  end
+end
+local first = redis.call('GET', KEYS[4])
+if first then
+  finish(first)
+  return {'duplicate', first}
+end
+local count = tonumber(ARGV[10])
+local expected = tonumber(ARGV[1])
+if count > 0 then
+  local version = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
+  if version ~= expected then
+    return {'conflict', tostring(version)}
+  end
+end
+local position = nil
+for i = 1, count do
+  local envelope = ARGV[10 + i]
+  position = redis.call('XADD', KEYS[2], '*', 'event', envelope)
+  redis.call('XADD', KEYS[3], '0-' .. (expected + i), 'event', envelope, 'position', position)
+end
+if count > 0 then
+  redis.call('HSET', KEYS[1], 'version', ARGV[2], 'head', ARGV[3], 'state', ARGV[4])
+end
+local outcome = ARGV[5]
+if position then
+  outcome = outcome .. ',"position":"' .. position .. '"'
+end
+outcome = outcome .. '}'
+redis.call('SET', KEYS[4], outcome, 'EX', ARGV[6])
+finish(outcome)
+return {'ok', outcome}
+"""
+
+# Writes a projection's read model and its checkpoint in one step, only if the checkpoint is
+# still the one the batch was computed from (so a duplicate delivery changes nothing).
+# KEYS: 1 checkpoint, 2.. keys the operations name by index
+# ARGV: 1 expected checkpoint ('' for none), 2 new checkpoint, 3 number of operations, then
+#       per operation: command, key index, argument count, arguments...
+# Returns 1 when written, 0 when the checkpoint had moved.
+COMMIT_PROJECTION = """
+local current = redis.call('GET', KEYS[1]) or ''
+if current ~= ARGV[1] then
+  return 0
+end
+local allowed = {HSET=true, HDEL=true, HINCRBY=true, ZADD=true, ZREM=true, DEL=true, XADD=true}
+local at = 4
+for _ = 1, tonumber(ARGV[3]) do
+  local command = ARGV[at]
+  if not allowed[command] then
+    return redis.error_reply('operation not allowed: ' .. command)
+  end
+  local key = KEYS[tonumber(ARGV[at + 1])]
+  local argc = tonumber(ARGV[at + 2])
+  local args = {}
+  for j = 1, argc do
+    args[j] = ARGV[at + 2 + j]
+  end
+  redis.call(command, key, unpack(args))
+  at = at + 3 + argc
+end
+redis.call('SET', KEYS[1], ARGV[2])
+return 1
+"""
+
+
+class Scripts:
+    """The scripts registered on one client."""
+
+    def __init__(self, redis: Redis) -> None:
+        self.append_events: AsyncScript = redis.register_script(APPEND_EVENTS)
+        self.commit_projection: AsyncScript = redis.register_script(COMMIT_PROJECTION)

@@ -1,0 +1,90 @@
+"""`commentstream up`: the embedded server and every service, each in its own process."""
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+
+from services.embedded import EmbeddedRedis
+from services.settings import Settings
+
+logger = logging.getLogger("commentstream.up")
+
+SERVICES: dict[str, list[str]] = {
+    "gateway": ["gateway"],
+    "processor": ["processor"],
+    "thread_view": ["project", "thread_view"],
+    "like_counts": ["project", "like_counts"],
+}
+RESTART_BACKOFF_SECONDS = 1.0
+
+
+@dataclass
+class Child:
+    name: str
+    args: list[str]
+    process: subprocess.Popen[bytes] | None = None
+    restarts: int = field(default=0)
+
+    def start(self, env: dict[str, str]) -> None:
+        self.process = subprocess.Popen([sys.executable, "-m", "services.cli", *self.args], env=env)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+
+    def wait(self, timeout: float) -> None:
+        if self.process is None:
+            return
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def run_everything(settings: Settings) -> int:
+    """Start the server (unless REDIS_URL is set) and the four services; Ctrl-C stops all."""
+    server = None
+    env = dict(os.environ)
+    if not settings.redis_url:
+        server = EmbeddedRedis(settings.data_dir).start()
+        env["REDIS_URL"] = server.url
+        print(f"embedded server ({server.url}) with its data in {settings.data_dir}/", flush=True)
+    children = [Child(name, args) for name, args in SERVICES.items()]
+    stopping = False
+
+    def request_stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        for child in children:
+            child.start(env)
+        url = settings.public_url or f"http://{settings.host}:{settings.port}"
+        print(f"commentstream is running on {url}  (Ctrl-C stops it)", flush=True)
+        while not stopping:
+            time.sleep(0.2)
+            for child in children:
+                if not stopping and child.process is not None and child.process.poll() is not None:
+                    child.restarts += 1
+                    logger.warning(
+                        "%s exited (%s); restarting", child.name, child.process.returncode
+                    )
+                    time.sleep(min(RESTART_BACKOFF_SECONDS * child.restarts, 10))
+                    child.start(env)
+    finally:
+        print("stopping...", flush=True)
+        for child in children:
+            child.stop()
+        for child in children:
+            child.wait(timeout=10)
+        if server is not None:
+            server.stop()
+        print("stopped", flush=True)
+    return 0
