@@ -1,0 +1,55 @@
+"""Fixtures: real Redis-compatible servers started by the tests themselves, on free ports."""
+
+import itertools
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+
+from services.embedded import EmbeddedRedis
+from services.settings import Settings
+
+TEST_PARTITIONS = 4
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedRedis]:
+    """A server for integration tests; each test starts from an empty database."""
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def settings(redis_server: EmbeddedRedis) -> Settings:
+    return Settings(
+        redis_url=redis_server.url,
+        partitions=TEST_PARTITIONS,
+        secret="test-secret",
+        claim_idle_ms=500,
+        write_timeout_seconds=2.0,
+    )
+
+
+@pytest.fixture
+async def redis(settings: Settings) -> AsyncIterator[Redis]:
+    client = Redis.from_url(settings.redis_url or "", decode_responses=True)
+    await client.flushall()  # only ever the server these tests started
+    yield client
+    await client.aclose()
+
+
+_thread_numbers = itertools.count()
+
+
+@pytest.fixture
+def thread_id() -> str:
+    """A thread id no other test uses, so tests sharing a server stay apart."""
+    return f"t{os.getpid()}-{next(_thread_numbers)}"
+
+
+@pytest.fixture(scope="session")
+def logs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("logs")

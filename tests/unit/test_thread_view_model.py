@@ -1,0 +1,110 @@
+"""The thread view fold, markdown sanitising and paging, without Redis."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from events.actors import Actor
+from events.envelope import GENESIS_HASH, seal_envelope
+from events.personal import PersonalData
+from events.thread_events import CommentDeleted, CommentPosted, ThreadStarted
+from projections.thread_view.model import ThreadSlice, apply
+from projections.thread_view.query import InvalidCursor, build_thread_view
+from projections.thread_view.rendering import render_markdown
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def test_markdown_is_rendered_without_raw_html_and_links_are_marked() -> None:
+    html = render_markdown('**hi** <script>alert(1)</script> [x](https://e.example) [j](javascript:x)')
+    assert "<strong>hi</strong>" in html
+    assert "<script>" not in html
+    assert 'rel="nofollow ugc noopener"' in html
+    assert "href=\"javascript" not in html
+
+
+def posted(version: int, comment_id: str, parent: str | None = None, minutes: int = 0):  # type: ignore[no-untyped-def]
+    return seal_envelope(
+        event=CommentPosted(
+            comment_id=comment_id, parent_id=parent, personal=PersonalData(body="b")
+        ),
+        event_id=f"e{version}",
+        site="default",
+        thread="t",
+        thread_version=version,
+        occurred_at=T0 + timedelta(minutes=minutes),
+        actor=Actor(id="anon:a"),
+        command_id=f"c{version}",
+        correlation_id=f"c{version}",
+        causation_id=f"c{version}",
+        prev_hash=GENESIS_HASH,
+    )
+
+
+def fold(*envelopes):  # type: ignore[no-untyped-def]
+    view = ThreadSlice()
+    for envelope in envelopes:
+        data = envelope.event()
+        personal = data.personal if isinstance(data, CommentPosted) else None
+        view = apply(view, envelope, personal)
+    return view
+
+
+def test_apply_ignores_events_already_folded() -> None:
+    once = fold(posted(1, "a"))
+    assert apply(once, posted(1, "a"), PersonalData(body="b")) == once
+    assert once.meta.count == 1
+
+
+def test_deleted_comment_stays_as_placeholder_only_while_it_has_replies() -> None:
+    start = seal_envelope(
+        event=ThreadStarted(title="T"), event_id="e0", site="default", thread="t",
+        thread_version=1, occurred_at=T0, actor=Actor(id="anon:a"), command_id="c",
+        correlation_id="c", causation_id="c", prev_hash=GENESIS_HASH,
+    )
+    view = fold(start, posted(2, "a"), posted(3, "b", parent="a", minutes=1), posted(4, "c"))
+    for version, target in ((5, "a"), (6, "c")):
+        deleted = start.model_copy(
+            update={"type": "CommentDeleted", "thread_version": version,
+                    "data": CommentDeleted(comment_id=target).model_dump(exclude={"type"})}
+        )
+        view = apply(view, deleted, None)
+    assert view.meta.count == 1
+    page = build_thread_view(
+        site="default", thread="t", meta=view.meta, records=view.comments, like_counts={},
+        liked_by_me=set(), sort="oldest", limit=10, cursor=None, position=None,
+    )
+    assert [c.id for c in page.comments] == ["a"]
+    assert page.comments[0].status == "deleted" and page.comments[0].html == ""
+    assert [r.id for r in page.comments[0].replies] == ["b"]
+
+
+def test_paging_by_cursor_visits_every_top_level_comment_once() -> None:
+    view = fold(*(posted(v, f"c{v}", minutes=v) for v in range(1, 8)))
+    likes = {"c3": 5, "c5": 2}
+    for sort, expected in (
+        ("oldest", [f"c{v}" for v in range(1, 8)]),
+        ("newest", [f"c{v}" for v in range(7, 0, -1)]),
+        ("top", ["c3", "c5", "c1", "c2", "c4", "c6", "c7"]),
+    ):
+        seen, cursor = [], None
+        while True:
+            page = build_thread_view(
+                site="default", thread="t", meta=view.meta, records=view.comments,
+                like_counts=likes, liked_by_me=set(), sort=sort, limit=3, cursor=cursor,
+                position=None,
+            )
+            seen += [c.id for c in page.comments]
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        assert seen == expected, sort
+
+
+def test_a_foreign_cursor_is_refused() -> None:
+    view = fold(posted(1, "a"))
+    with pytest.raises(InvalidCursor):
+        build_thread_view(
+            site="default", thread="t", meta=view.meta, records=view.comments, like_counts={},
+            liked_by_me=set(), sort="oldest", limit=3, cursor="garbage!", position=None,
+        )
