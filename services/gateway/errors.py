@@ -48,9 +48,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
         first = error.errors()[0]
-        location = [
-            str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")
-        ]
+        location = [str(part) for part in first.get("loc", ())]
+        if location and location[0] in ("body", "query", "path", "header"):
+            location = location[1:]
         field = ".".join(location) or None
         message = first.get("msg", "invalid request")
         if first.get("type") == "json_invalid":

@@ -78,7 +78,9 @@ def test_later_comments_do_not_restart_the_thread():
 
 def test_reply_to_an_existing_comment():
     state = thread_with_comment()
-    decision, state = run(state, Reply(thread="t", actor=BOB, body="re", parent_id="c1"), new_id="c2")
+    decision, state = run(
+        state, Reply(thread="t", actor=BOB, body="re", parent_id="c1"), new_id="c2"
+    )
     assert isinstance(decision, list)
     assert decision[0].parent_id == "c1"
     assert state.comments["c2"].parent_id == "c1"

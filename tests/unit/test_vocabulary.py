@@ -63,8 +63,13 @@ def test_thread_ids_allow_the_documented_alphabet() -> None:
 
 def test_commands_parse_from_plain_json() -> None:
     raw = json.dumps(
-        {"type": "LikeComment", "command_id": "c-1", "thread": "t", "actor": {"id": "svc:x"},
-         "comment_id": "abc"}
+        {
+            "type": "LikeComment",
+            "command_id": "c-1",
+            "thread": "t",
+            "actor": {"id": "svc:x"},
+            "comment_id": "abc",
+        }
     )
     command = parse_command(raw)
     assert command.type == "LikeComment" and command.site == "default"

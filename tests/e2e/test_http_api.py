@@ -1,0 +1,218 @@
+"""The public HTTP API over real HTTP, with every service running as its own process."""
+
+import httpx
+
+from tests.e2e.conftest import Stack
+from tests.processes import wait_until
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def post(api: httpx.Client, thread: str, body: str = "Hello", **fields) -> httpx.Response:  # type: ignore[no-untyped-def]
+    return api.post(
+        f"/api/v1/threads/{thread}/comments",
+        json={"body": body, **fields},
+        headers=fields.pop("headers", None) or {},
+    )
+
+
+def read(api: httpx.Client, thread: str, position: str | None = None, **params) -> dict:  # type: ignore[no-untyped-def]
+    if position:
+        params["min_position"] = position
+    response = api.get(f"/api/v1/threads/{thread}", params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def session(api: httpx.Client) -> str:
+    response = api.post("/api/v1/session")
+    assert response.status_code == 201
+    return response.json()["token"]
+
+
+def test_post_reply_and_read_back_the_tree(api: httpx.Client, thread_id: str) -> None:
+    first = api.post(
+        f"/api/v1/threads/{thread_id}/comments",
+        json={
+            "body": "I **loved** this post",
+            "author": {
+                "name": "Alexis Rose",
+                "email": "a@example.org",
+                "website": "https://a.example",
+            },
+            "title": "I dream of ketamine",
+            "url": "https://blog.example/ketamine",
+        },
+    )
+    assert first.status_code == 201, first.text
+    created = first.json()
+    assert created["id"] and created["position"] and created["author_token"]
+    reply = api.post(
+        f"/api/v1/threads/{thread_id}/comments",
+        json={"body": "Thank you", "parent_id": created["id"]},
+        headers=bearer(created["author_token"]),
+    )
+    assert reply.status_code == 201, reply.text
+    assert "author_token" not in reply.json()
+    view = read(api, thread_id, reply.json()["position"])
+    assert view["title"] == "I dream of ketamine" and view["url"] == "https://blog.example/ketamine"
+    assert view["count"] == 2
+    [top] = view["comments"]
+    assert top["author"] == {
+        "name": "Alexis Rose",
+        "avatar": top["author"]["avatar"],
+        "website": "https://a.example",
+    }
+    assert "a@example.org" not in str(view)
+    assert top["html"] == "<p>I <strong>loved</strong> this post</p>\n"
+    assert [r["html"] for r in top["replies"]] == ["<p>Thank you</p>\n"]
+    assert top["likes"] == {"count": 0, "liked_by_me": False}
+
+
+def test_reply_to_a_missing_parent_is_a_4xx_with_its_code(
+    api: httpx.Client, thread_id: str
+) -> None:
+    post(api, thread_id)
+    response = api.post(
+        f"/api/v1/threads/{thread_id}/comments", json={"body": "hm", "parent_id": "nosuchparent"}
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "parent_not_found"
+    assert response.json()["error"]["field"] == "parent_id"
+
+
+def test_bad_input_names_the_field(api: httpx.Client, thread_id: str) -> None:
+    cases = [
+        ({"body": "  "}, "body"),
+        ({"body": "x", "author": {"website": "ftp://x"}}, "author.website"),
+        ({"body": "x", "author": {"name": "n" * 81}}, "author.name"),
+    ]
+    for payload, field in cases:
+        response = api.post(f"/api/v1/threads/{thread_id}/comments", json=payload)
+        assert response.status_code == 422, response.text
+        assert response.json()["error"]["field"] == field
+    assert api.get("/api/v1/threads/bad%20id").status_code == 422
+    broken = api.post(
+        f"/api/v1/threads/{thread_id}/comments",
+        content=b"{not json",
+        headers={"content-type": "application/json"},
+    )
+    assert broken.status_code == 400 and broken.json()["error"]["code"] == "invalid_json"
+    huge = api.post(f"/api/v1/threads/{thread_id}/comments", json={"body": "x" * 70_000})
+    assert huge.status_code == 413
+
+
+def test_like_twice_counts_once_and_unlike(api: httpx.Client, thread_id: str) -> None:
+    comment = post(api, thread_id).json()["id"]
+    like_url = f"/api/v1/threads/{thread_id}/comments/{comment}/like"
+    assert api.put(like_url).status_code == 401
+    reader = session(api)
+    first = api.put(like_url, headers=bearer(reader))
+    second = api.put(like_url, headers=bearer(reader))
+    assert first.status_code == 200 and second.status_code == 200
+    assert second.json()["result"] == "already_liked"
+    view = read(api, thread_id, first.json()["position"])
+    assert view["comments"][0]["likes"]["count"] == 1
+    mine = api.get(
+        f"/api/v1/threads/{thread_id}",
+        params={"min_position": first.json()["position"]},
+        headers=bearer(reader),
+    ).json()
+    assert mine["comments"][0]["likes"] == {"count": 1, "liked_by_me": True}
+    likers = api.get(f"/api/v1/threads/{thread_id}/comments/{comment}/likes").json()
+    assert likers["count"] == 1 and len(likers["likers"]) == 1
+    unliked = api.delete(like_url, headers=bearer(reader))
+    assert unliked.status_code == 200
+    assert read(api, thread_id, unliked.json()["position"])["comments"][0]["likes"]["count"] == 0
+
+
+def test_edit_by_the_author_and_refusal_for_another(api: httpx.Client, thread_id: str) -> None:
+    created = post(api, thread_id, "first draft").json()
+    url = f"/api/v1/threads/{thread_id}/comments/{created['id']}"
+    other = api.patch(url, json={"body": "hijacked"}, headers=bearer(session(api)))
+    assert other.status_code == 403 and other.json()["error"]["code"] == "not_author"
+    edited = api.patch(url, json={"body": "final _text_"}, headers=bearer(created["author_token"]))
+    assert edited.status_code == 200, edited.text
+    [comment] = read(api, thread_id, edited.json()["position"])["comments"]
+    assert comment["html"] == "<p>final <em>text</em></p>\n" and comment["edited_at"]
+
+
+def test_delete_shows_deleted_and_keeps_replies(api: httpx.Client, thread_id: str) -> None:
+    parent = post(api, thread_id, "parent").json()
+    reply = post(api, thread_id, "child", parent_id=parent["id"]).json()
+    url = f"/api/v1/threads/{thread_id}/comments/{parent['id']}"
+    assert api.delete(url).status_code == 401
+    deleted = api.delete(url, headers=bearer(parent["author_token"]))
+    assert deleted.status_code == 200
+    view = read(api, thread_id, deleted.json()["position"])
+    assert view["count"] == 1
+    [shown] = view["comments"]
+    assert shown["status"] == "deleted" and shown["html"] == "" and shown["author"]["name"] is None
+    assert [r["id"] for r in shown["replies"]] == [reply["id"]]
+    liked = api.put(f"{url}/like", headers=bearer(session(api)))
+    assert liked.status_code == 409 and liked.json()["error"]["code"] == "comment_deleted"
+
+
+def test_counts_for_listing_pages(api: httpx.Client, thread_id: str) -> None:
+    other = thread_id + "-other"
+    last = None
+    for _ in range(3):
+        last = post(api, thread_id).json()["position"]
+    read(api, thread_id, last)
+    counts = api.get("/api/v1/counts", params=[("thread", thread_id), ("thread", other)])
+    assert counts.status_code == 200
+    assert counts.json() == {thread_id: 3, other: 0}
+
+
+def test_min_position_reads_your_write(api: httpx.Client, thread_id: str) -> None:
+    for n in range(5):
+        written = post(api, thread_id, f"comment {n}").json()
+        view = read(api, thread_id, written["position"])
+        assert view["count"] == n + 1
+        assert written["id"] in [c["id"] for c in view["comments"]]
+
+
+def test_paging_with_cursor(api: httpx.Client, thread_id: str) -> None:
+    ids = [post(api, thread_id, f"n{n}").json() for n in range(5)]
+    read(api, thread_id, ids[-1]["position"])
+    page = read(api, thread_id, limit=2)
+    second = read(api, thread_id, limit=2, cursor=page["next_cursor"])
+    assert [c["id"] for c in page["comments"] + second["comments"]] == [i["id"] for i in ids[:4]]
+    bad = api.get(f"/api/v1/threads/{thread_id}", params={"cursor": "nonsense"})
+    assert bad.status_code == 400 and bad.json()["error"]["field"] == "cursor"
+
+
+def test_queued_while_the_processor_is_down_then_processed(
+    api: httpx.Client, stack: Stack, thread_id: str
+) -> None:
+    processor = stack.services["processor"]
+    processor.stop()
+    try:
+        response = post(api, thread_id, "written while the processor is down")
+        assert response.status_code == 202, response.text
+        queued = response.json()
+        status = api.get(queued["status_url"])
+        assert status.status_code == 200 and status.json()["status"] == "pending"
+    finally:
+        processor.start()
+
+    def accepted() -> bool:
+        return api.get(queued["status_url"]).json()["status"] == "accepted"
+
+    wait_until(accepted, timeout=30, what="the queued command to be processed")
+    outcome = api.get(queued["status_url"]).json()
+    view = read(api, thread_id, outcome["position"])
+    assert [c["id"] for c in view["comments"]] == [outcome["id"]]
+    assert api.get("/api/v1/commands/never-sent").status_code == 404
+
+
+def test_operations_endpoints(api: httpx.Client) -> None:
+    assert api.get("/healthz").json() == {"status": "ok"}
+    ready = api.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["ready"] is True
+    assert "commentstream_http_requests_total" in api.get("/metrics").text
+    assert "/api/v1/threads/{thread}/comments" in api.get("/openapi.json").json()["paths"]
+    asyncapi = api.get("/asyncapi").json()
+    assert asyncapi["asyncapi"].startswith("3.") and "commands-0" in asyncapi["channels"]

@@ -1,0 +1,113 @@
+"""Event store conformance, against a real server: atomic append, idempotency, hash chain."""
+
+import asyncio
+import json
+from datetime import timedelta
+
+import pytest
+from redis.asyncio import Redis
+
+from events.actors import Actor
+from events.commands import LikeComment, PostComment
+from events.envelope import GENESIS_HASH, stored_fields, verify_link
+from services.processor.command_handler import CommandHandler
+from services.settings import Settings
+from services.storage.event_store import EventStore
+from services.storage.key_vault import AuthorKeyVault
+
+
+@pytest.fixture
+def store(redis: Redis, settings: Settings) -> EventStore:
+    return EventStore(redis, settings.partitions, settings.outcome_ttl_seconds)
+
+
+@pytest.fixture
+def handler(store: EventStore, redis: Redis, settings: Settings) -> CommandHandler:
+    return CommandHandler(store, AuthorKeyVault(redis, settings.secret), timedelta(minutes=15))
+
+
+def post(thread: str, n: int, **extra) -> PostComment:  # type: ignore[no-untyped-def]
+    return PostComment(thread=thread, actor=Actor(id=f"anon:{n}"), body=f"comment {n}", **extra)
+
+
+async def test_concurrent_appends_give_contiguous_versions_and_lose_nothing(
+    store: EventStore, handler: CommandHandler, thread_id: str
+) -> None:
+    outcomes = await asyncio.gather(*(handler.handle(post(thread_id, n)) for n in range(20)))
+    assert all(o.status == "accepted" for o in outcomes)
+    history = await store.thread_history("default", thread_id)
+    assert [e.thread_version for e in history] == list(range(1, 22))
+    posted = {e.data["comment_id"] for e in history if e.type == "CommentPosted"}
+    assert posted == {o.comment_id for o in outcomes} and len(posted) == 20
+    assert [e.type for e in history].count("ThreadStarted") == 1
+
+
+async def test_a_repeated_command_id_appends_once_and_returns_the_first_outcome(
+    store: EventStore, handler: CommandHandler, thread_id: str
+) -> None:
+    command = post(thread_id, 1, command_id="same-command")
+    outcomes = await asyncio.gather(*(handler.handle(command) for _ in range(5)))
+    assert len({o.model_dump_json() for o in outcomes}) == 1
+    again = await handler.handle(command)
+    assert again == outcomes[0]
+    history = await store.thread_history("default", thread_id)
+    assert [e.type for e in history] == ["ThreadStarted", "CommentPosted"]
+
+
+async def test_a_rejection_is_remembered_for_the_same_command_id(
+    handler: CommandHandler, thread_id: str
+) -> None:
+    like = LikeComment(thread=thread_id, actor=Actor(id="anon:x"), comment_id="missing")
+    first = await handler.handle(like)
+    assert first.status == "rejected" and first.code == "comment_not_found"
+    assert await handler.handle(like) == first
+
+
+async def test_the_hash_chain_links_every_event_of_a_thread(
+    store: EventStore, handler: CommandHandler, thread_id: str
+) -> None:
+    for n in range(5):
+        await handler.handle(post(thread_id, n))
+    previous = GENESIS_HASH
+    for envelope in await store.thread_history("default", thread_id):
+        assert verify_link(stored_fields(envelope), previous)
+        previous = envelope.hash
+
+
+async def test_the_partition_log_holds_the_same_envelopes_as_the_thread_history(
+    store: EventStore, handler: CommandHandler, redis: Redis, thread_id: str
+) -> None:
+    await handler.handle(post(thread_id, 1))
+    keys = store.keys_for("default", thread_id)
+    log = await store.read_log(keys)
+    history = await store.thread_history("default", thread_id)
+    assert [e.event_id for e in log] == [e.event_id for e in history]
+    assert [e.position for e in log] == [e.position for e in history]
+    raw = await redis.xrange(keys.events)
+    assert json.loads(raw[0][1]["event"])["thread"] == thread_id
+
+
+async def test_personal_data_is_sealed_in_the_log(
+    store: EventStore, handler: CommandHandler, redis: Redis, thread_id: str
+) -> None:
+    command = PostComment(
+        thread=thread_id,
+        actor=Actor(id="anon:p"),
+        body="a very private body",
+        author={"name": "Private Name", "email": "p@example.org"},  # type: ignore[arg-type]
+    )
+    await handler.handle(command)
+    raw = json.dumps(await redis.xrange(store.keys_for("default", thread_id).events))
+    for secret in ("very private", "Private Name", "p@example.org"):
+        assert secret not in raw
+    assert await redis.exists("cs:vault:anon:p")
+
+
+async def test_a_command_touches_only_keys_of_its_partition(
+    store: EventStore, handler: CommandHandler, redis: Redis, thread_id: str
+) -> None:
+    await handler.handle(post(thread_id, 1))
+    tag = store.keys_for("default", thread_id).tag
+    keys = [key async for key in redis.scan_iter("cs:*")]
+    partition_keys = [key for key in keys if not key.startswith("cs:vault:")]
+    assert partition_keys and all(key.startswith(tag + ":") for key in partition_keys)
