@@ -1,0 +1,178 @@
+"""The command processor as a real process: foreign producers, poison messages, dead peers."""
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis as sync_redis
+from faststream.redis import RedisBroker
+from redis.asyncio import Redis
+
+from services.settings import Settings
+from services.storage.keys import WRITER_GROUP, PartitionKeys, partition_of
+from tests.conftest import TEST_PARTITIONS
+from tests.processes import ServiceProcess, wait_until
+
+
+@pytest.fixture
+def processor_env(settings: Settings, redis: Redis) -> dict[str, str]:
+    # `redis` first: the database is flushed before any processor starts.
+    return {
+        "REDIS_URL": settings.redis_url or "",
+        "COMMENTSTREAM_PARTITIONS": str(TEST_PARTITIONS),
+        "COMMENTSTREAM_SECRET": settings.secret,
+        "COMMENTSTREAM_CLAIM_IDLE_MS": "500",
+    }
+
+
+@pytest.fixture
+def processor(processor_env: dict[str, str], logs_dir: Path) -> Iterator[ServiceProcess]:
+    process = ServiceProcess(["processor"], processor_env, logs_dir).start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def sync_client(settings: Settings) -> Iterator[sync_redis.Redis]:
+    client = sync_redis.Redis.from_url(settings.redis_url or "", decode_responses=True)
+    yield client
+    client.close()
+
+
+def keys_of(thread: str) -> PartitionKeys:
+    return PartitionKeys(partition_of("default", thread, TEST_PARTITIONS))
+
+
+def plain_command(thread: str, command_id: str, body: str = "from another service") -> str:
+    """A command exactly as another service would write it, with no commentstream code."""
+    return json.dumps(
+        {
+            "type": "PostComment",
+            "command_id": command_id,
+            "site": "default",
+            "thread": thread,
+            "actor": {"id": "svc:importer", "kind": "service"},
+            "body": body,
+            "author": {"name": "Importer"},
+        }
+    )
+
+
+def outcome_of(client: sync_redis.Redis, keys: PartitionKeys, command_id: str) -> dict | None:
+    raw = client.get(keys.outcome(command_id))
+    return json.loads(raw) if raw else None
+
+
+def wait_for_outcome(client: sync_redis.Redis, keys: PartitionKeys, command_id: str) -> dict:
+    wait_until(lambda: outcome_of(client, keys, command_id) is not None, 30, f"{command_id}")
+    outcome = outcome_of(client, keys, command_id)
+    assert outcome is not None
+    return outcome
+
+
+def test_plain_json_from_redis_py_is_processed(
+    processor: ServiceProcess, sync_client: sync_redis.Redis, thread_id: str
+) -> None:
+    keys = keys_of(thread_id)
+    wait_until(lambda: sync_client.exists(keys.commands) == 1, 20, "the processor's groups")
+    sync_client.xadd(keys.commands, {"command": plain_command(thread_id, "plain-1")})
+    outcome = wait_for_outcome(sync_client, keys, "plain-1")
+    assert outcome["status"] == "accepted" and outcome["comment_id"]
+    log = [json.loads(f["event"]) for _, f in sync_client.xrange(keys.events)]
+    assert [e["type"] for e in log] == ["ThreadStarted", "CommentPosted"]
+    assert all(e["command_id"] == "plain-1" for e in log)
+
+
+async def test_a_faststream_publisher_is_processed_too(
+    processor: ServiceProcess, settings: Settings, sync_client: sync_redis.Redis, thread_id: str
+) -> None:
+    keys = keys_of(thread_id)
+    async with RedisBroker(settings.redis_url or "") as broker:
+        await broker.publish(json.loads(plain_command(thread_id, "fs-1")), stream=keys.commands)
+    assert wait_for_outcome(sync_client, keys, "fs-1")["status"] == "accepted"
+
+
+def test_malformed_commands_are_dead_lettered_and_processing_goes_on(
+    processor: ServiceProcess, sync_client: sync_redis.Redis, thread_id: str
+) -> None:
+    keys = keys_of(thread_id)
+    sync_client.xadd(keys.commands, {"command": "{not json"})
+    invalid = json.loads(plain_command(thread_id, "bad-1"))
+    del invalid["body"]
+    sync_client.xadd(keys.commands, {"command": json.dumps(invalid)})
+    sync_client.xadd(keys.commands, {"unexpected": "shape"})
+    sync_client.xadd(keys.commands, {"command": plain_command(thread_id, "good-1")})
+
+    assert wait_for_outcome(sync_client, keys, "good-1")["status"] == "accepted"
+    bad = wait_for_outcome(sync_client, keys, "bad-1")
+    assert (bad["status"], bad["code"], bad["field"]) == ("rejected", "invalid_command", "body")
+    dead = sync_client.xrange(keys.dead_commands)
+    assert len(dead) == 3
+    assert {entry["reason"] for _, entry in dead} == {"invalid_command"}
+    assert "{not json" in dead[0][1]["fields"]
+    assert sync_client.xpending(keys.commands, WRITER_GROUP)["pending"] == 0
+
+
+def test_a_command_sent_to_the_wrong_partition_is_forwarded(
+    processor: ServiceProcess, sync_client: sync_redis.Redis, thread_id: str
+) -> None:
+    right = keys_of(thread_id)
+    wrong = PartitionKeys((right.p + 1) % TEST_PARTITIONS)
+    sync_client.xadd(wrong.commands, {"command": plain_command(thread_id, "lost-1")})
+    assert wait_for_outcome(sync_client, right, "lost-1")["status"] == "accepted"
+
+
+def test_entries_left_pending_by_a_dead_processor_are_finished_by_another(
+    processor_env: dict[str, str], logs_dir: Path, sync_client: sync_redis.Redis, thread_id: str
+) -> None:
+    keys = keys_of(thread_id)
+    for p in range(TEST_PARTITIONS):
+        sync_client.xgroup_create(PartitionKeys(p).commands, WRITER_GROUP, id="0", mkstream=True)
+    ids = [f"orphan-{n}" for n in range(10)]
+    for command_id in ids:
+        sync_client.xadd(keys.commands, {"command": plain_command(thread_id, command_id)})
+    # A processor that read these and died before answering: they sit in its pending list.
+    taken = sync_client.xreadgroup(WRITER_GROUP, "dead-processor", {keys.commands: ">"}, count=10)
+    assert len(taken[0][1]) == 10
+    assert sync_client.xpending(keys.commands, WRITER_GROUP)["pending"] == 10
+
+    survivor = ServiceProcess(["processor"], processor_env, logs_dir).start()
+    try:
+        outcomes = [wait_for_outcome(sync_client, keys, command_id) for command_id in ids]
+    finally:
+        survivor.stop()
+    assert all(o["status"] == "accepted" for o in outcomes)
+    assert sync_client.xpending(keys.commands, WRITER_GROUP)["pending"] == 0
+    posted = [
+        json.loads(f["event"])["command_id"]
+        for _, f in sync_client.xrange(keys.events)
+        if json.loads(f["event"])["type"] == "CommentPosted"
+    ]
+    assert sorted(posted) == sorted(ids)
+
+
+def test_a_processor_killed_mid_stream_loses_and_doubles_nothing(
+    processor_env: dict[str, str], logs_dir: Path, sync_client: sync_redis.Redis, thread_id: str
+) -> None:
+    threads = [f"{thread_id}-{n}" for n in range(8)]
+    first = ServiceProcess(["processor"], processor_env, logs_dir).start()
+    wait_until(lambda: sync_client.exists(keys_of(threads[0]).commands) == 1, 20, "groups")
+    sent = []
+    for n in range(400):
+        thread = threads[n % len(threads)]
+        sync_client.xadd(keys_of(thread).commands, {"command": plain_command(thread, f"k-{n}")})
+        sent.append((thread, f"k-{n}"))
+    first.kill()
+    second = ServiceProcess(["processor"], processor_env, logs_dir).start()
+    try:
+        for thread, command_id in sent:
+            wait_for_outcome(sync_client, keys_of(thread), command_id)
+    finally:
+        second.stop()
+    for thread in threads:
+        history = sync_client.xrange(keys_of(thread).thread_events("default", thread))
+        posted = [json.loads(f["event"])["command_id"] for _, f in history][1:]
+        assert len(posted) == len(set(posted)) == 50
+        versions = [json.loads(f["event"])["thread_version"] for _, f in history]
+        assert versions == list(range(1, 52))

@@ -1,0 +1,187 @@
+"""Property: read models built live (restarts, duplicate deliveries, odd batch sizes) equal
+the read models built by one clean replay of the log. Against a real server."""
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+from redis.asyncio import Redis
+
+from events.actors import Actor
+from events.commands import (
+    Command,
+    DeleteComment,
+    EditComment,
+    LikeComment,
+    PostComment,
+    Reply,
+    UnlikeComment,
+)
+from projections.like_counts.projector import LikeCountsProjection
+from projections.projector import ProjectorRunner
+from projections.thread_view.projector import ThreadViewProjection
+from services.embedded import EmbeddedRedis
+from services.processor.command_handler import CommandHandler
+from services.storage.event_store import EventStore
+from services.storage.key_vault import AuthorKeyVault
+from services.storage.keys import PartitionKeys
+
+PARTITIONS = 2
+THREADS = ("alpha", "beta")
+ACTORS = [Actor(id=f"anon:{n}") for n in range(3)] + [Actor(id="user:mod", moderator=True)]
+
+operation = st.tuples(
+    st.sampled_from(["post", "reply", "edit", "delete", "like", "unlike"]),
+    st.integers(0, len(THREADS) - 1),
+    st.integers(0, len(ACTORS) - 1),
+    st.integers(0, 50),
+)
+# What the live projector does between commands: deliver the next few entries, deliver the
+# last batch again, or restart (a new runner resuming from the stored checkpoint).
+delivery = st.lists(
+    st.one_of(
+        st.tuples(st.just("deliver"), st.integers(1, 7)),
+        st.tuples(st.just("duplicate"), st.just(0)),
+        st.tuples(st.just("restart"), st.just(0)),
+    ),
+    max_size=4,
+)
+
+
+def command_for(op: tuple[str, int, int, int], created: dict[str, list[str]]) -> Command:
+    kind, thread_index, actor_index, pick = op
+    thread, actor = THREADS[thread_index], ACTORS[actor_index]
+    ids = created[thread]
+    target = ids[pick % len(ids)] if ids else "missing"
+    body = f"{kind} {pick} *md*"
+    match kind:
+        case "post":
+            return PostComment(thread=thread, actor=actor, body=body, title=f"T {thread}")
+        case "reply":
+            return Reply(thread=thread, actor=actor, body=body, parent_id=target)
+        case "edit":
+            return EditComment(thread=thread, actor=actor, comment_id=target, body=body)
+        case "delete":
+            return DeleteComment(thread=thread, actor=actor, comment_id=target)
+        case "like":
+            return LikeComment(thread=thread, actor=actor, comment_id=target)
+        case _:
+            return UnlikeComment(thread=thread, actor=actor, comment_id=target)
+
+
+class LiveFeed:
+    """Feeds the log to projectors as FastStream would, plus the faults we inject."""
+
+    def __init__(self, redis: Redis, vault: AuthorKeyVault) -> None:
+        self.redis = redis
+        self.vault = vault
+        self.runners = self._new_runners()
+        self.cursor: dict[int, str] = {p: "0" for p in range(PARTITIONS)}
+        self.last_batch: dict[int, list[tuple[str, Any]]] = {}
+
+    def _new_runners(self) -> list[ProjectorRunner]:
+        return [
+            ProjectorRunner(self.redis, ThreadViewProjection(self.redis, self.vault)),
+            ProjectorRunner(self.redis, LikeCountsProjection()),
+        ]
+
+    async def deliver(self, count: int) -> None:
+        for p in range(PARTITIONS):
+            keys = PartitionKeys(p)
+            entries = await self.redis.xrange(keys.events, min=f"({self.cursor[p]}", count=count)
+            if entries:
+                self.cursor[p] = entries[-1][0]
+                self.last_batch[p] = entries
+                for runner in self.runners:
+                    await runner.process(keys, entries)
+
+    async def duplicate(self) -> None:
+        for p, entries in self.last_batch.items():
+            for runner in self.runners:
+                await runner.process(PartitionKeys(p), entries)
+
+    async def restart(self) -> None:
+        self.runners = self._new_runners()
+        # A restarted subscriber resumes after the slowest stored checkpoint.
+        for p in range(PARTITIONS):
+            keys = PartitionKeys(p)
+            stored = [await r.load_checkpoint(keys) for r in self.runners]
+            self.cursor[p] = "0" if None in stored else min(stored, key=_id)  # type: ignore[arg-type]
+
+    async def drain(self) -> None:
+        await self.deliver(10_000)
+
+
+def _id(entry_id: str) -> tuple[int, int]:
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq)
+
+
+async def read_models(redis: Redis) -> dict[str, Any]:
+    """Every read-model key with its content, for comparison."""
+    dumped: dict[str, Any] = {}
+    async for key in redis.scan_iter("cs:*"):
+        if ":view:" in key or ":likes:" in key or ":checkpoint" in key:
+            kind = await redis.type(key)
+            if kind == "hash":
+                dumped[key] = await redis.hgetall(key)
+            elif kind == "zset":
+                dumped[key] = await redis.zrange(key, 0, -1)
+            elif kind == "string":
+                dumped[key] = await redis.get(key)
+    return {k: v for k, v in dumped.items() if v not in ({}, [])}
+
+
+async def scenario(url: str, ops: list, deliveries: list) -> None:  # type: ignore[type-arg]
+    live = Redis.from_url(url + "0", decode_responses=True)
+    replay = Redis.from_url(url + "1", decode_responses=True)
+    try:
+        await live.flushall()
+        store = EventStore(live, PARTITIONS, 3600)
+        vault = AuthorKeyVault(live, "secret")
+        handler = CommandHandler(store, vault, timedelta(minutes=15))
+        feed = LiveFeed(live, vault)
+        created: dict[str, list[str]] = {thread: [] for thread in THREADS}
+        for index, op in enumerate(ops):
+            outcome = await handler.handle(command_for(op, created))
+            if outcome.status == "accepted" and op[0] in ("post", "reply"):
+                created[THREADS[op[1]]].append(outcome.comment_id or "")
+            for action, count in deliveries[index % len(deliveries)] if deliveries else []:
+                await getattr(feed, action)(*([count] if action == "deliver" else []))
+        await feed.drain()
+
+        # One clean replay of the same log, into an empty database.
+        for p in range(PARTITIONS):
+            keys = PartitionKeys(p)
+            for entry_id, fields in await live.xrange(keys.events):
+                await replay.xadd(keys.events, fields, id=entry_id)
+            entries = await replay.xrange(keys.events)
+            for runner in (
+                ProjectorRunner(replay, ThreadViewProjection(replay, vault)),
+                ProjectorRunner(replay, LikeCountsProjection()),
+            ):
+                await runner.process(keys, entries)
+        assert await read_models(live) == await read_models(replay)
+    finally:
+        await live.aclose()
+        await replay.aclose()
+
+
+@hypothesis_settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    ops=st.lists(operation, min_size=1, max_size=30),
+    deliveries=st.lists(delivery, min_size=1, max_size=5),
+)
+def test_live_projection_equals_clean_replay(
+    redis_server: EmbeddedRedis,
+    ops: list,
+    deliveries: list,  # type: ignore[type-arg]
+) -> None:
+    asyncio.run(scenario(redis_server.url[: -len("0")], ops, deliveries))
