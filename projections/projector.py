@@ -24,10 +24,11 @@ from events.envelope import EventEnvelope, decode_envelope
 from projections.stream_ids import is_after
 from projections.writes import WriteBatch, commit
 from services.heartbeat import beat_forever, instance_name
-from services.redis_client import connect
+from services.redis_client import connect, make_broker
 from services.settings import Settings
 from services.storage.keys import PartitionKeys
 from services.storage.scripts import Scripts
+from services.storage.stream_fields import field, text
 
 logger = logging.getLogger("commentstream.projector")
 RETRY_SECONDS = 0.5
@@ -88,7 +89,7 @@ class ProjectorRunner:
             envelopes = []
             for entry_id, fields in fresh:
                 try:
-                    envelope = decode_envelope(_field(fields, "event"), entry_id)
+                    envelope = decode_envelope(field(fields, "event"), entry_id)
                     envelope.event()
                     envelopes.append(envelope)
                 except Exception as error:
@@ -109,7 +110,7 @@ def build_projector(
     settings: Settings, make_projection: Callable[[Redis, Settings], Projection]
 ) -> FastStream:
     """The FastStream app of one projection over every partition."""
-    broker = RedisBroker(settings.redis_url or "redis://127.0.0.1:6379")
+    broker = make_broker(settings)
     app = FastStream(broker)
     redis = connect(settings)
     projection = make_projection(redis, settings)
@@ -154,15 +155,7 @@ def _subscribe(
         await runner.process(
             keys,
             (
-                (_text(entry_id), fields)
+                (text(entry_id), fields)
                 for entry_id, fields in zip(raw["message_ids"], raw["data"], strict=True)
             ),
         )
-
-
-def _field(fields: dict[Any, Any], name: str) -> Any:
-    return fields.get(name.encode(), fields.get(name))
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

@@ -6,16 +6,23 @@ import logging
 
 from services.settings import get_settings
 
+# Kept here, not imported from projections.registry, so `--help` stays fast.
+PROJECTION_NAMES = ("thread_view", "like_counts")
 
-def main(argv: list[str] | None = None) -> int:
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="commentstream", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("up", help="embedded Redis (unless REDIS_URL) and every service")
     commands.add_parser("gateway", help="the HTTP API")
     commands.add_parser("processor", help="the command processor")
     project = commands.add_parser("project", help="run one projector")
-    project.add_argument("projection", choices=["thread_view", "like_counts"])
-    args = parser.parse_args(argv)
+    project.add_argument("projection", choices=PROJECTION_NAMES)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = get_settings()

@@ -1,11 +1,23 @@
-"""One way to open a Redis connection, with the settings' URL."""
+"""One way to open Redis connections and FastStream brokers, from the settings."""
 
+import logging
+
+from faststream.redis import RedisBroker
 from redis.asyncio import Redis
 
 from services.settings import Settings
 
 
-def connect(settings: Settings) -> Redis:
+def redis_url(settings: Settings) -> str:
     if not settings.redis_url:
         raise RuntimeError("REDIS_URL is not set (commentstream up sets it for its services)")
-    return Redis.from_url(settings.redis_url, decode_responses=True)
+    return settings.redis_url
+
+
+def connect(settings: Settings) -> Redis:
+    return Redis.from_url(redis_url(settings), decode_responses=True)
+
+
+def make_broker(settings: Settings) -> RedisBroker:
+    """A broker whose per-message log lines are DEBUG, so INFO logs stay readable."""
+    return RedisBroker(redis_url(settings), log_level=logging.DEBUG)

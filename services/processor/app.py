@@ -17,19 +17,20 @@ from faststream.redis import RedisBroker, StreamSub
 from faststream.redis.annotations import RedisBatchStreamMessage, RedisStreamMessage
 
 from services.heartbeat import beat_forever, instance_name
-from services.processor.command_handler import CommandHandler, text
-from services.redis_client import connect
+from services.processor.command_handler import CommandHandler
+from services.redis_client import connect, make_broker
 from services.settings import Settings
 from services.storage.event_store import CommandEntry, EventStore, ensure_command_groups
 from services.storage.key_vault import AuthorKeyVault
 from services.storage.keys import WRITER_GROUP, PartitionKeys
+from services.storage.stream_fields import text
 
 logger = logging.getLogger("commentstream.processor")
 SERVICE = "processor"
 
 
 def build_processor(settings: Settings) -> tuple[FastStream, RedisBroker]:
-    broker = RedisBroker(settings.redis_url or "redis://127.0.0.1:6379")
+    broker = make_broker(settings)
     app = FastStream(broker)
     redis = connect(settings)
     store = EventStore(redis, settings.partitions, settings.outcome_ttl_seconds)

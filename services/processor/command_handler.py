@@ -18,6 +18,7 @@ from events.thread_events import CommentEdited, CommentPosted, ThreadEvent
 from services.storage.event_store import CommandEntry, EventStore
 from services.storage.key_vault import AuthorKeyVault
 from services.storage.keys import PartitionKeys
+from services.storage.stream_fields import text
 
 logger = logging.getLogger("commentstream.processor")
 
@@ -42,7 +43,8 @@ class CommandHandler:
         except (ValidationError, ValueError) as error:
             return await self._refuse_invalid(keys, entry, fields, error)
         if self._store.keys_for(command.site, command.thread) != keys:
-            return await self._forward(keys, entry, fields, command)
+            await self._forward(keys, entry, command)
+            return None
         return await self.handle(command, entry)
 
     async def handle(self, command: Command, entry: CommandEntry | None = None) -> Outcome:
@@ -160,10 +162,9 @@ class CommandHandler:
         result = await self._store.record_outcome(keys, outcome, entry)
         return result.outcome
 
-    async def _forward(
-        self, keys: PartitionKeys, entry: CommandEntry, fields: dict[Any, Any], command: Command
-    ) -> None:
-        """A command sent to the wrong partition goes on to the right one."""
+    async def _forward(self, keys: PartitionKeys, entry: CommandEntry, command: Command) -> None:
+        """A command sent to the wrong partition goes on to the right one (the command id
+        keeps it from being applied twice should this process die between the two steps)."""
         target = self._store.keys_for(command.site, command.thread)
         logger.info(
             "forwarding %s from %s to %s", command.command_id, keys.commands, target.commands
@@ -171,7 +172,6 @@ class CommandHandler:
         await self._store.redis.xadd(target.commands, {COMMAND_FIELD: command.model_dump_json()})
         await self._store.redis.xack(keys.commands, entry.group, entry.entry_id)
         await self._store.redis.xdel(keys.commands, entry.entry_id)
-        return None
 
 
 def _outcome_of(command: Command, decision: Rejection | Unchanged) -> Outcome:
@@ -224,11 +224,6 @@ def _describe(error: Exception) -> tuple[str | None, str]:
         field = ".".join(location) or None
         return field, f"{field or 'command'}: {first['msg']}"
     return None, str(error)
-
-
-def text(value: bytes | str) -> str:
-    """A stream field as text (redis-py gives bytes on a FastStream connection)."""
-    return value.decode(errors="replace") if isinstance(value, bytes) else value
 
 
 def _bytes(value: bytes | str) -> bytes:

@@ -11,9 +11,8 @@ from events.commands import (
     DeleteComment,
     EditComment,
     LikeComment,
-    PostComment,
-    Reply,
     UnlikeComment,
+    command_adapter,
 )
 from events.identifiers import THREAD_ID_PATTERN, new_message_id
 from events.outcomes import Outcome
@@ -83,18 +82,19 @@ async def post_comment(
     token = None
     if caller is None:
         caller, token = gateway.signer.new_anonymous()
-    fields = {
-        "command_id": request.command_id or new_message_id(),
-        "site": site,
-        "thread": thread,
-        "actor": caller,
-        "body": request.body,
-        "author": request.author,
-        "title": request.title,
-        "url": request.url,
-    }
-    command: Command = (
-        Reply(**fields, parent_id=request.parent_id) if request.parent_id else PostComment(**fields)
+    command = command_adapter.validate_python(
+        {
+            "type": "Reply" if request.parent_id else "PostComment",
+            "command_id": request.command_id or new_message_id(),
+            "site": site,
+            "thread": thread,
+            "actor": caller,
+            "body": request.body,
+            "author": request.author,
+            "title": request.title,
+            "url": request.url,
+            **({"parent_id": request.parent_id} if request.parent_id else {}),
+        }
     )
     return await _answer(gateway, command, created=True, author_token=token)
 
