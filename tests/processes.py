@@ -6,9 +6,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from services.embedded import EmbeddedRedis, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -65,3 +68,45 @@ def http_ok(url: str) -> bool:
         return httpx.get(url, timeout=1).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+@dataclass
+class Stack:
+    server: EmbeddedRedis
+    base_url: str
+    services: dict[str, ServiceProcess]
+
+
+def start_stack(data_dir: Path, logs_dir: Path, **env: str) -> Stack:
+    """Its own server in `data_dir`, then processor, both projectors and the gateway."""
+    server = EmbeddedRedis(data_dir).start()
+    port = free_port()
+    environment = {
+        "REDIS_URL": server.url,
+        "PORT": str(port),
+        "COMMENTSTREAM_PARTITIONS": "4",
+        "COMMENTSTREAM_SECRET": "e2e-secret",
+        "COMMENTSTREAM_WRITE_TIMEOUT_SECONDS": "2",
+        "COMMENTSTREAM_CLAIM_IDLE_MS": "1000",
+        **env,
+    }
+    services = {
+        name: ServiceProcess(args, environment, logs_dir).start()
+        for name, args in {
+            "processor": ["processor"],
+            "thread_view": ["project", "thread_view"],
+            "like_counts": ["project", "like_counts"],
+            "gateway": ["gateway"],
+        }.items()
+    }
+    stack = Stack(server, f"http://127.0.0.1:{port}", services)
+    wait_until(
+        lambda: http_ok(stack.base_url + "/readyz"), timeout=30, what="the stack to be ready"
+    )
+    return stack
+
+
+def stop_stack(stack: Stack) -> None:
+    for service in stack.services.values():
+        service.stop()
+    stack.server.stop()

@@ -2,8 +2,7 @@
 
 import httpx
 
-from tests.e2e.conftest import Stack
-from tests.processes import wait_until
+from tests.processes import Stack, wait_until
 
 
 def bearer(token: str) -> dict[str, str]:

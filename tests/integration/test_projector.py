@@ -1,0 +1,78 @@
+"""Projectors as real processes: a new one builds from the start of an existing log, a poison
+event is parked while the rest goes on, and a restart resumes from the checkpoint."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import redis as sync_redis
+from redis.asyncio import Redis
+
+from events.actors import Actor
+from events.commands import LikeComment, PostComment
+from services.processor.command_handler import CommandHandler
+from services.settings import Settings
+from services.storage.event_store import EventStore
+from services.storage.key_vault import AuthorKeyVault
+from tests.conftest import TEST_PARTITIONS
+from tests.processes import ServiceProcess, wait_until
+
+
+def env_of(settings: Settings) -> dict[str, str]:
+    return {
+        "REDIS_URL": settings.redis_url or "",
+        "COMMENTSTREAM_PARTITIONS": str(TEST_PARTITIONS),
+        "COMMENTSTREAM_SECRET": settings.secret,
+    }
+
+
+async def test_a_new_projector_builds_from_the_start_and_parks_poison(
+    redis: Redis, settings: Settings, logs_dir: Path, thread_id: str
+) -> None:
+    store = EventStore(redis, settings.partitions, 3600)
+    handler = CommandHandler(store, AuthorKeyVault(redis, settings.secret), timedelta(minutes=15))
+    keys = store.keys_for("default", thread_id)
+    first = await handler.handle(
+        PostComment(thread=thread_id, actor=Actor(id="anon:a"), body="one")
+    )
+    poison = await redis.xadd(keys.events, {"event": "{this is not an envelope"})
+    await handler.handle(PostComment(thread=thread_id, actor=Actor(id="anon:b"), body="two"))
+    like = await handler.handle(
+        LikeComment(thread=thread_id, actor=Actor(id="anon:b"), comment_id=first.comment_id or "")
+    )
+    assert like.position is not None
+
+    client = sync_redis.Redis.from_url(settings.redis_url or "", decode_responses=True)
+    processes = [
+        ServiceProcess(["project", name], env_of(settings), logs_dir).start()
+        for name in ("thread_view", "like_counts")
+    ]
+    try:
+        for name in ("thread_view", "like_counts"):
+            wait_until(
+                lambda name=name: client.get(keys.checkpoint(name)) == like.position,
+                30,
+                f"{name} to reach the end of the log",
+            )
+    finally:
+        for process in processes:
+            process.stop()
+    meta = client.hgetall(keys.view_meta("default", thread_id))
+    assert meta["count"] == "2"
+    assert client.hget(keys.like_counts("default", thread_id), first.comment_id or "") == "1"
+    parked = client.xrange(keys.dead_events("thread_view"))
+    assert [entry["entry_id"] for _, entry in parked] == [poison]
+    assert "undecodable" in parked[0][1]["reason"]
+
+    # A restart resumes after the checkpoint: nothing is counted twice.
+    await handler.handle(PostComment(thread=thread_id, actor=Actor(id="anon:c"), body="three"))
+    restarted = ServiceProcess(["project", "thread_view"], env_of(settings), logs_dir).start()
+    try:
+        wait_until(
+            lambda: client.hget(keys.view_meta("default", thread_id), "count") == "3",
+            30,
+            "the restarted projector to see the new comment",
+        )
+    finally:
+        restarted.stop()
+    assert len(client.xrange(keys.dead_events("thread_view"))) == 1
+    client.close()
