@@ -23,7 +23,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from events.envelope import EventEnvelope, decode_envelope
 from projections.stream_ids import is_after
 from projections.writes import WriteBatch, commit
-from services.heartbeat import beat_forever, instance_name
+from services.heartbeat import run_heartbeat_with
 from services.redis_client import connect, make_broker
 from services.settings import Settings
 from services.storage.keys import PartitionKeys
@@ -115,9 +115,7 @@ def build_projector(
     redis = connect(settings)
     projection = make_projection(redis, settings)
     runner = ProjectorRunner(redis, projection)
-    service = f"projector-{projection.name}"
-    instance = instance_name(service)
-    tasks: list[asyncio.Task[None]] = []
+    run_heartbeat_with(app, redis, f"projector-{projection.name}")
 
     @app.on_startup
     async def subscribe_from_checkpoints() -> None:
@@ -125,17 +123,6 @@ def build_projector(
             keys = PartitionKeys(p)
             checkpoint = await runner.load_checkpoint(keys)
             _subscribe(broker, runner, keys, checkpoint or "0", settings.batch_size)
-
-    @app.after_startup
-    async def start_heartbeat() -> None:
-        tasks.append(asyncio.create_task(beat_forever(redis, instance)))
-
-    @app.on_shutdown
-    async def stop_heartbeat() -> None:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await redis.aclose()
 
     return app
 

@@ -6,6 +6,7 @@ import os
 import socket
 import time
 
+from faststream import FastStream
 from redis.asyncio import Redis
 
 from services.storage.keys import HEARTBEATS
@@ -34,3 +35,22 @@ async def live_services(redis: Redis) -> set[str]:
     """Names of the services with at least one instance seen recently."""
     instances = await redis.zrangebyscore(HEARTBEATS, time.time() - STALE_AFTER_SECONDS, "+inf")
     return {instance.split("@", 1)[0] for instance in instances}
+
+
+def run_heartbeat_with(app: FastStream, redis: Redis, service: str) -> str:
+    """Beat for `service` while `app` runs; close `redis` when it stops. Returns the instance."""
+    instance = instance_name(service)
+    tasks: list[asyncio.Task[None]] = []
+
+    @app.after_startup
+    async def start_heartbeat() -> None:
+        tasks.append(asyncio.create_task(beat_forever(redis, instance)))
+
+    @app.on_shutdown
+    async def stop_heartbeat() -> None:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await redis.aclose()
+
+    return instance

@@ -6,7 +6,6 @@ acknowledged by the append script itself, never by FastStream, so an entry that 
 pending until it is claimed again or, after `max_deliveries`, dead-lettered.
 """
 
-import asyncio
 import logging
 from datetime import timedelta
 from typing import Any
@@ -16,7 +15,7 @@ from faststream.middlewares import AckPolicy
 from faststream.redis import RedisBroker, StreamSub
 from faststream.redis.annotations import RedisBatchStreamMessage, RedisStreamMessage
 
-from services.heartbeat import beat_forever, instance_name
+from services.heartbeat import run_heartbeat_with
 from services.processor.command_handler import CommandHandler
 from services.redis_client import connect, make_broker
 from services.settings import Settings
@@ -39,8 +38,7 @@ def build_processor(settings: Settings) -> tuple[FastStream, RedisBroker]:
         AuthorKeyVault(redis, settings.secret),
         timedelta(seconds=settings.edit_window_seconds),
     )
-    instance = instance_name(SERVICE)
-    tasks: list[asyncio.Task[None]] = []
+    instance = run_heartbeat_with(app, redis, SERVICE)
 
     for p in range(settings.partitions):
         keys = PartitionKeys(p)
@@ -50,17 +48,6 @@ def build_processor(settings: Settings) -> tuple[FastStream, RedisBroker]:
     @app.on_startup
     async def create_groups() -> None:
         await ensure_command_groups(redis, settings.partitions)
-
-    @app.after_startup
-    async def start_heartbeat() -> None:
-        tasks.append(asyncio.create_task(beat_forever(redis, instance)))
-
-    @app.on_shutdown
-    async def stop_heartbeat() -> None:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await redis.aclose()
 
     return app, broker
 

@@ -1,6 +1,7 @@
 """Shared request parameters: the gateway, the site, the caller's identity."""
 
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Path, Query, Request
 
@@ -41,3 +42,35 @@ SiteParam = Annotated[str, Query(pattern=SITE_ID_PATTERN)]
 GatewayDep = Annotated[Gateway, Depends(gateway_of)]
 Caller = Annotated[Actor | None, Depends(caller)]
 RequiredCaller = Annotated[Actor, Depends(required_caller)]
+
+
+@dataclass(frozen=True)
+class CommentTarget:
+    """The comment a write is about, and who writes."""
+
+    gateway: Gateway
+    site: str
+    thread: str
+    comment_id: str
+    actor: Actor
+
+    def command_fields(self) -> dict[str, Any]:
+        return {
+            "site": self.site,
+            "thread": self.thread,
+            "comment_id": self.comment_id,
+            "actor": self.actor,
+        }
+
+
+def comment_target(
+    gateway: GatewayDep,
+    thread: ThreadParam,
+    comment_id: CommentParam,
+    actor: RequiredCaller,
+    site: SiteParam = "default",
+) -> CommentTarget:
+    return CommentTarget(gateway, site, thread, comment_id, actor)
+
+
+Target = Annotated[CommentTarget, Depends(comment_target)]

@@ -25,8 +25,8 @@ from services.gateway.routes.dependencies import (
     Caller,
     CommentParam,
     GatewayDep,
-    RequiredCaller,
     SiteParam,
+    Target,
     ThreadParam,
 )
 from services.gateway.schemas import CommentChange, NewComment, Queued, Written
@@ -100,54 +100,26 @@ async def post_comment(
 
 
 @router.patch("/threads/{thread}/comments/{comment_id}", response_model=Written)
-async def edit_comment(
-    gateway: GatewayDep,
-    thread: ThreadParam,
-    comment_id: CommentParam,
-    request: CommentChange,
-    caller: RequiredCaller,
-    site: SiteParam = "default",
-) -> JSONResponse:
-    command = EditComment(
-        site=site, thread=thread, actor=caller, comment_id=comment_id, body=request.body
-    )
-    return await _answer(gateway, command)
+async def edit_comment(target: Target, request: CommentChange) -> JSONResponse:
+    """Change a comment's body: its author (anonymous: within the edit window) or a moderator."""
+    command = EditComment(**target.command_fields(), body=request.body)
+    return await _answer(target.gateway, command)
 
 
 @router.delete("/threads/{thread}/comments/{comment_id}", response_model=Written)
-async def delete_comment(
-    gateway: GatewayDep,
-    thread: ThreadParam,
-    comment_id: CommentParam,
-    caller: RequiredCaller,
-    site: SiteParam = "default",
-) -> JSONResponse:
-    command = DeleteComment(site=site, thread=thread, actor=caller, comment_id=comment_id)
-    return await _answer(gateway, command)
+async def delete_comment(target: Target) -> JSONResponse:
+    """Delete a comment; it stays as a placeholder while it has replies."""
+    return await _answer(target.gateway, DeleteComment(**target.command_fields()))
 
 
 @router.put("/threads/{thread}/comments/{comment_id}/like", response_model=Written)
-async def like_comment(
-    gateway: GatewayDep,
-    thread: ThreadParam,
-    comment_id: CommentParam,
-    caller: RequiredCaller,
-    site: SiteParam = "default",
-) -> JSONResponse:
-    command = LikeComment(site=site, thread=thread, actor=caller, comment_id=comment_id)
-    return await _answer(gateway, command)
+async def like_comment(target: Target) -> JSONResponse:
+    return await _answer(target.gateway, LikeComment(**target.command_fields()))
 
 
 @router.delete("/threads/{thread}/comments/{comment_id}/like", response_model=Written)
-async def unlike_comment(
-    gateway: GatewayDep,
-    thread: ThreadParam,
-    comment_id: CommentParam,
-    caller: RequiredCaller,
-    site: SiteParam = "default",
-) -> JSONResponse:
-    command = UnlikeComment(site=site, thread=thread, actor=caller, comment_id=comment_id)
-    return await _answer(gateway, command)
+async def unlike_comment(target: Target) -> JSONResponse:
+    return await _answer(target.gateway, UnlikeComment(**target.command_fields()))
 
 
 @router.get("/threads/{thread}/comments/{comment_id}/likes", response_model=LikersPage)
