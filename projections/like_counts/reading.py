@@ -1,22 +1,16 @@
 """Queries on the like_counts read model."""
 
 from datetime import UTC, datetime
+from typing import NamedTuple
 
-from pydantic import BaseModel
 from redis.asyncio import Redis
 
 from services.storage.keys import PartitionKeys
 
 
-class Liker(BaseModel):
-    id: str
+class Like(NamedTuple):
+    actor_id: str
     liked_at: datetime
-
-
-class LikersPage(BaseModel):
-    count: int
-    likers: list[Liker]
-    next_cursor: str | None
 
 
 class LikeCountsReader:
@@ -41,16 +35,13 @@ class LikeCountsReader:
 
     async def likers(
         self, keys: PartitionKeys, site: str, thread: str, comment_id: str, offset: int, limit: int
-    ) -> LikersPage:
+    ) -> tuple[int, list[Like]]:
+        """How many like a comment, and a page of who, oldest like first."""
         key = keys.likers(site, thread, comment_id)
-        count = await self._redis.zcard(key)
-        rows = await self._redis.zrange(key, offset, offset + limit - 1, withscores=True)
-        next_offset = offset + len(rows)
-        return LikersPage(
-            count=count,
-            likers=[
-                Liker(id=actor, liked_at=datetime.fromtimestamp(score / 1000, UTC))
-                for actor, score in rows
-            ],
-            next_cursor=str(next_offset) if next_offset < count else None,
-        )
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.zcard(key)
+            pipe.zrange(key, offset, offset + limit - 1, withscores=True)
+            count, rows = await pipe.execute()
+        return count, [
+            Like(actor, datetime.fromtimestamp(score / 1000, UTC)) for actor, score in rows
+        ]

@@ -24,12 +24,6 @@ class ThreadViewReader:
             {cid: CommentRecord.model_validate_json(raw) for cid, raw in comments.items()},
         )
 
-    async def comment(
-        self, keys: PartitionKeys, site: str, thread: str, comment_id: str
-    ) -> CommentRecord | None:
-        raw = await self._redis.hget(keys.view_comments(site, thread), comment_id)
-        return CommentRecord.model_validate_json(raw) if raw else None
-
     async def counts(
         self, site: str, threads: Iterable[tuple[str, PartitionKeys]]
     ) -> dict[str, int]:

@@ -10,6 +10,8 @@ from projections.stream_ids import is_after, parse_stream_id
 from projections.thread_view.projector import ThreadViewProjection
 from projections.thread_view.query import SortOrder, ThreadView, build_thread_view
 from projections.thread_view.reading import ThreadViewReader
+from projections.thread_view.rendering import avatar_seed
+from services.gateway.schemas import Liker, LikersPage
 from services.storage.keys import PartitionKeys
 
 PROJECTIONS = (ThreadViewProjection.name, LikeCountsProjection.name)
@@ -72,4 +74,27 @@ class ReadModels:
             limit=limit,
             cursor=cursor,
             position=position,
+        )
+
+    async def likers_page(
+        self, keys: PartitionKeys, site: str, thread: str, comment_id: str, offset: int, limit: int
+    ) -> LikersPage | None:
+        """Who likes a comment, paged; None when the comment does not exist."""
+        _meta, records = await self.threads.load(keys, site, thread)
+        if comment_id not in records:
+            return None
+        count, likes = await self.likes.likers(keys, site, thread, comment_id, offset, limit)
+        names = {r.author_id: r.name for r in records.values() if r.status == "visible"}
+        next_offset = offset + len(likes)
+        return LikersPage(
+            count=count,
+            likers=[
+                Liker(
+                    name=names.get(like.actor_id),
+                    avatar=avatar_seed(like.actor_id),
+                    liked_at=like.liked_at,
+                )
+                for like in likes
+            ],
+            next_cursor=str(next_offset) if next_offset < count else None,
         )

@@ -1,5 +1,6 @@
 """Request and response bodies of the HTTP API (they also make /openapi.json)."""
 
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -56,3 +57,17 @@ class CommandStatus(BaseModel):
     code: str | None = None
     message: str | None = None
     field: str | None = None
+
+
+class Liker(BaseModel):
+    """Someone who likes a comment: their name if they have commented in the thread."""
+
+    name: str | None
+    avatar: str
+    liked_at: datetime
+
+
+class LikersPage(BaseModel):
+    count: int
+    likers: list[Liker]
+    next_cursor: str | None

@@ -9,12 +9,8 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def post(api: httpx.Client, thread: str, body: str = "Hello", **fields) -> httpx.Response:  # type: ignore[no-untyped-def]
-    return api.post(
-        f"/api/v1/threads/{thread}/comments",
-        json={"body": body, **fields},
-        headers=fields.pop("headers", None) or {},
-    )
+def post(api: httpx.Client, thread: str, body: str = "Hello", **fields: object) -> httpx.Response:
+    return api.post(f"/api/v1/threads/{thread}/comments", json={"body": body, **fields})
 
 
 def read(api: httpx.Client, thread: str, position: str | None = None, **params) -> dict:  # type: ignore[no-untyped-def]
@@ -104,7 +100,8 @@ def test_bad_input_names_the_field(api: httpx.Client, thread_id: str) -> None:
 
 
 def test_like_twice_counts_once_and_unlike(api: httpx.Client, thread_id: str) -> None:
-    comment = post(api, thread_id).json()["id"]
+    created = post(api, thread_id, author={"name": "Moira"}).json()
+    comment = created["id"]
     like_url = f"/api/v1/threads/{thread_id}/comments/{comment}/like"
     assert api.put(like_url).status_code == 401
     reader = session(api)
@@ -120,11 +117,20 @@ def test_like_twice_counts_once_and_unlike(api: httpx.Client, thread_id: str) ->
         headers=bearer(reader),
     ).json()
     assert mine["comments"][0]["likes"] == {"count": 1, "liked_by_me": True}
-    likers = api.get(f"/api/v1/threads/{thread_id}/comments/{comment}/likes").json()
-    assert likers["count"] == 1 and len(likers["likers"]) == 1
+    by_author = api.put(like_url, headers=bearer(created["author_token"]))
+    read(api, thread_id, by_author.json()["position"])
+    likers = api.get(f"/api/v1/threads/{thread_id}/comments/{comment}/likes", params={"limit": 1})
+    first_page = likers.json()
+    assert first_page["count"] == 2 and first_page["likers"][0]["name"] is None
+    rest = api.get(
+        f"/api/v1/threads/{thread_id}/comments/{comment}/likes",
+        params={"cursor": first_page["next_cursor"]},
+    ).json()
+    assert [liker["name"] for liker in rest["likers"]] == ["Moira"] and rest["next_cursor"] is None
+    assert api.get(f"/api/v1/threads/{thread_id}/comments/nosuch/likes").status_code == 404
     unliked = api.delete(like_url, headers=bearer(reader))
     assert unliked.status_code == 200
-    assert read(api, thread_id, unliked.json()["position"])["comments"][0]["likes"]["count"] == 0
+    assert read(api, thread_id, unliked.json()["position"])["comments"][0]["likes"]["count"] == 1
 
 
 def test_edit_by_the_author_and_refusal_for_another(api: httpx.Client, thread_id: str) -> None:

@@ -16,7 +16,6 @@ from events.commands import (
 )
 from events.identifiers import THREAD_ID_PATTERN, new_message_id
 from events.outcomes import Outcome
-from projections.like_counts.reading import LikersPage
 from projections.thread_view.query import InvalidCursor, SortOrder, ThreadView
 from services.gateway.context import Gateway
 from services.gateway.errors import REJECTION_STATUS, ApiError
@@ -29,7 +28,7 @@ from services.gateway.routes.dependencies import (
     Target,
     ThreadParam,
 )
-from services.gateway.schemas import CommentChange, NewComment, Queued, Written
+from services.gateway.schemas import CommentChange, LikersPage, NewComment, Queued, Written
 
 router = APIRouter(prefix="/api/v1", tags=["threads"])
 STREAM_ID = r"^\d{1,20}-\d{1,20}$"
@@ -131,10 +130,12 @@ async def who_likes(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(pattern=r"^\d{1,9}$")] = None,
 ) -> LikersPage:
-    keys = gateway.store.keys_for(site, thread)
-    if await gateway.reads.threads.comment(keys, site, thread, comment_id) is None:
+    page = await gateway.reads.likers_page(
+        gateway.store.keys_for(site, thread), site, thread, comment_id, int(cursor or 0), limit
+    )
+    if page is None:
         raise ApiError(404, "comment_not_found", "no such comment in this thread", "comment_id")
-    return await gateway.reads.likes.likers(keys, site, thread, comment_id, int(cursor or 0), limit)
+    return page
 
 
 @router.get("/counts", response_model=dict[str, int])
