@@ -6,9 +6,11 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from events.actors import Actor
 from events.identifiers import CommentId, MessageId, SiteId, ThreadId, new_message_id
-from events.personal import AuthorDetails, Body, Website
+from events.personal import AuthorDetails, Body, http_url
 
 TITLE_MAX_CHARS = 300
+PAGE_URL_MAX_CHARS = 2000
+PageUrl = Annotated[str, http_url(PAGE_URL_MAX_CHARS)]
 
 
 class CommandBase(BaseModel):
@@ -34,7 +36,7 @@ class PostComment(CommandBase):
     body: Body
     author: AuthorDetails = AuthorDetails()
     title: Annotated[str, Field(max_length=TITLE_MAX_CHARS)] | None = None
-    url: Website | None = None
+    url: PageUrl | None = None
 
 
 class Reply(PostComment):

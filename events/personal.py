@@ -44,13 +44,18 @@ def _name(value: str) -> str:
     return value
 
 
-def _website(value: str) -> str:
-    value = value.strip()
-    if len(value) > WEBSITE_MAX_CHARS:
-        raise ValueError(f"must be at most {WEBSITE_MAX_CHARS} characters")
-    if not re.fullmatch(r"https?://[^\s/$.?#][^\s]*", value, flags=re.IGNORECASE):
-        raise ValueError("must be an http:// or https:// URL")
-    return value
+def http_url(max_chars: int) -> AfterValidator:
+    """A validator for an http(s) URL of at most `max_chars` characters."""
+
+    def check(value: str) -> str:
+        value = value.strip()
+        if len(value) > max_chars:
+            raise ValueError(f"must be at most {max_chars} characters")
+        if not re.fullmatch(r"https?://[^\s/$.?#][^\s]*", value, flags=re.IGNORECASE):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    return AfterValidator(check)
 
 
 def _email(value: str) -> str:
@@ -62,7 +67,7 @@ def _email(value: str) -> str:
 
 Body = Annotated[str, AfterValidator(_body)]
 AuthorName = Annotated[str, AfterValidator(_name)]
-Website = Annotated[str, AfterValidator(_website)]
+Website = Annotated[str, http_url(WEBSITE_MAX_CHARS)]
 Email = Annotated[str, AfterValidator(_email)]
 
 

@@ -4,7 +4,7 @@ import argparse
 import asyncio
 import logging
 
-from services.settings import get_settings
+from services.settings import Settings, get_settings
 
 # Kept here, not imported from projections.registry, so `--help` stays fast.
 PROJECTION_NAMES = ("thread_view", "like_counts")
@@ -26,6 +26,10 @@ def main(argv: list[str] | None = None) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = get_settings()
+    if settings.secret == Settings.model_fields["secret"].default:
+        logging.getLogger("commentstream").warning(
+            "COMMENTSTREAM_SECRET is the built-in default: fine for a demo, never for production"
+        )
     if args.command == "up":
         from services.supervisor import run_everything
 

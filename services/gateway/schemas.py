@@ -5,9 +5,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from events.commands import TITLE_MAX_CHARS
+from events.commands import TITLE_MAX_CHARS, PageUrl
 from events.identifiers import CommentId, MessageId
-from events.personal import AuthorDetails, Body, Website
+from events.personal import AuthorDetails, Body
 
 
 class NewComment(BaseModel):
@@ -17,7 +17,7 @@ class NewComment(BaseModel):
     parent_id: CommentId | None = None
     author: AuthorDetails = AuthorDetails()
     title: Annotated[str, Field(max_length=TITLE_MAX_CHARS)] | None = None
-    url: Website | None = None
+    url: PageUrl | None = None
     command_id: MessageId | None = None
 
 

@@ -39,6 +39,8 @@ def field_of(error: ValidationError) -> str:
         ({"author": {"website": "javascript:alert(1)"}}, "author.website"),
         ({"author": {"website": "https://e.example/" + "p" * 200}}, "author.website"),
         ({"author": {"email": "not-an-email"}}, "author.email"),
+        ({"url": "https://blog.example/" + "p" * 2000}, "url"),
+        ({"title": "t" * 301}, "title"),
         ({"thread": "has space"}, "thread"),
         ({"thread": "x" * 129}, "thread"),
         ({"surprise": 1}, "surprise"),
@@ -55,6 +57,11 @@ def test_body_is_trimmed_and_nfc_normalised_and_10000_chars_fit() -> None:
     decomposed = unicodedata.normalize("NFD", "  café  ")
     assert PostComment(thread="t", actor=ACTOR, body=decomposed).body == "café"
     assert len(PostComment(thread="t", actor=ACTOR, body="y" * 10_000).body) == 10_000
+
+
+def test_a_page_url_may_be_longer_than_a_website() -> None:
+    long_url = "https://blog.example/" + "p" * 500
+    assert PostComment(thread="t", actor=ACTOR, body="b", url=long_url).url == long_url
 
 
 def test_thread_ids_allow_the_documented_alphabet() -> None:
