@@ -9,7 +9,8 @@ import base64
 import json
 from collections import defaultdict
 from collections.abc import Mapping
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -31,6 +32,8 @@ class Likes(BaseModel):
 
 
 class CommentView(BaseModel):
+    """One comment as readers see it; `mine` and `editable_until` are for the caller."""
+
     id: str
     parent_id: str | None
     author: Author
@@ -39,7 +42,9 @@ class CommentView(BaseModel):
     edited_at: datetime | None
     status: str
     likes: Likes
-    replies: list["CommentView"]
+    mine: bool = False
+    editable_until: datetime | None = None
+    replies: list["CommentView"] = []
 
 
 class ThreadView(BaseModel):
@@ -57,6 +62,44 @@ class InvalidCursor(ValueError):
     pass
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """Who is reading: their identity, which comments they like, how long they may edit."""
+
+    actor_id: str
+    anonymous: bool
+    liked: frozenset[str] = frozenset()
+    edit_window: timedelta = timedelta(minutes=15)
+
+
+def comment_view(
+    record: CommentRecord,
+    like_count: int,
+    viewer: Viewer | None,
+    replies: list[CommentView] | None = None,
+) -> CommentView:
+    """The public form of one comment record."""
+    mine = viewer is not None and record.author_id == viewer.actor_id
+    visible = record.status == "visible"
+    return CommentView(
+        id=record.id,
+        parent_id=record.parent_id,
+        author=Author(name=record.name, avatar=record.avatar, website=record.website),
+        html=record.html,
+        created_at=record.created_at,
+        edited_at=record.edited_at,
+        status=record.status,
+        likes=Likes(count=like_count, liked_by_me=viewer is not None and record.id in viewer.liked),
+        mine=mine,
+        editable_until=(
+            record.created_at + viewer.edit_window
+            if mine and visible and viewer is not None and viewer.anonymous
+            else None
+        ),
+        replies=replies or [],
+    )
+
+
 def build_thread_view(
     *,
     site: str,
@@ -64,7 +107,7 @@ def build_thread_view(
     meta: ThreadMeta,
     records: Mapping[str, CommentRecord],
     like_counts: Mapping[str, int],
-    liked_by_me: set[str],
+    viewer: Viewer | None,
     sort: SortOrder,
     limit: int,
     cursor: str | None,
@@ -83,17 +126,7 @@ def build_thread_view(
         ]
         if record.status == "deleted" and not replies:
             return None
-        return CommentView(
-            id=record.id,
-            parent_id=record.parent_id,
-            author=Author(name=record.name, avatar=record.avatar, website=record.website),
-            html=record.html,
-            created_at=record.created_at,
-            edited_at=record.edited_at,
-            status=record.status,
-            likes=Likes(count=like_counts.get(record.id, 0), liked_by_me=record.id in liked_by_me),
-            replies=replies,
-        )
+        return comment_view(record, like_counts.get(record.id, 0), viewer, replies)
 
     def sort_key(record: CommentRecord) -> tuple[Any, ...]:
         stamp = record.created_at.timestamp()

@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
@@ -33,7 +34,9 @@ def create_app(settings: Settings) -> FastAPI:
         sender=CommandSender(
             redis, store, listener, settings.write_timeout_seconds, settings.outcome_ttl_seconds
         ),
-        reads=ReadModels(redis, settings.read_wait_seconds),
+        reads=ReadModels(
+            redis, settings.read_wait_seconds, timedelta(seconds=settings.edit_window_seconds)
+        ),
         signer=TokenSigner(settings.secret),
     )
 

@@ -1,14 +1,24 @@
 """Reads for the gateway: thread pages with like counts, waiting for a position if asked."""
 
 import asyncio
+from datetime import timedelta
 
 from redis.asyncio import Redis
 
+from events.actors import Actor
 from projections.like_counts.projector import LikeCountsProjection
 from projections.like_counts.reading import LikeCountsReader
 from projections.stream_ids import is_after, parse_stream_id
+from projections.thread_view.model import CommentRecord
 from projections.thread_view.projector import ThreadViewProjection
-from projections.thread_view.query import SortOrder, ThreadView, build_thread_view
+from projections.thread_view.query import (
+    CommentView,
+    SortOrder,
+    ThreadView,
+    Viewer,
+    build_thread_view,
+    comment_view,
+)
 from projections.thread_view.reading import ThreadViewReader
 from projections.thread_view.rendering import avatar_seed
 from services.gateway.schemas import Liker, LikersPage
@@ -19,11 +29,12 @@ POLL_SECONDS = 0.01
 
 
 class ReadModels:
-    def __init__(self, redis: Redis, read_wait_seconds: float) -> None:
+    def __init__(self, redis: Redis, read_wait_seconds: float, edit_window: timedelta) -> None:
         self.redis = redis
         self.threads = ThreadViewReader(redis)
         self.likes = LikeCountsReader(redis)
         self._wait = read_wait_seconds
+        self._edit_window = edit_window
 
     async def position(self, keys: PartitionKeys) -> str | None:
         """How far every projection of this partition has read: the smallest checkpoint."""
@@ -53,23 +64,27 @@ class ReadModels:
         sort: SortOrder,
         limit: int,
         cursor: str | None,
-        viewer: str | None,
+        viewer: Actor | None,
         position: str | None,
     ) -> ThreadView:
         meta, records = await self.threads.load(keys, site, thread)
         counts = await self.likes.counts(keys, site, thread)
-        liked = (
-            await self.likes.liked_by(keys, site, thread, list(records), viewer)
-            if viewer
-            else set()
-        )
+        reader = None
+        if viewer is not None:
+            liked = await self.likes.liked_by(keys, site, thread, list(records), viewer.id)
+            reader = Viewer(
+                actor_id=viewer.id,
+                anonymous=viewer.kind == "anonymous",
+                liked=frozenset(liked),
+                edit_window=self._edit_window,
+            )
         return build_thread_view(
             site=site,
             thread=thread,
             meta=meta,
             records=records,
             like_counts=counts,
-            liked_by_me=liked,
+            viewer=reader,
             sort=sort,
             limit=limit,
             cursor=cursor,
@@ -98,3 +113,17 @@ class ReadModels:
             ],
             next_cursor=str(next_offset) if next_offset < count else None,
         )
+
+    async def comment_update(
+        self, keys: PartitionKeys, site: str, thread: str, comment_id: str
+    ) -> tuple[CommentView | None, int]:
+        """One comment as anyone sees it, and the thread's visible count, for live updates."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hget(keys.view_comments(site, thread), comment_id)
+            pipe.hget(keys.like_counts(site, thread), comment_id)
+            pipe.hget(keys.view_meta(site, thread), "count")
+            record, likes, count = await pipe.execute()
+        if record is None:
+            return None, int(count or 0)
+        view = comment_view(CommentRecord.model_validate_json(record), int(likes or 0), None)
+        return view, int(count or 0)

@@ -1,5 +1,7 @@
 """The public HTTP API over real HTTP, with every service running as its own process."""
 
+import json
+
 import httpx
 
 from tests.processes import Stack, wait_until
@@ -221,3 +223,52 @@ def test_operations_endpoints(api: httpx.Client) -> None:
     assert "/api/v1/threads/{thread}/comments" in api.get("/openapi.json").json()["paths"]
     asyncapi = api.get("/asyncapi").json()
     assert asyncapi["asyncapi"].startswith("3.") and "commands-0" in asyncapi["channels"]
+
+
+def read_sse(lines, wanted: int) -> list[dict]:  # type: ignore[no-untyped-def]
+    """The next `wanted` events from an SSE line iterator, as {"id", "event", "data"}."""
+    events: list[dict] = []
+    current: dict = {}
+    for line in lines:
+        if line.startswith(("id:", "event:", "data:")):
+            name, _, value = line.partition(":")
+            current[name] = json.loads(value) if name == "data" else value.strip()
+        elif line == "" and "event" in current:
+            events.append(current)
+            current = {}
+            if len(events) == wanted:
+                return events
+    raise AssertionError("the stream ended early")
+
+
+def test_live_events_and_resuming_with_last_event_id(
+    api: httpx.Client, stack: Stack, thread_id: str
+) -> None:
+    first = post(api, thread_id, "before anyone listens").json()
+    live_url = f"{stack.base_url}/api/v1/threads/{thread_id}/live"
+    with httpx.Client(timeout=20) as listener, listener.stream("GET", live_url) as stream:
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        lines = stream.iter_lines()
+        assert next(lines).startswith("retry:")
+        new = post(api, thread_id, "hello *live*").json()
+        like = api.put(
+            f"/api/v1/threads/{thread_id}/comments/{first['id']}/like",
+            headers=bearer(session(api)),
+        )
+        assert like.status_code == 200
+        comment, likes = read_sse(lines, 2)
+    assert comment["event"] == "comment"
+    assert comment["data"]["comment"]["id"] == new["id"]
+    assert comment["data"]["comment"]["html"] == "<p>hello <em>live</em></p>\n"
+    assert comment["data"]["count"] == 2
+    assert likes["event"] == "likes" and likes["data"] == {"id": first["id"], "count": 1}
+
+    headers = {"Last-Event-ID": comment["id"]}
+    with (
+        httpx.Client(timeout=20) as listener,
+        listener.stream("GET", live_url, headers=headers) as stream,
+    ):
+        lines = stream.iter_lines()
+        assert next(lines).startswith("retry:")
+        [resumed] = read_sse(lines, 1)
+    assert resumed == likes

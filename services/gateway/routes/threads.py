@@ -3,8 +3,8 @@
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from events.commands import (
     Command,
@@ -19,6 +19,7 @@ from events.outcomes import Outcome
 from projections.thread_view.query import InvalidCursor, SortOrder, ThreadView
 from services.gateway.context import Gateway
 from services.gateway.errors import REJECTION_STATUS, ApiError
+from services.gateway.live import thread_updates
 from services.gateway.metrics import OUTCOMES
 from services.gateway.routes.dependencies import (
     Caller,
@@ -58,11 +59,36 @@ async def read_thread(
             sort=sort,
             limit=limit,
             cursor=cursor,
-            viewer=viewer.id if viewer else None,
+            viewer=viewer,
             position=position,
         )
     except InvalidCursor as error:
         raise ApiError(400, "invalid_cursor", str(error), "cursor") from error
+
+
+@router.get(
+    "/threads/{thread}/live",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def live(
+    gateway: GatewayDep,
+    thread: ThreadParam,
+    site: SiteParam = "default",
+    last_event_id: Annotated[str | None, Header(pattern=r"^\d{1,12}$")] = None,
+) -> StreamingResponse:
+    """Server-sent events: `comment` (new), `update` (edited or deleted), `likes` (a count).
+
+    Each event's id is the thread version; send it back as Last-Event-ID to resume."""
+    keys = gateway.store.keys_for(site, thread)
+    updates = thread_updates(
+        gateway.reads, keys, site, thread, int(last_event_id) if last_event_id else None
+    )
+    return StreamingResponse(
+        updates,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
 
 
 @router.post(
