@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+NODE_DEPS := node_modules/.package-lock.json
 
 .PHONY: install run test lint bench bench-quick soak clean
 
@@ -14,6 +15,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# axe-core, injected by the browser tests; without npm that one test skips (fails in CI).
+$(NODE_DEPS): package.json
+	@if command -v npm >/dev/null; then npm install --no-audit --no-fund --silent; \
+	else echo "npm not found: the accessibility test will be skipped"; fi
+
 run: install
 	$(BIN)/commentstream up
 
@@ -21,7 +27,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: lint
+test: lint $(NODE_DEPS)
 	$(BIN)/pytest -q
 
 bench: install

@@ -26,7 +26,10 @@ def main(argv: list[str] | None = None) -> int:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = get_settings()
-    if settings.secret == Settings.model_fields["secret"].default:
+    if (
+        args.command in ("up", "gateway")
+        and settings.secret == Settings.model_fields["secret"].default
+    ):
         logging.getLogger("commentstream").warning(
             "COMMENTSTREAM_SECRET is the built-in default: fine for a demo, never for production"
         )

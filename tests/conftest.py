@@ -1,15 +1,18 @@
-"""Fixtures: real Redis-compatible servers started by the tests themselves, on free ports."""
+"""Fixtures: real Redis-compatible servers started by the tests themselves, on free ports,
+and a whole running system (every service as its own process) for end-to-end tests."""
 
 import itertools
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from redis.asyncio import Redis
 
 from services.embedded import EmbeddedRedis
 from services.settings import Settings
+from tests.processes import Stack, start_stack, stop_stack
 
 TEST_PARTITIONS = 4
 
@@ -53,3 +56,16 @@ def thread_id() -> str:
 @pytest.fixture(scope="session")
 def logs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("logs")
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, logs_dir: Path) -> Iterator[Stack]:
+    running = start_stack(tmp_path_factory.mktemp("e2e-data"), logs_dir)
+    yield running
+    stop_stack(running)
+
+
+@pytest.fixture
+def api(stack: Stack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=stack.base_url, timeout=10) as client:
+        yield client

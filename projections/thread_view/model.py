@@ -26,6 +26,7 @@ class CommentRecord(BaseModel):
     website: str | None
     avatar: str
     html: str
+    body: str = ""
     created_at: datetime
     edited_at: datetime | None = None
     status: str = "visible"
@@ -73,6 +74,7 @@ def apply(view: ThreadSlice, envelope: EventEnvelope, personal: PersonalData | N
                     website=personal.website if personal else None,
                     avatar=avatar_seed(envelope.actor.id),
                     html=render_markdown(personal.body or "") if personal else "",
+                    body=personal.body or "" if personal else "",
                     created_at=envelope.occurred_at,
                 ),
             }
@@ -84,6 +86,7 @@ def apply(view: ThreadSlice, envelope: EventEnvelope, personal: PersonalData | N
                 comment.id: comment.model_copy(
                     update={
                         "html": render_markdown(personal.body or "") if personal else "",
+                        "body": personal.body or "" if personal else "",
                         "edited_at": envelope.occurred_at,
                     }
                 ),
@@ -95,7 +98,13 @@ def apply(view: ThreadSlice, envelope: EventEnvelope, personal: PersonalData | N
             comments = {
                 **comments,
                 comment.id: comment.model_copy(
-                    update={"status": "deleted", "html": "", "name": None, "website": None}
+                    update={
+                        "status": "deleted",
+                        "html": "",
+                        "body": "",
+                        "name": None,
+                        "website": None,
+                    }
                 ),
             }
     return ThreadSlice(meta=meta, comments=comments)

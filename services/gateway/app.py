@@ -1,5 +1,6 @@
 """The gateway application: wiring, lifespan and middleware. Routes live in `routes/`."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -10,12 +11,13 @@ from fastapi.responses import JSONResponse, Response
 
 from services.gateway.command_sender import CommandSender
 from services.gateway.context import Gateway
+from services.gateway.demo.seeding import seed_demo
 from services.gateway.errors import error_body, install_error_handlers
 from services.gateway.identity import TokenSigner
 from services.gateway.metrics import observe_request
 from services.gateway.outcome_listener import OutcomeListener
 from services.gateway.read_models import ReadModels
-from services.gateway.routes import system, threads
+from services.gateway.routes import system, threads, widget
 from services.redis_client import connect
 from services.settings import Settings
 from services.storage.event_store import EventStore, ensure_command_groups
@@ -44,9 +46,19 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await ensure_command_groups(redis, settings.partitions)
         await listener.start()
+        seeding = asyncio.create_task(
+            seed_demo(
+                store,
+                gateway.sender,
+                "default",
+                settings.public_url and settings.public_url + "/demo",
+            )
+        )
         try:
             yield
         finally:
+            seeding.cancel()
+            await asyncio.gather(seeding, return_exceptions=True)
             await listener.stop()
             await redis.aclose()
 
@@ -80,4 +92,5 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.include_router(threads.router)
     app.include_router(system.router)
+    app.include_router(widget.router)
     return app

@@ -52,11 +52,11 @@ def install_error_handlers(app: FastAPI) -> None:
         if location and location[0] in ("body", "query", "path", "header"):
             location = location[1:]
         field = ".".join(location) or None
-        message = first.get("msg", "invalid request")
+        message = str(first.get("msg", "invalid request")).removeprefix("Value error, ")
         if first.get("type") == "json_invalid":
             return JSONResponse(error_body("invalid_json", "the body is not valid JSON"), 400)
         return JSONResponse(
-            error_body("invalid_field", f"{field or 'request'}: {message}", field), 422
+            error_body("invalid_field", message if field else f"request: {message}", field), 422
         )
 
     @app.exception_handler(StarletteHTTPException)

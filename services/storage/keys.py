@@ -85,5 +85,10 @@ def author_key(actor_id: str) -> str:
     return f"{PREFIX}:vault:{actor_id}"
 
 
+def demo_seeded(site: str, thread: str) -> str:
+    """Set once the demo thread has its seed comments."""
+    return f"{PREFIX}:demo:{site}/{thread}:seeded"
+
+
 HEARTBEATS = f"{PREFIX}:heartbeats"
 """Sorted set: service instance -> time of its last heartbeat."""
