@@ -17,6 +17,11 @@ from tests.processes import Stack, start_stack, stop_stack
 TEST_PARTITIONS = 4
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API occupies the thread's event loop."""
+    items.sort(key=lambda item: "tests/browser/" in str(item.path).replace("\\", "/"))
+
+
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedRedis]:
     """A server for integration tests; each test starts from an empty database."""

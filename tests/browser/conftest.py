@@ -39,8 +39,10 @@ def unavailable(reason: str) -> None:
     pytest.skip(f"browser tests skipped: {reason}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Module-scoped: Playwright's sync API holds an event loop on this thread while it runs,
+    which the asyncio tests must not find there (they run first, see tests/conftest.py)."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
