@@ -300,3 +300,36 @@ def test_count_script_fills_listing_links_in_one_request(
     expect(page.locator("a").nth(1)).to_have_text("No thoughts yet")
     assert len([url for url in calls if "/api/v1/counts" in url]) == 1
     context.close()
+
+
+def test_deep_replies_flatten_and_big_threads_page_and_sort(
+    open_reader: Any, api: httpx.Client, thread_id: str
+) -> None:
+    url = f"/api/v1/threads/{thread_id}/comments"
+    parent = None
+    for level in range(7):
+        body = {"body": f"written at depth {level}", "author": {"name": f"Level {level}"}}
+        parent = api.post(url, json=body | ({"parent_id": parent} if parent else {})).json()["id"]
+    last = None
+    for n in range(51):
+        last = api.post(url, json={"body": f"top-level {n}"}).json()["position"]
+    api.get(f"/api/v1/threads/{thread_id}", params={"min_position": last})
+
+    page = open_reader(thread_id).page
+    expect(heading(page)).to_have_text("58 thoughts on “A blog post”", timeout=TIMEOUT)
+    # Five levels nest (0-4); levels 5 and 6 stand flat beside level 4, marked.
+    nested = page.locator(".replies " * 4 + "article")
+    expect(nested).to_have_count(3)
+    expect(page.locator(".replies " * 5 + "article")).to_have_count(0)
+    expect(article(page, "written at depth 5").locator(".mark")).to_have_text("in reply to Level 4")
+    expect(article(page, "written at depth 6").locator(".mark")).to_have_text("in reply to Level 5")
+    expect(article(page, "written at depth 4").locator(".mark")).to_have_count(0)
+
+    top_level = page.locator("ol.comments > li")
+    expect(top_level).to_have_count(50)
+    page.get_by_role("button", name="Load more comments").click()
+    expect(top_level).to_have_count(52)
+    expect(page.get_by_role("button", name="Load more comments")).to_be_hidden()
+
+    page.get_by_label("Sort by").select_option("newest")
+    expect(top_level.first).to_contain_text("top-level 50", timeout=TIMEOUT)
