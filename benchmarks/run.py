@@ -167,7 +167,9 @@ def catch_up(url: str, projection: str, logs: Path) -> dict[str, Any]:
     first_commit: list[float] = []
 
     def done() -> bool:
-        checkpoints = [client.get(PartitionKeys(p).checkpoint(projection)) for p in ends]
+        checkpoints = [
+            client.get(PartitionKeys(p).projection(projection, 0).checkpoint) for p in ends
+        ]
         if not first_commit and any(checkpoints):
             first_commit.append(time.perf_counter())
         return checkpoints == list(ends.values())

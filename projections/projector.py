@@ -26,7 +26,7 @@ from projections.writes import WriteBatch, commit
 from services.heartbeat import run_heartbeat_with
 from services.redis_client import connect, make_broker
 from services.settings import Settings
-from services.storage.keys import PartitionKeys
+from services.storage.keys import PartitionKeys, ProjectionKeys
 from services.storage.scripts import Scripts
 from services.storage.stream_fields import field, text
 
@@ -37,30 +37,41 @@ RETRY_SECONDS = 0.5
 class Projection(Protocol):
     name: str
 
-    async def plan(self, keys: PartitionKeys, envelopes: list[EventEnvelope]) -> WriteBatch:
+    async def plan(self, keys: ProjectionKeys, envelopes: list[EventEnvelope]) -> WriteBatch:
         """The writes that fold `envelopes` into the read model (may read the model first)."""
 
 
-def dead_letter(
-    batch: WriteBatch, keys: PartitionKeys, projection: str, entry_id: str, reason: str
-) -> None:
+def dead_letter(batch: WriteBatch, keys: ProjectionKeys, entry_id: str, reason: str) -> None:
     """Park an event the projection cannot fold; it is written with the batch."""
-    logger.error("%s: event %s parked: %s", projection, entry_id, reason)
-    batch.add("XADD", keys.dead_events(projection), "*", "entry_id", entry_id, "reason", reason)
+    logger.error("%s: event %s parked: %s", keys.name, entry_id, reason)
+    dead = keys.partition.dead_events(keys.name)
+    batch.add("XADD", dead, "*", "entry_id", entry_id, "reason", reason)
 
 
 class ProjectorRunner:
-    """Feeds batches of log entries to one projection and commits them with the checkpoint."""
+    """Feeds batches of log entries to one projection and commits them with the checkpoint.
 
-    def __init__(self, redis: Redis, projection: Projection) -> None:
+    Live (no `generation`), it writes the generation readers use and follows a switch made by a
+    replay; given a `generation`, it builds that one, whatever readers use.
+    """
+
+    def __init__(self, redis: Redis, projection: Projection, generation: int | None = None) -> None:
         self.redis = redis
         self.projection = projection
+        self.building = generation
         self._scripts = Scripts(redis)
-        self.checkpoints: dict[int, str | None] = {}
+        self.positions: dict[int, tuple[ProjectionKeys, str | None]] = {}
 
     async def load_checkpoint(self, keys: PartitionKeys) -> str | None:
-        checkpoint = await self.redis.get(keys.checkpoint(self.projection.name))
-        self.checkpoints[keys.p] = checkpoint
+        """Read where this partition's generation stands (following the active one if live)."""
+        generation = self.building
+        if generation is None:
+            generation = int(
+                await self.redis.get(keys.active_generation(self.projection.name)) or 0
+            )
+        target = keys.projection(self.projection.name, generation)
+        checkpoint = await self.redis.get(target.checkpoint)
+        self.positions[keys.p] = (target, checkpoint)
         return checkpoint
 
     async def process(self, keys: PartitionKeys, entries: Iterable[tuple[str, Any]]) -> None:
@@ -77,11 +88,10 @@ class ProjectorRunner:
                 await asyncio.sleep(RETRY_SECONDS)
 
     async def _process_once(self, keys: PartitionKeys, entries: list[tuple[str, Any]]) -> None:
-        name = self.projection.name
-        if keys.p not in self.checkpoints:
+        if keys.p not in self.positions:
             await self.load_checkpoint(keys)
         while True:
-            checkpoint = self.checkpoints[keys.p]
+            target, checkpoint = self.positions[keys.p]
             fresh = [(entry_id, f) for entry_id, f in entries if is_after(entry_id, checkpoint)]
             if not fresh:
                 return
@@ -93,16 +103,28 @@ class ProjectorRunner:
                     envelope.event()
                     envelopes.append(envelope)
                 except Exception as error:
-                    dead_letter(batch, keys, name, entry_id, f"undecodable: {error}")
-            planned = await self.projection.plan(keys, envelopes)
+                    dead_letter(batch, target, entry_id, f"undecodable: {error}")
+            planned = await self.projection.plan(target, envelopes)
             batch.writes.extend(planned.writes)
             last = fresh[-1][0]
-            if await commit(
-                self.redis, self._scripts, keys.checkpoint(name), checkpoint, last, batch
-            ):
-                self.checkpoints[keys.p] = last
+            committed = await commit(
+                self.redis,
+                self._scripts,
+                target,
+                checkpoint,
+                last,
+                batch,
+                live=self.building is None,
+            )
+            if committed == 1:
+                self.positions[keys.p] = (target, last)
                 return
-            logger.info("%s: checkpoint of partition %d moved; reloading", name, keys.p)
+            logger.info(
+                "%s: partition %d %s; reloading",
+                self.projection.name,
+                keys.p,
+                "switched generation" if committed == -1 else "checkpoint moved",
+            )
             await self.load_checkpoint(keys)
 
 

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 
+from services.storage.keys import ProjectionKeys
 from services.storage.scripts import Scripts
 
 
@@ -27,18 +28,27 @@ class WriteBatch:
 async def commit(
     redis: Redis,
     scripts: Scripts,
-    checkpoint_key: str,
+    keys: ProjectionKeys,
     expected: str | None,
     new_checkpoint: str,
     batch: WriteBatch,
-) -> bool:
-    """Apply `batch` and move the checkpoint, only if it still is `expected`."""
-    keys = [checkpoint_key]
+    *,
+    live: bool,
+) -> int:
+    """Apply `batch` and move the checkpoint, only if it still is `expected` and, when `live`,
+    only while `keys.generation` is the active one. Returns 1, or 0 / -1 when refused."""
+    partition = keys.partition
+    script_keys = [keys.checkpoint, partition.active_generation(keys.name)]
     index: dict[str, int] = {}
-    args: list[str | int | float] = [expected or "", new_checkpoint, len(batch.writes)]
+    args: list[str | int | float] = [
+        expected or "",
+        new_checkpoint,
+        str(keys.generation) if live else "",
+        len(batch.writes),
+    ]
     for write in batch.writes:
         if write.key not in index:
-            keys.append(write.key)
-            index[write.key] = len(keys)
+            script_keys.append(write.key)
+            index[write.key] = len(script_keys)
         args += [write.command, index[write.key], len(write.args), *write.args]
-    return bool(await scripts.commit_projection(keys=keys, args=args))
+    return int(await scripts.commit_projection(keys=script_keys, args=args))

@@ -3,20 +3,20 @@
 from events.envelope import EventEnvelope
 from events.thread_events import CommentLiked, CommentUnliked
 from projections.writes import WriteBatch
-from services.storage.keys import PartitionKeys
+from services.storage.keys import ProjectionKeys
 
 
 class LikeCountsProjection:
     name = "like_counts"
 
-    async def plan(self, keys: PartitionKeys, envelopes: list[EventEnvelope]) -> WriteBatch:
+    async def plan(self, keys: ProjectionKeys, envelopes: list[EventEnvelope]) -> WriteBatch:
         batch = WriteBatch()
         for envelope in envelopes:
             fold(batch, keys, envelope)
         return batch
 
 
-def fold(batch: WriteBatch, keys: PartitionKeys, envelope: EventEnvelope) -> None:
+def fold(batch: WriteBatch, keys: ProjectionKeys, envelope: EventEnvelope) -> None:
     """The writes of one event; only likes and unlikes touch this model."""
     event = envelope.event()
     if not isinstance(event, CommentLiked | CommentUnliked):

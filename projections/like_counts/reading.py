@@ -5,7 +5,7 @@ from typing import NamedTuple
 
 from redis.asyncio import Redis
 
-from services.storage.keys import PartitionKeys
+from services.storage.keys import ProjectionKeys
 
 
 class Like(NamedTuple):
@@ -17,12 +17,12 @@ class LikeCountsReader:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
 
-    async def counts(self, keys: PartitionKeys, site: str, thread: str) -> dict[str, int]:
+    async def counts(self, keys: ProjectionKeys, site: str, thread: str) -> dict[str, int]:
         raw = await self._redis.hgetall(keys.like_counts(site, thread))
         return {comment_id: int(count) for comment_id, count in raw.items()}
 
     async def liked_by(
-        self, keys: PartitionKeys, site: str, thread: str, comment_ids: list[str], actor_id: str
+        self, keys: ProjectionKeys, site: str, thread: str, comment_ids: list[str], actor_id: str
     ) -> set[str]:
         """The comments among `comment_ids` that `actor_id` likes."""
         if not comment_ids:
@@ -34,7 +34,7 @@ class LikeCountsReader:
         return {cid for cid, score in zip(comment_ids, scores, strict=True) if score is not None}
 
     async def likers(
-        self, keys: PartitionKeys, site: str, thread: str, comment_id: str, offset: int, limit: int
+        self, keys: ProjectionKeys, site: str, thread: str, comment_id: str, offset: int, limit: int
     ) -> tuple[int, list[Like]]:
         """How many like a comment, and a page of who, oldest like first."""
         key = keys.likers(site, thread, comment_id)

@@ -12,7 +12,7 @@ from projections.projector import dead_letter
 from projections.thread_view.model import CommentRecord, ThreadMeta, ThreadSlice, apply
 from projections.writes import WriteBatch
 from services.storage.key_vault import AuthorKeyVault
-from services.storage.keys import PartitionKeys
+from services.storage.keys import ProjectionKeys
 
 logger = logging.getLogger("commentstream.projector.thread_view")
 
@@ -24,7 +24,7 @@ class ThreadViewProjection:
         self._redis = redis
         self._vault = vault
 
-    async def plan(self, keys: PartitionKeys, envelopes: list[EventEnvelope]) -> WriteBatch:
+    async def plan(self, keys: ProjectionKeys, envelopes: list[EventEnvelope]) -> WriteBatch:
         batch = WriteBatch()
         by_thread = groupby(
             sorted(envelopes, key=lambda e: (e.site, e.thread, e.thread_version)),
@@ -38,16 +38,16 @@ class ThreadViewProjection:
                 try:
                     view = apply(view, envelope, await self._personal(envelope))
                 except Exception as error:
-                    dead_letter(batch, keys, self.name, envelope.position or "", repr(error))
+                    dead_letter(batch, keys, envelope.position or "", repr(error))
             self._write(batch, keys, site, thread, before, view)
         return batch
 
     async def _load(
-        self, keys: PartitionKeys, site: str, thread: str, events: list[EventEnvelope]
+        self, keys: ProjectionKeys, site: str, thread: str, events: list[EventEnvelope]
     ) -> ThreadSlice:
         ids = sorted({cid for e in events if (cid := e.data.get("comment_id"))})
-        meta = await self._redis.hgetall(keys.view_meta(site, thread))
-        records = await self._redis.hmget(keys.view_comments(site, thread), ids) if ids else []
+        meta = await self._redis.hgetall(keys.meta(site, thread))
+        records = await self._redis.hmget(keys.comments(site, thread), ids) if ids else []
         return ThreadSlice(
             meta=ThreadMeta.model_validate(meta) if meta else ThreadMeta(),
             comments={
@@ -74,7 +74,7 @@ class ThreadViewProjection:
     @staticmethod
     def _write(
         batch: WriteBatch,
-        keys: PartitionKeys,
+        keys: ProjectionKeys,
         site: str,
         thread: str,
         before: ThreadSlice,
@@ -83,11 +83,11 @@ class ThreadViewProjection:
         if after.meta != before.meta:
             fields = after.meta.model_dump(exclude_none=True)
             flat = [str(part) for pair in fields.items() for part in pair]
-            batch.add("HSET", keys.view_meta(site, thread), *flat)
-            batch.add("HSET", keys.view_counts, f"{site}/{thread}", after.meta.count)
+            batch.add("HSET", keys.meta(site, thread), *flat)
+            batch.add("HSET", keys.counts, f"{site}/{thread}", after.meta.count)
         changed = [
             record for cid, record in after.comments.items() if before.comments.get(cid) != record
         ]
         if changed:
             flat = [part for record in changed for part in (record.id, record.model_dump_json())]
-            batch.add("HSET", keys.view_comments(site, thread), *flat)
+            batch.add("HSET", keys.comments(site, thread), *flat)

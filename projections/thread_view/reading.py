@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from redis.asyncio import Redis
 
 from projections.thread_view.model import CommentRecord, ThreadMeta
-from services.storage.keys import PartitionKeys
+from services.storage.keys import ProjectionKeys
 
 
 class ThreadViewReader:
@@ -13,11 +13,11 @@ class ThreadViewReader:
         self._redis = redis
 
     async def load(
-        self, keys: PartitionKeys, site: str, thread: str
+        self, keys: ProjectionKeys, site: str, thread: str
     ) -> tuple[ThreadMeta, dict[str, CommentRecord]]:
         async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.hgetall(keys.view_meta(site, thread))
-            pipe.hgetall(keys.view_comments(site, thread))
+            pipe.hgetall(keys.meta(site, thread))
+            pipe.hgetall(keys.comments(site, thread))
             meta, comments = await pipe.execute()
         return (
             ThreadMeta.model_validate(meta) if meta else ThreadMeta(),
@@ -25,12 +25,12 @@ class ThreadViewReader:
         )
 
     async def counts(
-        self, site: str, threads: Iterable[tuple[str, PartitionKeys]]
+        self, site: str, threads: Iterable[tuple[str, ProjectionKeys]]
     ) -> dict[str, int]:
         """Visible comments per thread, for listing pages (one round trip)."""
         wanted = list(threads)
         async with self._redis.pipeline(transaction=False) as pipe:
             for thread, keys in wanted:
-                pipe.hget(keys.view_counts, f"{site}/{thread}")
+                pipe.hget(keys.counts, f"{site}/{thread}")
             found = await pipe.execute()
         return {thread: int(count or 0) for (thread, _), count in zip(wanted, found, strict=True)}

@@ -66,6 +66,6 @@ async def _message(
         kind = "comment" if isinstance(event, CommentPosted) else "update"
         return kind, {"comment": comment.model_dump(mode="json"), "count": count}
     if isinstance(event, CommentLiked | CommentUnliked):
-        counts = await reads.likes.counts(keys, site, thread)
-        return "likes", {"id": event.comment_id, "count": counts.get(event.comment_id, 0)}
+        count = await reads.like_count(keys, site, thread, event.comment_id)
+        return "likes", {"id": event.comment_id, "count": count}
     return None

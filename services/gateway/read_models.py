@@ -1,6 +1,7 @@
 """Reads for the gateway: thread pages with like counts, waiting for a position if asked."""
 
 import asyncio
+from dataclasses import dataclass
 from datetime import timedelta
 
 from redis.asyncio import Redis
@@ -22,10 +23,15 @@ from projections.thread_view.query import (
 from projections.thread_view.reading import ThreadViewReader
 from projections.thread_view.rendering import avatar_seed
 from services.gateway.schemas import Liker, LikersPage
-from services.storage.keys import PartitionKeys
+from services.storage.keys import PartitionKeys, ProjectionKeys, partition_of
 
-PROJECTIONS = (ThreadViewProjection.name, LikeCountsProjection.name)
 POLL_SECONDS = 0.01
+
+
+@dataclass(frozen=True)
+class ActiveModels:
+    thread_view: ProjectionKeys
+    like_counts: ProjectionKeys
 
 
 class ReadModels:
@@ -36,9 +42,23 @@ class ReadModels:
         self._wait = read_wait_seconds
         self._edit_window = edit_window
 
+    async def active(self, keys: PartitionKeys) -> ActiveModels:
+        """The generations readers use in this partition (a replay may switch them)."""
+        names = (ThreadViewProjection.name, LikeCountsProjection.name)
+        thread_view, like_counts = await self.redis.mget(
+            [keys.active_generation(name) for name in names]
+        )
+        return ActiveModels(
+            keys.projection(names[0], int(thread_view or 0)),
+            keys.projection(names[1], int(like_counts or 0)),
+        )
+
     async def position(self, keys: PartitionKeys) -> str | None:
         """How far every projection of this partition has read: the smallest checkpoint."""
-        checkpoints = await self.redis.mget([keys.checkpoint(name) for name in PROJECTIONS])
+        models = await self.active(keys)
+        checkpoints = await self.redis.mget(
+            [models.thread_view.checkpoint, models.like_counts.checkpoint]
+        )
         if any(checkpoint is None for checkpoint in checkpoints):
             return None
         return min(checkpoints, key=parse_stream_id)
@@ -67,11 +87,14 @@ class ReadModels:
         viewer: Actor | None,
         position: str | None,
     ) -> ThreadView:
-        meta, records = await self.threads.load(keys, site, thread)
-        counts = await self.likes.counts(keys, site, thread)
+        models = await self.active(keys)
+        meta, records = await self.threads.load(models.thread_view, site, thread)
+        counts = await self.likes.counts(models.like_counts, site, thread)
         reader = None
         if viewer is not None:
-            liked = await self.likes.liked_by(keys, site, thread, list(records), viewer.id)
+            liked = await self.likes.liked_by(
+                models.like_counts, site, thread, list(records), viewer.id
+            )
             reader = Viewer(
                 actor_id=viewer.id,
                 anonymous=viewer.kind == "anonymous",
@@ -95,10 +118,13 @@ class ReadModels:
         self, keys: PartitionKeys, site: str, thread: str, comment_id: str, offset: int, limit: int
     ) -> LikersPage | None:
         """Who likes a comment, paged; None when the comment does not exist."""
-        _meta, records = await self.threads.load(keys, site, thread)
+        models = await self.active(keys)
+        _meta, records = await self.threads.load(models.thread_view, site, thread)
         if comment_id not in records:
             return None
-        count, likes = await self.likes.likers(keys, site, thread, comment_id, offset, limit)
+        count, likes = await self.likes.likers(
+            models.like_counts, site, thread, comment_id, offset, limit
+        )
         names = {r.author_id: r.name for r in records.values() if r.status == "visible"}
         next_offset = offset + len(likes)
         return LikersPage(
@@ -118,12 +144,32 @@ class ReadModels:
         self, keys: PartitionKeys, site: str, thread: str, comment_id: str
     ) -> tuple[CommentView | None, int]:
         """One comment as anyone sees it, and the thread's visible count, for live updates."""
+        models = await self.active(keys)
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hget(keys.view_comments(site, thread), comment_id)
-            pipe.hget(keys.like_counts(site, thread), comment_id)
-            pipe.hget(keys.view_meta(site, thread), "count")
+            pipe.hget(models.thread_view.comments(site, thread), comment_id)
+            pipe.hget(models.like_counts.like_counts(site, thread), comment_id)
+            pipe.hget(models.thread_view.meta(site, thread), "count")
             record, likes, count = await pipe.execute()
         if record is None:
             return None, int(count or 0)
         view = comment_view(CommentRecord.model_validate_json(record), int(likes or 0), None)
         return view, int(count or 0)
+
+    async def like_count(self, keys: PartitionKeys, site: str, thread: str, comment_id: str) -> int:
+        models = await self.active(keys)
+        return int(
+            await self.redis.hget(models.like_counts.like_counts(site, thread), comment_id) or 0
+        )
+
+    async def counts(self, site: str, threads: list[str], partitions: int) -> dict[str, int]:
+        """Visible comments per thread, for listing pages (two round trips in all)."""
+        placed = [(t, PartitionKeys(partition_of(site, t, partitions))) for t in threads]
+        used = sorted({keys.p for _, keys in placed})
+        name = ThreadViewProjection.name
+        generations = await self.redis.mget(
+            [PartitionKeys(p).active_generation(name) for p in used]
+        )
+        active = {p: int(g or 0) for p, g in zip(used, generations, strict=True)}
+        return await self.threads.counts(
+            site, [(t, keys.projection(name, active[keys.p])) for t, keys in placed]
+        )

@@ -56,28 +56,58 @@ class PartitionKeys:
         """A copy of one thread's events, ids `0-<thread_version>`: its history without a scan."""
         return f"{self.tag}:thread:{site}/{thread}:events"
 
-    def checkpoint(self, projection: str) -> str:
-        return f"{self.tag}:projection:{projection}:checkpoint"
+    def active_generation(self, projection: str) -> str:
+        """Which generation of a projection's read model readers use (absent: 0)."""
+        return f"{self.tag}:projection:{projection}:active"
 
     def dead_events(self, projection: str) -> str:
         return f"{self.tag}:projection:{projection}:dead"
 
-    def view_comments(self, site: str, thread: str) -> str:
-        return f"{self.tag}:view:{site}/{thread}:comments"
+    def projection(self, name: str, generation: int) -> "ProjectionKeys":
+        return ProjectionKeys(self, name, generation)
 
-    def view_meta(self, site: str, thread: str) -> str:
-        return f"{self.tag}:view:{site}/{thread}:meta"
+
+@dataclass(frozen=True)
+class ProjectionKeys:
+    """Keys of one generation of one projection's read model in one partition.
+
+    A replay builds generation g+1 beside g, then readers switch to it; every key of a
+    generation starts with `prefix`, so the old one is dropped by that pattern.
+    """
+
+    partition: PartitionKeys
+    name: str
+    generation: int
 
     @property
-    def view_counts(self) -> str:
-        """Hash `site/thread` -> number of visible comments, for listing pages."""
-        return f"{self.tag}:view:counts"
+    def prefix(self) -> str:
+        return f"{self.partition.tag}:{self.name}:{self.generation}"
+
+    @property
+    def checkpoint(self) -> str:
+        """The last log entry folded into this generation."""
+        return f"{self.prefix}:checkpoint"
+
+    def comments(self, site: str, thread: str) -> str:
+        """thread_view: hash comment id -> comment record JSON."""
+        return f"{self.prefix}:{site}/{thread}:comments"
+
+    def meta(self, site: str, thread: str) -> str:
+        """thread_view: hash of title, url, count, version."""
+        return f"{self.prefix}:{site}/{thread}:meta"
+
+    @property
+    def counts(self) -> str:
+        """thread_view: hash `site/thread` -> number of visible comments, for listing pages."""
+        return f"{self.prefix}:counts"
 
     def like_counts(self, site: str, thread: str) -> str:
-        return f"{self.tag}:likes:{site}/{thread}:counts"
+        """like_counts: hash comment id -> number of likes."""
+        return f"{self.prefix}:{site}/{thread}:likes"
 
     def likers(self, site: str, thread: str, comment_id: str) -> str:
-        return f"{self.tag}:likes:{site}/{thread}:{comment_id}:likers"
+        """like_counts: sorted set actor id -> time of the like (ms)."""
+        return f"{self.prefix}:{site}/{thread}:{comment_id}:likers"
 
 
 def author_key(actor_id: str) -> str:

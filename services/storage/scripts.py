@@ -55,19 +55,24 @@ return {'ok', outcome}
 """
 
 # Writes a projection's read model and its checkpoint in one step, only if the checkpoint is
-# still the one the batch was computed from (so a duplicate delivery changes nothing).
-# KEYS: 1 checkpoint, 2.. keys the operations name by index
-# ARGV: 1 expected checkpoint ('' for none), 2 new checkpoint, 3 number of operations, then
-#       per operation: command, key index, argument count, arguments...
-# Returns 1 when written, 0 when the checkpoint had moved.
+# still the one the batch was computed from (so a duplicate delivery changes nothing) and, for
+# the live projector, only while its generation is the active one (a replay may have switched).
+# KEYS: 1 checkpoint, 2 active generation pointer, 3.. keys the operations name by index
+# ARGV: 1 expected checkpoint ('' for none), 2 new checkpoint, 3 generation that must be
+#       active ('' when building a new generation), 4 number of operations, then per
+#       operation: command, key index, argument count, arguments...
+# Returns 1 when written, 0 when the checkpoint had moved, -1 when the generation is not active.
 COMMIT_PROJECTION = """
+if ARGV[3] ~= '' and (redis.call('GET', KEYS[2]) or '0') ~= ARGV[3] then
+  return -1
+end
 local current = redis.call('GET', KEYS[1]) or ''
 if current ~= ARGV[1] then
   return 0
 end
 local allowed = {HSET=true, HDEL=true, HINCRBY=true, ZADD=true, ZREM=true, DEL=true, XADD=true}
-local at = 4
-for _ = 1, tonumber(ARGV[3]) do
+local at = 5
+for _ = 1, tonumber(ARGV[4]) do
   local command = ARGV[at]
   if not allowed[command] then
     return redis.error_reply('operation not allowed: ' .. command)
@@ -85,6 +90,29 @@ redis.call('SET', KEYS[1], ARGV[2])
 return 1
 """
 
+# Points readers (and the live projector) of one partition at a newly built generation, but
+# only once it has read at least as far as the generation it replaces.
+# KEYS: 1 active generation pointer, 2 old generation's checkpoint, 3 new generation's checkpoint
+# ARGV: 1 old generation, 2 new generation
+# Returns 1 when switched, 0 when the new one is behind, -1 when the old one is no longer active.
+SWITCH_GENERATION = """
+local function position(id)
+  if not id then return -1, -1 end
+  local ms, seq = string.match(id, '^(%d+)-(%d+)$')
+  return tonumber(ms), tonumber(seq)
+end
+if (redis.call('GET', KEYS[1]) or '0') ~= ARGV[1] then
+  return -1
+end
+local old_ms, old_seq = position(redis.call('GET', KEYS[2]))
+local new_ms, new_seq = position(redis.call('GET', KEYS[3]))
+if new_ms < old_ms or (new_ms == old_ms and new_seq < old_seq) then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[2])
+return 1
+"""
+
 
 class Scripts:
     """The scripts registered on one client."""
@@ -92,3 +120,4 @@ class Scripts:
     def __init__(self, redis: Redis) -> None:
         self.append_events: AsyncScript = redis.register_script(APPEND_EVENTS)
         self.commit_projection: AsyncScript = redis.register_script(COMMIT_PROJECTION)
+        self.switch_generation: AsyncScript = redis.register_script(SWITCH_GENERATION)

@@ -124,7 +124,7 @@ async def read_models(redis: Redis) -> dict[str, Any]:
     """Every read-model key with its content, for comparison."""
     dumped: dict[str, Any] = {}
     async for key in redis.scan_iter("cs:*"):
-        if ":view:" in key or ":likes:" in key or ":checkpoint" in key:
+        if ":thread_view:" in key or ":like_counts:" in key:
             kind = await redis.type(key)
             if kind == "hash":
                 dumped[key] = await redis.hgetall(key)

@@ -49,16 +49,22 @@ async def test_a_new_projector_builds_from_the_start_and_parks_poison(
     try:
         for name in ("thread_view", "like_counts"):
             wait_until(
-                lambda name=name: client.get(keys.checkpoint(name)) == like.position,
+                lambda name=name: client.get(keys.projection(name, 0).checkpoint) == like.position,
                 30,
                 f"{name} to reach the end of the log",
             )
     finally:
         for process in processes:
             process.stop()
-    meta = client.hgetall(keys.view_meta("default", thread_id))
+    meta = client.hgetall(keys.projection("thread_view", 0).meta("default", thread_id))
     assert meta["count"] == "2"
-    assert client.hget(keys.like_counts("default", thread_id), first.comment_id or "") == "1"
+    assert (
+        client.hget(
+            keys.projection("like_counts", 0).like_counts("default", thread_id),
+            first.comment_id or "",
+        )
+        == "1"
+    )
     parked = client.xrange(keys.dead_events("thread_view"))
     assert [entry["entry_id"] for _, entry in parked] == [poison]
     assert "undecodable" in parked[0][1]["reason"]
@@ -68,7 +74,10 @@ async def test_a_new_projector_builds_from_the_start_and_parks_poison(
     restarted = ServiceProcess(["project", "thread_view"], env_of(settings), logs_dir).start()
     try:
         wait_until(
-            lambda: client.hget(keys.view_meta("default", thread_id), "count") == "3",
+            lambda: (
+                client.hget(keys.projection("thread_view", 0).meta("default", thread_id), "count")
+                == "3"
+            ),
             30,
             "the restarted projector to see the new comment",
         )

@@ -174,8 +174,7 @@ async def counts(
     for name in thread:
         if not _valid_thread(name):
             raise ApiError(422, "invalid_field", f"thread {name!r} is not a valid id", "thread")
-    wanted = [(name, gateway.store.keys_for(site, name)) for name in thread]
-    return await gateway.reads.threads.counts(site, wanted)
+    return await gateway.reads.counts(site, thread, gateway.store.partitions)
 
 
 def _valid_thread(name: str) -> bool:

@@ -154,6 +154,8 @@ textarea{min-height:6em;resize:vertical}
 
   const comments = new Map(); // id -> comment data
   const nodes = new Map(); // id -> <li>
+  // While our own post is in flight, live arrivals wait: one of them may be that very post.
+  let writing = 0, deferred = [];
   let count = 0, cursor = null, title = cfg.title || "";
   const setCount = (n) => { count = n; heading.textContent = T.heading(n, title); };
 
@@ -258,6 +260,7 @@ textarea{min-height:6em;resize:vertical}
       const value = (name) => form.elements[name] && form.elements[name].value.trim();
       const author = { name: value("name") || undefined, email: value("email") || undefined, website: value("website") || undefined };
       submit.disabled = true;
+      writing++;
       let temp;
       if (!edit) {
         localStorage.setItem("commentstream:author", JSON.stringify({ name: author.name, email: author.email, website: author.website }));
@@ -275,13 +278,21 @@ textarea{min-height:6em;resize:vertical}
         return poll(data.status_url, (o) => (o.status === "accepted" ? done(o.position) : fail(o)));
       }
       fail(data.error || {});
+      function settle() {
+        const waiting = deferred;
+        writing--;
+        deferred = [];
+        return waiting;
+      }
       function done(position) {
+        settle();
         if (temp) temp.remove();
         if (!edit) form.reset();
         if (close) close();
         load(true, position);
       }
       function fail(err) {
+        settle().forEach((c) => upsert(c, true));
         if (temp) temp.remove();
         const f = fields.find((x) => x.key === err.field);
         if (f) { f.err.textContent = err.message; f.control.setAttribute("aria-invalid", "true"); f.control.focus(); }
@@ -343,6 +354,7 @@ textarea{min-height:6em;resize:vertical}
       return refresh(c.id);
     }
     if (!isNew || (c.parent_id ? !nodes.has(c.parent_id) : cursor && sortSelect.value !== "newest")) return;
+    if (writing) return void deferred.push(c);
     place(c, c.parent_id ? depthOf(c.parent_id) + 1 : 0, !c.parent_id && sortSelect.value === "newest");
     live.textContent = T.newComment(nameOf(c));
   }
