@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from events.actors import Actor
-from events.identifiers import CommentId, MessageId, SiteId, ThreadId, new_message_id
+from events.identifiers import ActorId, CommentId, MessageId, SiteId, ThreadId, new_message_id
 from events.personal import AuthorDetails, Body, http_url
 
 TITLE_MAX_CHARS = 300
@@ -67,8 +67,16 @@ class UnlikeComment(CommandBase):
     comment_id: CommentId
 
 
+class EraseAuthor(CommandBase):
+    """Crypto-shredding, thread by thread: the author's comments show as erased from now on.
+    (The key itself is deleted from the vault by the erasure tool, which sends this.)"""
+
+    type: Literal["EraseAuthor"] = "EraseAuthor"
+    author_id: ActorId
+
+
 Command = Annotated[
-    PostComment | Reply | EditComment | DeleteComment | LikeComment | UnlikeComment,
+    PostComment | Reply | EditComment | DeleteComment | LikeComment | UnlikeComment | EraseAuthor,
     Field(discriminator="type"),
 ]
 command_adapter: TypeAdapter[Command] = TypeAdapter(Command)

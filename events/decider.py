@@ -14,6 +14,7 @@ from events.commands import (
     Command,
     DeleteComment,
     EditComment,
+    EraseAuthor,
     LikeComment,
     PostComment,
     Reply,
@@ -22,6 +23,7 @@ from events.commands import (
 from events.envelope import GENESIS_HASH, EventEnvelope
 from events.personal import PersonalData
 from events.thread_events import (
+    AuthorErased,
     CommentDeleted,
     CommentEdited,
     CommentLiked,
@@ -101,6 +103,8 @@ def decide(state: ThreadState, command: Command, context: DecisionContext) -> De
             return _like(state, command)
         case UnlikeComment():
             return _unlike(state, command)
+        case EraseAuthor():
+            return _erase(state, command)
 
 
 def evolve(state: ThreadState, envelope: EventEnvelope) -> ThreadState:
@@ -127,7 +131,7 @@ def evolve(state: ThreadState, envelope: EventEnvelope) -> ThreadState:
         case CommentUnliked():
             likers = comments[event.comment_id].likers - {envelope.actor.id}
             update["comments"] = _replace(comments, event.comment_id, likers=likers)
-        case CommentEdited():
+        case CommentEdited() | AuthorErased():
             pass
     return state.model_copy(update=update)
 
@@ -245,3 +249,11 @@ def _unlike(state: ThreadState, command: UnlikeComment) -> Decision:
     if command.actor.id not in comment.likers:
         return Unchanged(code="not_liked")
     return [CommentUnliked(comment_id=comment.id)]
+
+
+def _erase(state: ThreadState, command: EraseAuthor) -> Decision:
+    if not (command.actor.moderator or command.actor.kind == "service"):
+        return Rejection(code="not_allowed", message="only an operator may erase an author")
+    if not any(c.author_id == command.author_id for c in state.comments.values()):
+        return Unchanged(code="nothing_to_erase")
+    return [AuthorErased(author_id=command.author_id)]

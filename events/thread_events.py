@@ -4,7 +4,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from events.identifiers import CommentId
+from events.identifiers import ActorId, CommentId
 from events.personal import PersonalData, Sealed
 
 # In memory a freshly decided event carries plaintext; the processor seals it before it is
@@ -57,8 +57,21 @@ class CommentUnliked(EventBase):
     comment_id: CommentId
 
 
+class AuthorErased(EventBase):
+    """The author's key was deleted: their comments in this thread read as erased."""
+
+    type: Literal["AuthorErased"] = "AuthorErased"
+    author_id: ActorId
+
+
 ThreadEvent = Annotated[
-    ThreadStarted | CommentPosted | CommentEdited | CommentDeleted | CommentLiked | CommentUnliked,
+    ThreadStarted
+    | CommentPosted
+    | CommentEdited
+    | CommentDeleted
+    | CommentLiked
+    | CommentUnliked
+    | AuthorErased,
     Field(discriminator="type"),
 ]
 thread_event_adapter: TypeAdapter[ThreadEvent] = TypeAdapter(ThreadEvent)

@@ -1,61 +1,371 @@
-"""The `commentstream` command: every process of the system is one subcommand."""
+"""The `commentstream` command: every process of the system, and the operators' tools."""
 
-import argparse
 import asyncio
+import json
 import logging
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
 
 from services.settings import Settings, get_settings
 
-# Kept here, not imported from projections.registry, so `--help` stays fast.
-PROJECTION_NAMES = ("thread_view", "like_counts")
+
+class ProjectionName(StrEnum):
+    """Kept here, not read from projections.registry, so `--help` stays fast."""
+
+    thread_view = "thread_view"
+    like_counts = "like_counts"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="commentstream", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("up", help="embedded Redis (unless REDIS_URL) and every service")
-    commands.add_parser("gateway", help="the HTTP API")
-    commands.add_parser("processor", help="the command processor")
-    project = commands.add_parser("project", help="run one projector")
-    project.add_argument("projection", choices=PROJECTION_NAMES)
-    return parser
+OPERATOR = "service:commentstream-cli"
+
+app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
+audit_app = typer.Typer(help="Who did what when, from the log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+err = Console(stderr=True)
+T = TypeVar("T")
+Json = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-
+def _settings() -> Settings:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    settings = get_settings()
-    if (
-        args.command in ("up", "gateway")
-        and settings.secret == Settings.model_fields["secret"].default
-    ):
+    return get_settings()
+
+
+def _warn_default_secret(settings: Settings) -> None:
+    if settings.secret == Settings.model_fields["secret"].default:
         logging.getLogger("commentstream").warning(
             "COMMENTSTREAM_SECRET is the built-in default: fine for a demo, never for production"
         )
-    if args.command == "up":
-        from services.supervisor import run_everything
 
-        return run_everything(settings)
-    if args.command == "gateway":
-        import uvicorn
 
-        from services.gateway.app import create_app
+@app.command()
+def up() -> None:
+    """Embedded Redis (unless REDIS_URL is set) and every service; Ctrl-C stops all."""
+    from services.supervisor import run_everything
 
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
-        return 0
-    if args.command == "processor":
-        from services.processor.app import build_processor
+    settings = _settings()
+    _warn_default_secret(settings)
+    raise typer.Exit(run_everything(settings))
 
-        app, _broker = build_processor(settings)
-        asyncio.run(app.run())
-        return 0
+
+@app.command()
+def gateway() -> None:
+    """The HTTP API and the widget."""
+    import uvicorn
+
+    from services.gateway.app import create_app
+
+    settings = _settings()
+    _warn_default_secret(settings)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+
+
+@app.command()
+def processor() -> None:
+    """The command processor."""
+    from services.processor.app import build_processor
+
+    application, _broker = build_processor(_settings())
+    asyncio.run(application.run())
+
+
+@app.command()
+def project(projection: ProjectionName) -> None:
+    """Run one projector."""
     from projections.projector import build_projector
     from projections.registry import PROJECTIONS
 
-    asyncio.run(build_projector(settings, PROJECTIONS[args.projection]).run())
-    return 0
+    asyncio.run(build_projector(_settings(), PROJECTIONS[projection.value]).run())
+
+
+# --- operators' tools ---------------------------------------------------------------------
+
+
+class EventsPerSecond(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        return Text(f"{task.speed:>9,.0f} ev/s" if task.speed else " " * 14)
+
+
+@contextmanager
+def progress_bar(description: str, total: int | None) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr (events/s, ETA); yields the function that advances it."""
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:>10,.0f}/{task.total:,.0f}"),
+        EventsPerSecond(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err, transient=False) as progress:
+        task = progress.add_task(description, total=total)
+        yield lambda n: progress.advance(task, n)
+
+
+@dataclass
+class Tools:
+    settings: Settings
+    redis: Any
+    store: Any
+    vault: Any
+    handler: Any
+
+
+@asynccontextmanager
+async def tools() -> AsyncIterator[Tools]:
+    from services.processor.command_handler import CommandHandler
+    from services.redis_client import connect
+    from services.storage.event_store import EventStore
+    from services.storage.key_vault import AuthorKeyVault
+
+    settings = _settings()
+    redis = connect(settings)
+    store = EventStore(redis, settings.partitions, settings.outcome_ttl_seconds)
+    vault = AuthorKeyVault(redis, settings.secret)
+    handler = CommandHandler(store, vault, timedelta(seconds=settings.edit_window_seconds))
+    try:
+        yield Tools(settings, redis, store, vault, handler)
+    finally:
+        await redis.aclose()
+
+
+def run(work: Callable[[Tools], Awaitable[T]]) -> T:
+    async def main() -> T:
+        async with tools() as t:
+            return await work(t)
+
+    return asyncio.run(main())
+
+
+async def _log_total(t: Any) -> int:
+    from services.audit.log_reader import log_length
+
+    return await log_length(t.redis, t.settings.partitions)
+
+
+def _print_lines(lines: Any, as_json: bool) -> None:
+    from services.audit.history import as_json as to_json
+
+    if as_json:
+        print(json.dumps(to_json(lines), ensure_ascii=False, indent=1))
+        return
+    if not isinstance(lines, list):
+        print(lines.model_dump_json(indent=1))
+        return
+    for line in lines:
+        print(
+            f"{line.occurred_at:%Y-%m-%d %H:%M:%S.%f}"[:-3]
+            + f"  {line.site}/{line.thread} v{line.thread_version:<4} {line.type:<15}"
+            f" {line.actor:<24} cmd={line.command_id}"
+            + (f" comment={line.comment_id}" if line.comment_id else "")
+            + f"  {line.change}"
+        )
+
+
+@audit_app.command("thread")
+def audit_thread(
+    target: Annotated[str, typer.Argument(metavar="SITE/THREAD")],
+    at: Annotated[
+        datetime | None, typer.Option(help="Show the thread as it was then (UTC).")
+    ] = None,
+    as_json: Json = False,
+) -> None:
+    """Every event of a thread in order; with --at, the thread as readers saw it then."""
+    from services.audit.history import thread_at, thread_history
+
+    site, _, thread = target.rpartition("/")
+    site = site or "default"
+    moment = at.replace(tzinfo=at.tzinfo or UTC) if at else None
+    result = run(
+        lambda t: (
+            thread_at(t.store, t.vault, site, thread, moment)
+            if moment
+            else thread_history(t.store, t.vault, site, thread)
+        )
+    )
+    _print_lines(result, as_json)
+
+
+@audit_app.command("comment")
+def audit_comment(comment_id: str, as_json: Json = False) -> None:
+    """Every version of a comment, who liked and unliked it when, its deletion."""
+    from services.audit.history import comment_history
+
+    async def work(t: Any) -> Any:
+        with progress_bar("searching the log", await _log_total(t)) as advance:
+            return await comment_history(t.redis, t.store, t.vault, comment_id, advance)
+
+    _print_lines(run(work), as_json)
+
+
+@audit_app.command("actor")
+def audit_actor(identity: str, as_json: Json = False) -> None:
+    """Everything one identity did, across threads."""
+    from services.audit.history import actor_history
+
+    async def work(t: Any) -> Any:
+        with progress_bar("searching the log", await _log_total(t)) as advance:
+            return await actor_history(t.redis, t.store, t.vault, identity, advance)
+
+    _print_lines(run(work), as_json)
+
+
+@app.command()
+def verify(
+    as_json: Json = False,
+    chains_only: Annotated[bool, typer.Option(help="Skip the read-model comparison.")] = False,
+) -> None:
+    """Check every thread's hash chain, then every read model against a fresh replay."""
+    from projections.registry import PROJECTIONS
+    from services.audit.verify import compare_models, verify_chains
+
+    async def work(t: Any) -> dict[str, Any]:
+        total = await _log_total(t)
+        with progress_bar("hash chains", total) as advance:
+            chains = await verify_chains(t.redis, t.settings.partitions, advance)
+        differences = []
+        if not chains_only:
+            for name, make in PROJECTIONS.items():
+                with progress_bar(f"replaying {name}", total) as advance:
+                    differences += await compare_models(
+                        t.redis, make(t.redis, t.settings), t.settings.partitions, advance
+                    )
+        return {
+            "events": chains.events,
+            "threads": chains.threads,
+            "broken": [vars(b) for b in chains.broken],
+            "differences": [vars(d) for d in differences],
+        }
+
+    report = run(work)
+    if as_json:
+        print(json.dumps(report, ensure_ascii=False, indent=1, default=str))
+    else:
+        print(f"{report['events']:,} events in {report['threads']:,} threads")
+        for b in report["broken"]:
+            print(
+                f"BROKEN {b['site']}/{b['thread']} version {b['thread_version']} at "
+                f"{b['position']}: {b['problem']}: expected {b['expected']}, found {b['found']}"
+            )
+        for d in report["differences"]:
+            print(
+                f"DIFFERS {d['key']} {d['field'] or ''}: model {d['in_model']!r} "
+                f"!= replay {d['in_replay']!r}"
+            )
+        if not report["broken"] and not report["differences"]:
+            print("ok: every hash chain links and every read model equals a fresh replay")
+    if report["broken"] or report["differences"]:
+        raise typer.Exit(1)
+
+
+@app.command()
+def replay(
+    projection: Annotated[str, typer.Argument(help="thread_view | like_counts | all")],
+) -> None:
+    """Rebuild a read model from the start of the log, then switch readers to it."""
+    from projections.registry import PROJECTIONS
+    from services.audit.replay import replay as rebuild
+
+    names = list(PROJECTIONS) if projection == "all" else [projection]
+    if any(name not in PROJECTIONS for name in names):
+        raise typer.BadParameter(f"choose one of {', '.join(PROJECTIONS)} or all")
+
+    async def work(t: Any) -> None:
+        total = await _log_total(t)
+        for name in names:
+            with progress_bar(f"replaying {name}", total) as advance:
+                old, new = await rebuild(
+                    t.redis, PROJECTIONS[name](t.redis, t.settings), t.settings.partitions, advance
+                )
+            err.print(f"{name}: readers switched from generation {old} to {new}")
+
+    run(work)
+
+
+@app.command("export")
+def export_events(site: Annotated[str | None, typer.Option(help="Only this site.")] = None) -> None:
+    """Every envelope as JSON lines, in log order, to standard output."""
+    from services.audit.transfer import export_lines
+
+    async def work(t: Any) -> None:
+        with progress_bar("exporting", await _log_total(t)) as advance:
+            async for line in export_lines(t.redis, t.settings.partitions, site, advance):
+                sys.stdout.write(line + "\n")
+
+    run(work)
+
+
+@app.command("import-events")
+def import_events(path: Path) -> None:
+    """Fill an empty deployment from `commentstream export` output (same positions and hashes)."""
+    from services.audit.transfer import NotEmpty, import_lines
+
+    total = sum(1 for _ in path.open(encoding="utf-8"))
+
+    async def work(t: Any) -> int:
+        with progress_bar("importing", total) as advance, path.open(encoding="utf-8") as lines:
+            return await import_lines(t.redis, t.settings.partitions, lines, advance)
+
+    try:
+        err.print(f"imported {run(work):,} events")
+    except NotEmpty as error:
+        err.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from error
+
+
+@app.command("erase-author")
+def erase_author(identity: str) -> None:
+    """Crypto-shred one author: delete their key; their comments read as deleted everywhere."""
+    from events.actors import Actor
+    from services.audit.erasure import erase_author as erase
+
+    async def work(t: Any) -> Any:
+        with progress_bar("finding their threads", await _log_total(t)) as advance:
+            return await erase(
+                t.redis,
+                t.vault,
+                t.settings.partitions,
+                identity,
+                Actor(id=OPERATOR, kind="service"),
+                t.handler.handle,
+                advance,
+            )
+
+    print(json.dumps(run(work), indent=1))
+
+
+@app.command("export-author")
+def export_author(identity: str) -> None:
+    """Everything held about one author, as JSON (a data-access request)."""
+    from services.audit.erasure import export_author as export
+
+    async def work(t: Any) -> Any:
+        with progress_bar("collecting", await _log_total(t)) as advance:
+            return await export(t.redis, t.vault, t.settings.partitions, identity, advance)
+
+    print(json.dumps(run(work), ensure_ascii=False, indent=1))
+
+
+def main() -> None:
+    app()
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    main()

@@ -10,10 +10,17 @@ from pydantic import BaseModel, ConfigDict
 
 from events.envelope import EventEnvelope
 from events.personal import PersonalData
-from events.thread_events import CommentDeleted, CommentEdited, CommentPosted, ThreadStarted
+from events.thread_events import (
+    AuthorErased,
+    CommentDeleted,
+    CommentEdited,
+    CommentPosted,
+    ThreadStarted,
+)
 from projections.thread_view.rendering import avatar_seed, render_markdown
 
 ERASED = "[deleted]"
+ERASED_HTML = "<p>[deleted]</p>"
 
 
 class CommentRecord(BaseModel):
@@ -53,6 +60,8 @@ class ThreadSlice(BaseModel):
 def apply(view: ThreadSlice, envelope: EventEnvelope, personal: PersonalData | None) -> ThreadSlice:
     """Fold one event; `personal` is its unsealed data (None when the author was erased).
 
+    For AuthorErased, `view` must hold every comment of the thread.
+
     An event at or below the version already folded changes nothing, so replays are harmless.
     """
     if envelope.thread_version <= view.meta.version:
@@ -73,7 +82,7 @@ def apply(view: ThreadSlice, envelope: EventEnvelope, personal: PersonalData | N
                     name=personal.name if personal else ERASED,
                     website=personal.website if personal else None,
                     avatar=avatar_seed(envelope.actor.id),
-                    html=render_markdown(personal.body or "") if personal else "",
+                    html=render_markdown(personal.body or "") if personal else ERASED_HTML,
                     body=personal.body or "" if personal else "",
                     created_at=envelope.occurred_at,
                 ),
@@ -85,7 +94,7 @@ def apply(view: ThreadSlice, envelope: EventEnvelope, personal: PersonalData | N
                 **comments,
                 comment.id: comment.model_copy(
                     update={
-                        "html": render_markdown(personal.body or "") if personal else "",
+                        "html": render_markdown(personal.body or "") if personal else ERASED_HTML,
                         "body": personal.body or "" if personal else "",
                         "edited_at": envelope.occurred_at,
                     }
@@ -107,4 +116,18 @@ def apply(view: ThreadSlice, envelope: EventEnvelope, personal: PersonalData | N
                     }
                 ),
             }
+        case AuthorErased():
+            comments = {
+                cid: _erased(record) if record.author_id == event.author_id else record
+                for cid, record in comments.items()
+            }
     return ThreadSlice(meta=meta, comments=comments)
+
+
+def _erased(record: CommentRecord) -> CommentRecord:
+    """What is left of an erased author's comment: the same as replaying it without the key."""
+    if record.status != "visible":
+        return record
+    return record.model_copy(
+        update={"name": ERASED, "website": None, "html": ERASED_HTML, "body": ""}
+    )

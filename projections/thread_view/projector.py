@@ -35,8 +35,10 @@ class ThreadViewProjection:
             before = await self._load(keys, site, thread, events)
             view = before
             for envelope in events:
+                if envelope.type == "AuthorErased":
+                    self._vault.forget(str(envelope.data.get("author_id")))
                 try:
-                    view = apply(view, envelope, await self._personal(envelope))
+                    view = apply(view, envelope, await personal_data(self._vault, envelope))
                 except Exception as error:
                     dead_letter(batch, keys, envelope.position or "", repr(error))
             self._write(batch, keys, site, thread, before, view)
@@ -45,9 +47,13 @@ class ThreadViewProjection:
     async def _load(
         self, keys: ProjectionKeys, site: str, thread: str, events: list[EventEnvelope]
     ) -> ThreadSlice:
-        ids = sorted({cid for e in events if (cid := e.data.get("comment_id"))})
         meta = await self._redis.hgetall(keys.meta(site, thread))
-        records = await self._redis.hmget(keys.comments(site, thread), ids) if ids else []
+        if any(e.type == "AuthorErased" for e in events):
+            every = await self._redis.hgetall(keys.comments(site, thread))
+            ids, records = list(every), list(every.values())
+        else:
+            ids = sorted({cid for e in events if (cid := e.data.get("comment_id"))})
+            records = await self._redis.hmget(keys.comments(site, thread), ids) if ids else []
         return ThreadSlice(
             meta=ThreadMeta.model_validate(meta) if meta else ThreadMeta(),
             comments={
@@ -55,20 +61,6 @@ class ThreadViewProjection:
                 for cid, raw in zip(ids, records, strict=True)
                 if raw
             },
-        )
-
-    async def _personal(self, envelope: EventEnvelope) -> PersonalData | None:
-        event = envelope.event()
-        if not isinstance(event, CommentPosted | CommentEdited):
-            return None
-        sealed = event.personal
-        if isinstance(sealed, PersonalData):
-            return sealed
-        key = await self._vault.key_for_reading(sealed.key_id)
-        if key is None:
-            return None
-        return unseal(
-            sealed, key, sealing_context(envelope.site, envelope.thread, event.comment_id)
         )
 
     @staticmethod
@@ -91,3 +83,17 @@ class ThreadViewProjection:
         if changed:
             flat = [part for record in changed for part in (record.id, record.model_dump_json())]
             batch.add("HSET", keys.comments(site, thread), *flat)
+
+
+async def personal_data(vault: AuthorKeyVault, envelope: EventEnvelope) -> PersonalData | None:
+    """The unsealed personal fields of an event, None if it has none or its author was erased."""
+    event = envelope.event()
+    if not isinstance(event, CommentPosted | CommentEdited):
+        return None
+    sealed = event.personal
+    if isinstance(sealed, PersonalData):
+        return sealed
+    key = await vault.key_for_reading(sealed.key_id)
+    if key is None:
+        return None
+    return unseal(sealed, key, sealing_context(envelope.site, envelope.thread, event.comment_id))

@@ -7,6 +7,7 @@ of that author unreadable while the log itself never changes.
 import base64
 import hashlib
 import os
+import time
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from redis.asyncio import Redis
@@ -14,12 +15,17 @@ from redis.asyncio import Redis
 from events.personal import new_author_key
 from services.storage.keys import author_key
 
+CACHE_SECONDS = 30.0
+
 
 class AuthorKeyVault:
+    """Keys are cached briefly per process; an erasure reaches every process within
+    CACHE_SECONDS (and at once where the process sees the AuthorErased event)."""
+
     def __init__(self, redis: Redis, secret: str) -> None:
         self._redis = redis
         self._wrapping = AESGCM(hashlib.sha256(b"commentstream-vault:" + secret.encode()).digest())
-        self._cache: dict[str, bytes] = {}
+        self._cache: dict[str, tuple[float, bytes]] = {}
 
     async def key_for_writing(self, actor_id: str) -> bytes:
         """The author's key, created on first use."""
@@ -34,14 +40,23 @@ class AuthorKeyVault:
     async def key_for_reading(self, actor_id: str) -> bytes | None:
         """The author's key, or None when it never existed or was erased."""
         cached = self._cache.get(actor_id)
-        if cached is not None:
-            return cached
+        if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
+            return cached[1]
         wrapped = await self._redis.get(author_key(actor_id))
         if wrapped is None:
+            self._cache.pop(actor_id, None)
             return None
         key = self._unwrap(actor_id, wrapped)
-        self._cache[actor_id] = key
+        self._cache[actor_id] = (time.monotonic(), key)
         return key
+
+    async def erase(self, actor_id: str) -> bool:
+        """Delete the author's key for good; True if there was one."""
+        self.forget(actor_id)
+        return bool(await self._redis.delete(author_key(actor_id)))
+
+    def forget(self, actor_id: str) -> None:
+        self._cache.pop(actor_id, None)
 
     def _wrap(self, actor_id: str, key: bytes) -> str:
         nonce = os.urandom(12)

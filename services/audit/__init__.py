@@ -1,0 +1,1 @@
+"""Operator and auditor tools, all reading the log: history, verify, replay, transfer, erasure."""

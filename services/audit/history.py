@@ -1,0 +1,167 @@
+"""Who did what when: a thread's events, the thread as readers saw it at a moment, one
+comment's versions, everything one identity did. All from the log alone."""
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from redis.asyncio import Redis
+
+from events.envelope import EventEnvelope, decode_envelope
+from events.thread_events import (
+    AuthorErased,
+    CommentDeleted,
+    CommentEdited,
+    CommentLiked,
+    CommentPosted,
+    CommentUnliked,
+    ThreadStarted,
+)
+from projections.thread_view.model import ThreadSlice, apply
+from projections.thread_view.projector import personal_data
+from projections.thread_view.query import ThreadView, build_thread_view
+from services.audit.log_reader import log_entries
+from services.storage.event_store import EventStore
+from services.storage.key_vault import AuthorKeyVault
+from services.storage.keys import PartitionKeys
+
+ERASED = "[erased]"
+EVERYTHING = 1_000_000
+
+
+class HistoryLine(BaseModel):
+    """One event, for people: when, what, who, which command, and what changed."""
+
+    occurred_at: datetime
+    position: str | None
+    site: str
+    thread: str
+    thread_version: int
+    type: str
+    actor: str
+    command_id: str
+    comment_id: str | None
+    change: str
+
+
+async def describe(vault: AuthorKeyVault, envelope: EventEnvelope) -> HistoryLine:
+    event = envelope.event()
+    personal = await personal_data(vault, envelope)
+    body = personal.body if personal else ERASED
+    match event:
+        case ThreadStarted():
+            change = f"thread started: title {event.title!r}, url {event.url!r}"
+        case CommentPosted():
+            name = (personal.name or "Anonymous") if personal else ERASED
+            reply = f" in reply to {event.parent_id}" if event.parent_id else ""
+            change = f"posted{reply} as {name!r}: {body!r}"
+        case CommentEdited():
+            change = f"edited to: {body!r}"
+        case CommentDeleted():
+            change = "deleted by a moderator" if event.by_moderator else "deleted by its author"
+        case CommentLiked():
+            change = "liked"
+        case CommentUnliked():
+            change = "unliked"
+        case AuthorErased():
+            change = f"author {event.author_id} erased"
+    return HistoryLine(
+        occurred_at=envelope.occurred_at,
+        position=envelope.position,
+        site=envelope.site,
+        thread=envelope.thread,
+        thread_version=envelope.thread_version,
+        type=envelope.type,
+        actor=envelope.actor.id,
+        command_id=envelope.command_id,
+        comment_id=getattr(event, "comment_id", None),
+        change=change,
+    )
+
+
+async def thread_history(
+    store: EventStore, vault: AuthorKeyVault, site: str, thread: str
+) -> list[HistoryLine]:
+    return [await describe(vault, e) for e in await store.thread_history(site, thread)]
+
+
+async def thread_at(
+    store: EventStore, vault: AuthorKeyVault, site: str, thread: str, moment: datetime
+) -> ThreadView:
+    """The thread exactly as a reader saw it at `moment` (same shape as the API's view)."""
+    view = ThreadSlice()
+    likes: dict[str, int] = {}
+    position = None
+    for envelope in await store.thread_history(site, thread):
+        if envelope.occurred_at > moment:
+            break
+        view = apply(view, envelope, await personal_data(vault, envelope))
+        event = envelope.event()
+        if isinstance(event, CommentLiked | CommentUnliked):
+            step = 1 if isinstance(event, CommentLiked) else -1
+            likes[event.comment_id] = likes.get(event.comment_id, 0) + step
+        position = envelope.position
+    return build_thread_view(
+        site=site,
+        thread=thread,
+        meta=view.meta,
+        records=view.comments,
+        like_counts=likes,
+        viewer=None,
+        sort="oldest",
+        limit=EVERYTHING,
+        cursor=None,
+        position=position,
+    )
+
+
+async def search_log(
+    redis: Redis, partitions: int, needle: str, progress: Callable[[int], None]
+) -> list[EventEnvelope]:
+    """Every event whose stored JSON contains `needle`, in log order per partition."""
+    found: list[EventEnvelope] = []
+    for p in range(partitions):
+        async for page in log_entries(redis, PartitionKeys(p)):
+            for entry_id, fields in page:
+                raw = fields.get("event", "")
+                if needle in raw:
+                    found.append(decode_envelope(raw, entry_id))
+            progress(len(page))
+    return found
+
+
+async def comment_history(
+    redis: Redis,
+    store: EventStore,
+    vault: AuthorKeyVault,
+    comment_id: str,
+    progress: Callable[[int], None],
+) -> list[HistoryLine]:
+    """Every version of a comment's body, its likes and unlikes, its deletion."""
+    needle = f'"comment_id":"{comment_id}"'
+    matches = await search_log(redis, store.partitions, needle, progress)
+    return [
+        await describe(vault, e)
+        for e in sorted(matches, key=lambda e: e.occurred_at)
+        if e.data.get("comment_id") == comment_id
+    ]
+
+
+async def actor_history(
+    redis: Redis,
+    store: EventStore,
+    vault: AuthorKeyVault,
+    actor_id: str,
+    progress: Callable[[int], None],
+) -> list[HistoryLine]:
+    """Everything one identity did, across threads, oldest first."""
+    needle = f'"actor":{{"id":"{actor_id}"'
+    matches = await search_log(redis, store.partitions, needle, progress)
+    return [await describe(vault, e) for e in sorted(matches, key=lambda e: e.occurred_at)]
+
+
+def as_json(lines: list[HistoryLine] | ThreadView) -> Any:
+    if isinstance(lines, ThreadView):
+        return lines.model_dump(mode="json")
+    return [line.model_dump(mode="json") for line in lines]

@@ -1,0 +1,104 @@
+"""Export the log as JSON lines and import it into an empty deployment, byte for byte: same
+envelopes, same positions, same hash chains; read models then rebuild from it."""
+
+import heapq
+import json
+from collections.abc import AsyncIterator, Callable, Iterable
+
+from redis.asyncio import Redis
+
+from events.decider import ThreadState, evolve
+from events.envelope import canonical_json, decode_envelope
+from services.audit.log_reader import log_entries, log_length
+from services.storage.keys import PartitionKeys, partition_of
+
+PIPELINE = 1000
+
+
+def _order(entry_id: str) -> tuple[int, int]:
+    millis, _, sequence = entry_id.partition("-")
+    return int(millis), int(sequence)
+
+
+async def export_lines(
+    redis: Redis, partitions: int, site: str | None, progress: Callable[[int], None]
+) -> AsyncIterator[str]:
+    """Every envelope (with its `position`) as one JSON line, in log order across partitions."""
+    needle = f'"site":"{site}"' if site else None
+    sources = [_entries(redis, PartitionKeys(p)) for p in range(partitions)]
+    heap: list[tuple[tuple[int, int], int, str, str]] = []
+    for index, source in enumerate(sources):
+        await _push(heap, index, source)
+    while heap:
+        _, index, entry_id, raw = heapq.heappop(heap)
+        progress(1)
+        if needle is None or needle in raw:
+            yield raw[:-1] + f',"position":"{entry_id}"}}'
+        await _push(heap, index, sources[index])
+
+
+async def _entries(redis: Redis, keys: PartitionKeys) -> AsyncIterator[tuple[str, str]]:
+    async for page in log_entries(redis, keys):
+        for entry_id, fields in page:
+            yield entry_id, fields["event"]
+
+
+async def _push(
+    heap: list[tuple[tuple[int, int], int, str, str]],
+    index: int,
+    source: AsyncIterator[tuple[str, str]],
+) -> None:
+    entry = await anext(source, None)
+    if entry is not None:
+        heapq.heappush(heap, (_order(entry[0]), index, entry[0], entry[1]))
+
+
+class NotEmpty(RuntimeError):
+    pass
+
+
+async def import_lines(
+    redis: Redis, partitions: int, lines: Iterable[str], progress: Callable[[int], None]
+) -> int:
+    """Append exported envelopes at their original positions; the deployment must be empty."""
+    if await log_length(redis, partitions):
+        raise NotEmpty("the log is not empty: import-events only fills an empty deployment")
+    states: dict[tuple[str, str], ThreadState] = {}
+    imported = queued = 0
+    pipe = redis.pipeline(transaction=False)
+    for line in lines:
+        if not line.strip():
+            continue
+        fields = json.loads(line)
+        position = fields.pop("position")
+        raw = canonical_json(fields)
+        site, thread = fields["site"], fields["thread"]
+        keys = PartitionKeys(partition_of(site, thread, partitions))
+        pipe.xadd(keys.events, {"event": raw}, id=position)
+        pipe.xadd(
+            keys.thread_events(site, thread),
+            {"event": raw, "position": position},
+            id=f"0-{fields['thread_version']}",
+        )
+        states[(site, thread)] = evolve(
+            states.get((site, thread), ThreadState()), decode_envelope(raw, position)
+        )
+        imported += 1
+        queued += 1
+        if queued >= PIPELINE:
+            await pipe.execute()
+            progress(queued)
+            queued = 0
+    for (site, thread), state in states.items():
+        keys = PartitionKeys(partition_of(site, thread, partitions))
+        pipe.hset(
+            keys.thread_state(site, thread),
+            mapping={
+                "version": state.version,
+                "head": state.head_hash,
+                "state": state.model_dump_json(),
+            },
+        )
+    await pipe.execute()
+    progress(queued)
+    return imported
