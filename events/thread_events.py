@@ -1,6 +1,6 @@
 """Events: facts recorded in the log, one class per type, each with its current schema version."""
 
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -76,14 +76,7 @@ ThreadEvent = Annotated[
 ]
 thread_event_adapter: TypeAdapter[ThreadEvent] = TypeAdapter(ThreadEvent)
 
+# Every event class by its type name, read off the union above so the two cannot drift apart.
 EVENT_CLASSES: dict[str, type[EventBase]] = {
-    cls.model_fields["type"].default: cls
-    for cls in (
-        ThreadStarted,
-        CommentPosted,
-        CommentEdited,
-        CommentDeleted,
-        CommentLiked,
-        CommentUnliked,
-    )
+    cls.model_fields["type"].default: cls for cls in get_args(get_args(ThreadEvent)[0])
 }

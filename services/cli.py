@@ -208,7 +208,7 @@ def audit_comment(comment_id: str, as_json: Json = False) -> None:
     """Every version of a comment, who liked and unliked it when, its deletion."""
     from services.audit.history import comment_history
 
-    async def work(t: Any) -> Any:
+    async def work(t: Tools) -> Any:
         with progress_bar("searching the log", await _log_total(t)) as advance:
             return await comment_history(t.redis, t.store, t.vault, comment_id, advance)
 
@@ -220,7 +220,7 @@ def audit_actor(identity: str, as_json: Json = False) -> None:
     """Everything one identity did, across threads."""
     from services.audit.history import actor_history
 
-    async def work(t: Any) -> Any:
+    async def work(t: Tools) -> Any:
         with progress_bar("searching the log", await _log_total(t)) as advance:
             return await actor_history(t.redis, t.store, t.vault, identity, advance)
 
@@ -236,7 +236,7 @@ def verify(
     from projections.registry import PROJECTIONS
     from services.audit.verify import compare_models, verify_chains
 
-    async def work(t: Any) -> dict[str, Any]:
+    async def work(t: Tools) -> dict[str, Any]:
         total = await _log_total(t)
         with progress_bar("hash chains", total) as advance:
             chains = await verify_chains(t.redis, t.settings.partitions, advance)
@@ -287,7 +287,7 @@ def replay(
     if any(name not in PROJECTIONS for name in names):
         raise typer.BadParameter(f"choose one of {', '.join(PROJECTIONS)} or all")
 
-    async def work(t: Any) -> None:
+    async def work(t: Tools) -> None:
         total = await _log_total(t)
         for name in names:
             with progress_bar(f"replaying {name}", total) as advance:
@@ -299,29 +299,45 @@ def replay(
     run(work)
 
 
+KeysFile = Annotated[
+    Path | None,
+    typer.Option(help="Author keys file (JSON, wrapped under COMMENTSTREAM_SECRET)."),
+]
+
+
 @app.command("export")
-def export_events(site: Annotated[str | None, typer.Option(help="Only this site.")] = None) -> None:
-    """Every envelope as JSON lines, in log order, to standard output."""
+def export_events(
+    site: Annotated[str | None, typer.Option(help="Only this site.")] = None,
+    keys: KeysFile = None,
+) -> None:
+    """Every envelope as JSON lines, in log order, to standard output; with --keys, the author
+    keys too (without them, the personal data in the export stays sealed)."""
     from services.audit.transfer import export_lines
 
-    async def work(t: Any) -> None:
+    async def work(t: Tools) -> None:
         with progress_bar("exporting", await _log_total(t)) as advance:
             async for line in export_lines(t.redis, t.settings.partitions, site, advance):
                 sys.stdout.write(line + "\n")
+        if keys is not None:
+            keys.write_text(json.dumps(await t.vault.export_wrapped()))
 
     run(work)
 
 
 @app.command("import-events")
-def import_events(path: Path) -> None:
+def import_events(path: Path, keys: KeysFile = None) -> None:
     """Fill an empty deployment from `commentstream export` output (same positions and hashes)."""
     from services.audit.transfer import NotEmpty, import_lines
 
-    total = sum(1 for _ in path.open(encoding="utf-8"))
+    with path.open(encoding="utf-8") as counting:
+        total = sum(1 for _ in counting)
 
-    async def work(t: Any) -> int:
+    async def work(t: Tools) -> int:
         with progress_bar("importing", total) as advance, path.open(encoding="utf-8") as lines:
-            return await import_lines(t.redis, t.settings.partitions, lines, advance)
+            imported = await import_lines(t.redis, t.settings.partitions, lines, advance)
+        if keys is not None:
+            await t.vault.import_wrapped(json.loads(keys.read_text()))
+        return imported
 
     try:
         err.print(f"imported {run(work):,} events")
@@ -336,7 +352,7 @@ def erase_author(identity: str) -> None:
     from events.actors import Actor
     from services.audit.erasure import erase_author as erase
 
-    async def work(t: Any) -> Any:
+    async def work(t: Tools) -> Any:
         with progress_bar("finding their threads", await _log_total(t)) as advance:
             return await erase(
                 t.redis,
@@ -356,7 +372,7 @@ def export_author(identity: str) -> None:
     """Everything held about one author, as JSON (a data-access request)."""
     from services.audit.erasure import export_author as export
 
-    async def work(t: Any) -> Any:
+    async def work(t: Tools) -> Any:
         with progress_bar("collecting", await _log_total(t)) as advance:
             return await export(t.redis, t.vault, t.settings.partitions, identity, advance)
 

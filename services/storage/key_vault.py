@@ -67,3 +67,22 @@ class AuthorKeyVault:
     def _unwrap(self, actor_id: str, wrapped: bytes | str) -> bytes:
         raw = base64.b64decode(wrapped)
         return self._wrapping.decrypt(raw[:12], raw[12:], actor_id.encode())
+
+    async def export_wrapped(self) -> dict[str, str]:
+        """Every author key, still wrapped under the server secret (for a move to a new server
+        with the same COMMENTSTREAM_SECRET)."""
+        prefix = author_key("")
+        wrapped: dict[str, str] = {}
+        async for key in self._redis.scan_iter(match=prefix + "*", count=1000):
+            value = await self._redis.get(key)
+            if value is not None:
+                wrapped[key[len(prefix) :]] = value
+        return wrapped
+
+    async def import_wrapped(self, wrapped: dict[str, str]) -> int:
+        """Store keys from `export_wrapped`; a key already present is kept as it is."""
+        stored = 0
+        for actor_id, value in wrapped.items():
+            self._unwrap(actor_id, value)  # refuses keys wrapped under another secret
+            stored += bool(await self._redis.set(author_key(actor_id), value, nx=True))
+        return stored

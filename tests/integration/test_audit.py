@@ -1,0 +1,367 @@
+"""Replay for audits, through the `commentstream` commands a person runs, against a real server:
+history, point-in-time views, tamper evidence, export/import, erasure."""
+
+import json
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+
+from events.actors import Actor
+from events.commands import (
+    Command,
+    DeleteComment,
+    EditComment,
+    LikeComment,
+    PostComment,
+    Reply,
+    UnlikeComment,
+)
+from events.outcomes import Outcome
+from projections.like_counts.projector import LikeCountsProjection
+from projections.projector import ProjectorRunner
+from projections.thread_view.projector import ThreadViewProjection
+from services.audit.log_reader import log_entries
+from services.processor.command_handler import CommandHandler
+from services.settings import Settings
+from services.storage.event_store import EventStore
+from services.storage.key_vault import AuthorKeyVault
+from services.storage.keys import PartitionKeys
+from tests.conftest import TEST_PARTITIONS
+from tests.processes import ROOT
+
+ALICE = Actor(id="anon:alice")
+BOB = Actor(id="anon:bob")
+CAROL = Actor(id="anon:carol")
+
+
+def cli(settings: Settings, *args: str, url: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {
+        "REDIS_URL": url or settings.redis_url or "",
+        "COMMENTSTREAM_PARTITIONS": str(TEST_PARTITIONS),
+        "COMMENTSTREAM_SECRET": settings.secret,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+class World:
+    """Commands through the real decide/seal/append path, and projections caught up on demand."""
+
+    def __init__(self, redis: Redis, settings: Settings) -> None:
+        self.redis = redis
+        self.settings = settings
+        self.store = EventStore(redis, settings.partitions, 3600)
+        self.vault = AuthorKeyVault(redis, settings.secret)
+        self.handler = CommandHandler(self.store, self.vault, timedelta(minutes=15))
+
+    async def do(self, command: Command) -> Outcome:
+        outcome = await self.handler.handle(command)
+        assert outcome.status == "accepted", outcome
+        return outcome
+
+    async def project(self, redis: Redis | None = None) -> None:
+        redis = redis or self.redis
+        runners = [
+            ProjectorRunner(
+                redis, ThreadViewProjection(redis, AuthorKeyVault(redis, self.settings.secret))
+            ),
+            ProjectorRunner(redis, LikeCountsProjection()),
+        ]
+        for p in range(self.settings.partitions):
+            keys = PartitionKeys(p)
+            for runner in runners:
+                after = await runner.load_checkpoint(keys)
+                async for page in log_entries(redis, keys, after):
+                    await runner.process(keys, page)
+
+    async def discussion(self, thread: str) -> dict[str, str]:
+        """Alice posts, Bob replies, Alice edits, Carol likes and unlikes, Bob deletes his reply."""
+        first = await self.do(
+            PostComment(
+                thread=thread,
+                actor=ALICE,
+                body="Alice's *secret* thoughts",
+                title="T",
+                author={
+                    "name": "Alice Private",
+                    "email": "alice@private.example",  # type: ignore[arg-type]
+                    "website": "https://alice-private.example",
+                },
+            )
+        )
+        reply = await self.do(
+            Reply(
+                thread=thread,
+                actor=BOB,
+                body="Bob answers",
+                parent_id=first.comment_id or "",
+                author={"name": "Bob"},
+            )
+        )  # type: ignore[arg-type]
+        await self.do(
+            Reply(
+                thread=thread,
+                actor=CAROL,
+                body="Carol answers Alice",
+                parent_id=first.comment_id or "",
+            )
+        )
+        await self.do(
+            EditComment(
+                thread=thread,
+                actor=ALICE,
+                comment_id=first.comment_id or "",
+                body="Alice's edited thoughts",
+            )
+        )
+        await self.do(LikeComment(thread=thread, actor=CAROL, comment_id=first.comment_id or ""))
+        await self.do(UnlikeComment(thread=thread, actor=CAROL, comment_id=first.comment_id or ""))
+        await self.do(LikeComment(thread=thread, actor=BOB, comment_id=first.comment_id or ""))
+        await self.do(DeleteComment(thread=thread, actor=BOB, comment_id=reply.comment_id or ""))
+        return {"first": first.comment_id or "", "reply": reply.comment_id or ""}
+
+
+@pytest.fixture
+def world(redis: Redis, settings: Settings) -> World:
+    return World(redis, settings)
+
+
+async def test_audit_thread_lists_every_event_in_order(
+    world: World, settings: Settings, thread_id: str
+) -> None:
+    await world.discussion(thread_id)
+    result = cli(settings, "audit", "thread", f"default/{thread_id}", "--json")
+    assert result.returncode == 0, result.stderr
+    lines = json.loads(result.stdout)
+    assert [line["type"] for line in lines] == [
+        "ThreadStarted",
+        "CommentPosted",
+        "CommentPosted",
+        "CommentPosted",
+        "CommentEdited",
+        "CommentLiked",
+        "CommentUnliked",
+        "CommentLiked",
+        "CommentDeleted",
+    ]
+    assert [line["thread_version"] for line in lines] == list(range(1, 10))
+    assert "Alice's *secret* thoughts" in lines[1]["change"] and lines[1]["actor"] == ALICE.id
+    assert "Alice's edited thoughts" in lines[4]["change"]
+    text = cli(settings, "audit", "thread", f"default/{thread_id}")
+    assert "CommentEdited" in text.stdout and "anon:carol" in text.stdout
+
+
+async def test_audit_thread_at_a_moment_shows_it_as_readers_saw_it(
+    world: World, settings: Settings, thread_id: str
+) -> None:
+    ids = await world.discussion(thread_id)
+    history = await world.store.thread_history("default", thread_id)
+    before_edit = history[3].occurred_at.isoformat().replace("+00:00", "")  # after 3 comments
+    result = cli(settings, "audit", "thread", f"default/{thread_id}", "--at", before_edit, "--json")
+    assert result.returncode == 0, result.stderr
+    view = json.loads(result.stdout)
+    assert view["count"] == 3 and view["title"] == "T"
+    [first] = view["comments"]
+    assert first["id"] == ids["first"] and "secret" in first["html"]
+    assert [r["id"] for r in first["replies"]][0] == ids["reply"]
+    assert first["likes"]["count"] == 0
+    now = cli(
+        settings, "audit", "thread", f"default/{thread_id}", "--at", "2999-01-01T00:00:00", "--json"
+    )
+    latest = json.loads(now.stdout)
+    assert latest["count"] == 2 and latest["comments"][0]["likes"]["count"] == 1
+    assert "edited" in latest["comments"][0]["html"]
+
+
+async def test_audit_comment_and_actor(world: World, settings: Settings, thread_id: str) -> None:
+    ids = await world.discussion(thread_id)
+    await world.discussion(thread_id + "-b")
+    comment = json.loads(cli(settings, "audit", "comment", ids["first"], "--json").stdout)
+    assert [(c["type"], c["actor"]) for c in comment] == [
+        ("CommentPosted", ALICE.id),
+        ("CommentEdited", ALICE.id),
+        ("CommentLiked", CAROL.id),
+        ("CommentUnliked", CAROL.id),
+        ("CommentLiked", BOB.id),
+    ]
+    carol = json.loads(cli(settings, "audit", "actor", CAROL.id, "--json").stdout)
+    assert {c["thread"] for c in carol} == {thread_id, thread_id + "-b"}
+    assert [c["type"] for c in carol].count("CommentUnliked") == 2
+    assert all(c["actor"] == CAROL.id for c in carol)
+
+
+async def tamper(redis: Redis, keys: PartitionKeys, thread: str, version: int) -> None:
+    """Rewrite the partition log with raw commands, changing one event's body ciphertext."""
+    entries = await redis.xrange(keys.events)
+    await redis.delete(keys.events)
+    for entry_id, fields in entries:
+        envelope = json.loads(fields["event"])
+        if envelope["thread"] == thread and envelope["thread_version"] == version:
+            envelope["data"]["comment_id"] = "forged"
+            fields = {"event": json.dumps(envelope, sort_keys=True, separators=(",", ":"))}
+        await redis.xadd(keys.events, fields, id=entry_id)
+
+
+async def test_verify_passes_a_clean_log_and_names_the_altered_event(
+    world: World, redis: Redis, settings: Settings, thread_id: str
+) -> None:
+    await world.discussion(thread_id)
+    await world.discussion(thread_id + "-other")
+    await world.project()
+    clean = cli(settings, "verify")
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "ok: every hash chain links" in clean.stdout
+
+    await tamper(redis, world.store.keys_for("default", thread_id), thread_id, 5)
+    report = cli(settings, "verify", "--json", "--chains-only")
+    assert report.returncode == 1
+    [broken] = json.loads(report.stdout)["broken"]
+    assert (broken["thread"], broken["thread_version"]) == (thread_id, 5)
+    assert broken["problem"] == "hash does not match content"
+
+
+async def test_verify_finds_a_read_model_that_differs_from_the_log(
+    world: World, redis: Redis, settings: Settings, thread_id: str
+) -> None:
+    await world.discussion(thread_id)
+    await world.project()
+    keys = world.store.keys_for("default", thread_id).projection("thread_view", 0)
+    await redis.hset(keys.meta("default", thread_id), "count", "99")
+    report = cli(settings, "verify", "--json")
+    assert report.returncode == 1
+    [difference] = json.loads(report.stdout)["differences"]
+    assert difference["key"] == keys.meta("default", thread_id) and difference["field"] == "count"
+    assert (difference["in_model"], difference["in_replay"]) == ("99", "2")
+
+
+async def read_models(redis: Redis) -> dict[str, object]:
+    dumped: dict[str, object] = {}
+    async for key in redis.scan_iter("cs:*"):
+        if ":thread_view:" in key or ":like_counts:" in key:
+            kind = await redis.type(key)
+            dumped[key] = await (
+                redis.hgetall(key)
+                if kind == "hash"
+                else redis.zrange(key, 0, -1, withscores=True)
+                if kind == "zset"
+                else redis.get(key)
+            )
+    return dumped
+
+
+async def test_export_then_import_gives_the_same_log_and_read_models(
+    world: World, redis: Redis, settings: Settings, thread_id: str, tmp_path: Path
+) -> None:
+    for n in range(3):
+        await world.discussion(f"{thread_id}-{n}")
+    await world.project()
+    keys_file = tmp_path / "keys.json"
+    exported = cli(settings, "export", "--keys", str(keys_file))
+    assert exported.returncode == 0, exported.stderr
+    lines = exported.stdout.splitlines()
+    assert len(lines) == 27 and all(json.loads(line)["position"] for line in lines)
+    path = tmp_path / "events.jsonl"
+    path.write_text(exported.stdout)
+
+    target_url = (settings.redis_url or "")[:-1] + "1"
+    target = Redis.from_url(target_url, decode_responses=True)
+    try:
+        imported = cli(
+            settings, "import-events", str(path), "--keys", str(keys_file), url=target_url
+        )
+        assert imported.returncode == 0, imported.stderr
+        again = cli(settings, "import-events", str(path), url=target_url)
+        assert again.returncode == 1 and "not empty" in again.stderr
+        for p in range(settings.partitions):
+            keys = PartitionKeys(p)
+            assert await target.xrange(keys.events) == await redis.xrange(keys.events)
+        await world.project(target)
+        assert await read_models(target) == await read_models(redis)
+        assert cli(settings, "verify", url=target_url).returncode == 0
+    finally:
+        await target.flushdb()
+        await target.aclose()
+
+
+async def every_key_and_value(redis: Redis) -> str:
+    """All of Redis as text: every key, and every value of every type."""
+    parts = []
+    async for key in redis.scan_iter("*"):
+        kind = await redis.type(key)
+        if kind == "string":
+            value = await redis.get(key)
+        elif kind == "hash":
+            value = await redis.hgetall(key)
+        elif kind == "zset":
+            value = await redis.zrange(key, 0, -1, withscores=True)
+        elif kind == "stream":
+            value = await redis.xrange(key)
+        elif kind == "set":
+            value = await redis.smembers(key)
+        else:
+            value = await redis.lrange(key, 0, -1)
+        parts.append(f"{key} {value!r}")
+    return "\n".join(parts)
+
+
+async def test_erasing_an_author_leaves_no_plaintext_and_the_log_verifies(
+    world: World, redis: Redis, settings: Settings, thread_id: str
+) -> None:
+    ids = await world.discussion(thread_id)
+    await world.project()
+    secrets = [
+        "Alice Private",
+        "alice@private.example",
+        "alice-private.example",
+        "secret* thoughts",
+        "edited thoughts",
+    ]
+    everything = await every_key_and_value(redis)
+    assert any(secret in everything for secret in secrets)  # the read model had them
+
+    before = json.loads(cli(settings, "export-author", ALICE.id).stdout)
+    [comment] = before["comments"]
+    assert [v.get("body") for v in comment["versions"]] == [
+        "Alice's *secret* thoughts",
+        "Alice's edited thoughts",
+    ]
+    assert comment["versions"][0]["email"] == "alice@private.example"
+
+    erased = cli(settings, "erase-author", ALICE.id)
+    assert erased.returncode == 0, erased.stderr
+    assert json.loads(erased.stdout)["key_deleted"] is True
+    await world.project()
+
+    everything = await every_key_and_value(redis)
+    assert [s for s in secrets if s in everything] == []
+    assert "Carol answers Alice" in everything  # other authors untouched
+    view = json.loads(
+        cli(
+            settings,
+            "audit",
+            "thread",
+            f"default/{thread_id}",
+            "--at",
+            "2999-01-01T00:00:00",
+            "--json",
+        ).stdout
+    )
+    [first] = view["comments"]
+    assert first["id"] == ids["first"] and first["author"]["name"] == "[deleted]"
+    assert first["html"] == "<p>[deleted]</p>"
+    assert [r["html"] for r in first["replies"]] == ["<p>Carol answers Alice</p>\n"]
+    after = json.loads(cli(settings, "export-author", ALICE.id).stdout)
+    assert after["key_held"] is False
+    assert all(v["erased"] for v in after["comments"][0]["versions"])
+    assert cli(settings, "verify").returncode == 0
