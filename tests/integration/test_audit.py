@@ -174,7 +174,7 @@ async def test_audit_thread_at_a_moment_shows_it_as_readers_saw_it(
     assert view["count"] == 3 and view["title"] == "T"
     [first] = view["comments"]
     assert first["id"] == ids["first"] and "secret" in first["html"]
-    assert [r["id"] for r in first["replies"]][0] == ids["reply"]
+    assert first["replies"][0]["id"] == ids["reply"]
     assert first["likes"]["count"] == 0
     now = cli(
         settings, "audit", "thread", f"default/{thread_id}", "--at", "2999-01-01T00:00:00", "--json"
