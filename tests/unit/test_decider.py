@@ -7,6 +7,7 @@ from events.commands import (
     Command,
     DeleteComment,
     EditComment,
+    EraseAuthor,
     LikeComment,
     PostComment,
     Reply,
@@ -15,6 +16,7 @@ from events.commands import (
 from events.decider import DecisionContext, Rejection, ThreadState, Unchanged, decide, evolve
 from events.envelope import seal_envelope
 from events.thread_events import (
+    AuthorErased,
     CommentDeleted,
     CommentEdited,
     CommentLiked,
@@ -207,3 +209,14 @@ def test_evolve_tracks_version_and_hash_chain():
     state = thread_with_comment()
     assert state.version == 2
     assert state.head_hash != "0" * 64
+
+
+def test_only_an_operator_erases_an_author_and_only_where_they_wrote() -> None:
+    state = thread_with_comment(ALICE)
+    refused, _ = run(state, EraseAuthor(thread="t", actor=BOB, author_id=ALICE.id))
+    assert isinstance(refused, Rejection) and refused.code == "not_allowed"
+    operator = Actor(id="service:ops", kind="service")
+    nothing, _ = run(state, EraseAuthor(thread="t", actor=operator, author_id=BOB.id))
+    assert nothing == Unchanged(code="nothing_to_erase")
+    erased, _ = run(state, EraseAuthor(thread="t", actor=MODERATOR, author_id=ALICE.id))
+    assert erased == [AuthorErased(author_id=ALICE.id)]
