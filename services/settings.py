@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     batch_size: int = 200
     allowed_origins: str = "*"
     public_url: str | None = None
+    admin_key: str | None = None
 
     @property
     def origins(self) -> list[str]:

@@ -88,6 +88,7 @@ def start_stack(data_dir: Path, logs_dir: Path, **env: str) -> Stack:
         "COMMENTSTREAM_SECRET": "e2e-secret",
         "COMMENTSTREAM_WRITE_TIMEOUT_SECONDS": "2",
         "COMMENTSTREAM_CLAIM_IDLE_MS": "1000",
+        "COMMENTSTREAM_ADMIN_KEY": "e2e-admin-key",
         **env,
     }
     services = {

@@ -17,10 +17,11 @@ from services.gateway.identity import TokenSigner
 from services.gateway.metrics import observe_request
 from services.gateway.outcome_listener import OutcomeListener
 from services.gateway.read_models import ReadModels
-from services.gateway.routes import system, threads, widget
+from services.gateway.routes import admin, system, threads, widget
 from services.redis_client import connect
 from services.settings import Settings
 from services.storage.event_store import EventStore, ensure_command_groups
+from services.storage.key_vault import AuthorKeyVault
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -40,6 +41,7 @@ def create_app(settings: Settings) -> FastAPI:
             redis, settings.read_wait_seconds, timedelta(seconds=settings.edit_window_seconds)
         ),
         signer=TokenSigner(settings.secret),
+        vault=AuthorKeyVault(redis, settings.secret),
     )
 
     @asynccontextmanager
@@ -93,4 +95,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(threads.router)
     app.include_router(system.router)
     app.include_router(widget.router)
+    app.include_router(admin.router)
     return app

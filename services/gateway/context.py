@@ -9,6 +9,7 @@ from services.gateway.identity import TokenSigner
 from services.gateway.read_models import ReadModels
 from services.settings import Settings
 from services.storage.event_store import EventStore
+from services.storage.key_vault import AuthorKeyVault
 
 
 @dataclass
@@ -19,3 +20,4 @@ class Gateway:
     sender: CommandSender
     reads: ReadModels
     signer: TokenSigner
+    vault: AuthorKeyVault

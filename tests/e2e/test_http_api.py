@@ -1,5 +1,6 @@
 """The public HTTP API over real HTTP, with every service running as its own process."""
 
+import base64
 import json
 
 import httpx
@@ -272,3 +273,33 @@ def test_live_events_and_resuming_with_last_event_id(
         assert next(lines).startswith("retry:")
         [resumed] = read_sse(lines, 1)
     assert resumed == likes
+
+
+def test_admin_endpoints_hand_over_and_erase_a_persons_data(
+    api: httpx.Client, thread_id: str
+) -> None:
+    written = post(api, thread_id, "my private words", author={"name": "Priya Private"}).json()
+    reply = post(api, thread_id, "a reply stays", parent_id=written["id"]).json()
+    read(api, thread_id, reply["position"])
+    me = api.post("/api/v1/session").json()  # any token: only the admin key opens these
+    payload = written["author_token"].split(".")[0]
+    identity = json.loads(base64.urlsafe_b64decode(payload + "=="))["sub"]
+    url = f"/api/v1/admin/authors/{identity}"
+    assert api.get(url).status_code == 403
+    assert api.get(url, headers=bearer(me["token"])).status_code == 403
+    admin = bearer("e2e-admin-key")
+    data = api.get(url, headers=admin).json()
+    assert data["comments"][0]["versions"][0]["body"] == "my private words"
+    erased = api.delete(url, headers=admin)
+    assert erased.status_code == 200 and erased.json()["key_deleted"] is True
+
+    def redacted() -> bool:
+        [comment] = read(api, thread_id)["comments"]
+        return comment["author"]["name"] == "[deleted]"
+
+    wait_until(redacted, timeout=20, what="the erasure to reach the thread view")
+    [comment] = read(api, thread_id)["comments"]
+    assert (
+        comment["html"] == "<p>[deleted]</p>"
+        and comment["replies"][0]["html"] == "<p>a reply stays</p>\n"
+    )
