@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from events.actors import Actor
 from events.identifiers import ActorId, CommentId, MessageId, SiteId, ThreadId, new_message_id
 from events.personal import AuthorDetails, Body, http_url
+from events.thread_events import CommentStatus, Markup
 
 TITLE_MAX_CHARS = 300
 PAGE_URL_MAX_CHARS = 2000
@@ -37,6 +38,10 @@ class PostComment(CommandBase):
     author: AuthorDetails = AuthorDetails()
     title: Annotated[str, Field(max_length=TITLE_MAX_CHARS)] | None = None
     url: PageUrl | None = None
+    # For imports by an operator only: keep the original id, status and markup.
+    comment_id: CommentId | None = None
+    status: CommentStatus = "approved"
+    markup: Markup = "markdown"
 
 
 class Reply(PostComment):

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
+from events.actors import Actor
 from events.commands import (
     Command,
     DeleteComment,
@@ -143,13 +144,23 @@ def _replace(
 
 
 def _post(state: ThreadState, command: PostComment, context: DecisionContext) -> Decision:
+    imported = command.comment_id is not None or command.status != "approved"
+    if (imported or command.markup != "markdown") and not _is_operator(command.actor):
+        return Rejection(
+            code="not_allowed",
+            message="only an operator (an import) may set comment_id, status or markup",
+        )
+    if command.comment_id is not None and command.comment_id in state.comments:
+        return Unchanged(code="already_imported")
     events: list[ThreadEvent] = []
     if not state.started:
         events.append(ThreadStarted(title=command.title, url=command.url))
     events.append(
         CommentPosted(
-            comment_id=context.new_comment_id,
+            comment_id=command.comment_id or context.new_comment_id,
             parent_id=getattr(command, "parent_id", None),
+            markup=command.markup,
+            status=command.status,
             personal=PersonalData(
                 body=command.body,
                 name=command.author.name,
@@ -251,8 +262,12 @@ def _unlike(state: ThreadState, command: UnlikeComment) -> Decision:
     return [CommentUnliked(comment_id=comment.id)]
 
 
+def _is_operator(actor: Actor) -> bool:
+    return actor.moderator or actor.kind == "service"
+
+
 def _erase(state: ThreadState, command: EraseAuthor) -> Decision:
-    if not (command.actor.moderator or command.actor.kind == "service"):
+    if not _is_operator(command.actor):
         return Rejection(code="not_allowed", message="only an operator may erase an author")
     if not any(c.author_id == command.author_id for c in state.comments.values()):
         return Unchanged(code="nothing_to_erase")

@@ -24,14 +24,20 @@ class ThreadStarted(EventBase):
     url: str | None = None
 
 
-class CommentPosted(EventBase):
-    """A comment or, with `parent_id`, a reply. v2 renamed v1's `in_reply_to`."""
+CommentStatus = Literal["approved", "pending", "spam"]
+Markup = Literal["markdown", "html"]
 
-    schema_version: ClassVar[int] = 2
+
+class CommentPosted(EventBase):
+    """A comment or, with `parent_id`, a reply. v2 renamed v1's `in_reply_to`; v3 added
+    `status` (imports keep pending and spam comments as such) and `markup: html` (imports)."""
+
+    schema_version: ClassVar[int] = 3
     type: Literal["CommentPosted"] = "CommentPosted"
     comment_id: CommentId
     parent_id: CommentId | None = None
-    markup: Literal["markdown"] = "markdown"
+    markup: Markup = "markdown"
+    status: CommentStatus = "approved"
     personal: Personal
 
 

@@ -56,3 +56,9 @@ def _comment_posted_v1_to_v2(data: EventData) -> EventData:
     upgraded["parent_id"] = data.get("in_reply_to")
     upgraded.setdefault("markup", "markdown")
     return upgraded
+
+
+@upcaster("CommentPosted", 2)
+def _comment_posted_v2_to_v3(data: EventData) -> EventData:
+    """Before v3 every comment was published on posting."""
+    return {**data, "status": data.get("status", "approved")}

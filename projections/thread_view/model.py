@@ -17,7 +17,7 @@ from events.thread_events import (
     CommentPosted,
     ThreadStarted,
 )
-from projections.thread_view.rendering import avatar_seed, render_markdown
+from projections.thread_view.rendering import avatar_seed, render
 
 ERASED = "[deleted]"
 ERASED_HTML = "<p>[deleted]</p>"
@@ -34,9 +34,10 @@ class CommentRecord(BaseModel):
     avatar: str
     html: str
     body: str = ""
+    markup: str = "markdown"
     created_at: datetime
     edited_at: datetime | None = None
-    status: str = "visible"
+    status: str = "visible"  # visible | deleted | pending | spam
 
 
 class ThreadMeta(BaseModel):
@@ -82,19 +83,24 @@ def apply(view: ThreadSlice, envelope: EventEnvelope, personal: PersonalData | N
                     name=personal.name if personal else ERASED,
                     website=personal.website if personal else None,
                     avatar=avatar_seed(envelope.actor.id),
-                    html=render_markdown(personal.body or "") if personal else ERASED_HTML,
+                    html=render(personal.body or "", event.markup) if personal else ERASED_HTML,
                     body=personal.body or "" if personal else "",
+                    markup=event.markup,
                     created_at=envelope.occurred_at,
+                    status="visible" if event.status == "approved" else event.status,
                 ),
             }
-            meta = meta.model_copy(update={"count": meta.count + 1})
+            if event.status == "approved":
+                meta = meta.model_copy(update={"count": meta.count + 1})
         case CommentEdited():
             comment = comments[event.comment_id]
             comments = {
                 **comments,
                 comment.id: comment.model_copy(
                     update={
-                        "html": render_markdown(personal.body or "") if personal else ERASED_HTML,
+                        "html": render(personal.body or "", comment.markup)
+                        if personal
+                        else ERASED_HTML,
                         "body": personal.body or "" if personal else "",
                         "edited_at": envelope.occurred_at,
                     }
@@ -126,7 +132,7 @@ def apply(view: ThreadSlice, envelope: EventEnvelope, personal: PersonalData | N
 
 def _erased(record: CommentRecord) -> CommentRecord:
     """What is left of an erased author's comment: the same as replaying it without the key."""
-    if record.status != "visible":
+    if record.status == "deleted":
         return record
     return record.model_copy(
         update={"name": ERASED, "website": None, "html": ERASED_HTML, "body": ""}

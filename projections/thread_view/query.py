@@ -85,8 +85,12 @@ def comment_view(
     return CommentView(
         id=record.id,
         parent_id=record.parent_id,
-        author=Author(name=record.name, avatar=record.avatar, website=record.website),
-        html=record.html,
+        author=Author(
+            name=record.name if visible else None,
+            avatar=record.avatar,
+            website=record.website if visible else None,
+        ),
+        html=record.html if visible else "",
         created_at=record.created_at,
         edited_at=record.edited_at,
         status=record.status,
@@ -126,7 +130,7 @@ def build_thread_view(
             for child in sorted(children[record.id], key=lambda r: (r.created_at, r.id))
             if (reply := view(child)) is not None
         ]
-        if record.status == "deleted" and not replies:
+        if record.status != "visible" and not replies:
             return None
         return comment_view(record, like_counts.get(record.id, 0), viewer, replies)
 

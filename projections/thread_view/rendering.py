@@ -32,10 +32,12 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 LINK_REL = "nofollow ugc noopener"
 
 
-def render_markdown(body: str) -> str:
-    """Sanitised HTML for a comment body; every link gets rel="nofollow ugc noopener"."""
+def render(body: str, markup: str = "markdown") -> str:
+    """Sanitised HTML for a comment body (markdown, or HTML from an import); every link gets
+    rel="nofollow ugc noopener"."""
+    html = _markdown.render(body) if markup == "markdown" else body
     return nh3.clean(
-        _markdown.render(body),
+        html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},

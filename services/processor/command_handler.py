@@ -47,11 +47,18 @@ class CommandHandler:
             return None
         return await self.handle(command, entry)
 
-    async def handle(self, command: Command, entry: CommandEntry | None = None) -> Outcome:
-        """Decide and append, retrying on a concurrent append to the same thread."""
+    async def handle(
+        self,
+        command: Command,
+        entry: CommandEntry | None = None,
+        occurred_at: datetime | None = None,
+    ) -> Outcome:
+        """Decide and append, retrying on a concurrent append to the same thread.
+
+        `occurred_at` is for imports, which keep each comment's original time."""
         for _ in range(MAX_CONFLICT_RETRIES):
             state = await self._store.load_state(command.site, command.thread)
-            now = datetime.now(UTC)
+            now = occurred_at or datetime.now(UTC)
             decision = decide(
                 state,
                 command,

@@ -41,7 +41,10 @@ def test_old_events_read_back_through_the_upcasters_and_still_chain() -> None:
             bodies[(envelope.type, event.comment_id)] = unseal(event.personal, key, context).body  # type: ignore[arg-type]
         state = evolve(state, envelope)
     assert state.comments["c2"].parent_id == "c1"  # v1's in_reply_to
+    first = decode_envelope((FIXTURES / "schema_history.jsonl").read_text().splitlines()[1])
+    assert first.event().status == "approved"  # type: ignore[union-attr]  # v2 -> v3
     assert state.comments["c3"].parent_id == "c1"
     assert state.comments["c2"].deleted
     assert bodies[("CommentPosted", "c1")] == "written by v1"
     assert bodies[("CommentEdited", "c1")] == "edited"
+    assert bodies[("CommentPosted", "c4")] == "<p>an <b>imported</b> pending one</p>"

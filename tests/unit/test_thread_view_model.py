@@ -10,13 +10,13 @@ from events.personal import PersonalData
 from events.thread_events import CommentDeleted, CommentPosted, ThreadStarted
 from projections.thread_view.model import ThreadSlice, apply
 from projections.thread_view.query import InvalidCursor, build_thread_view
-from projections.thread_view.rendering import render_markdown
+from projections.thread_view.rendering import render
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def test_markdown_is_rendered_without_raw_html_and_links_are_marked() -> None:
-    html = render_markdown(
+    html = render(
         "**hi** <script>alert(1)</script> [x](https://e.example) [j](javascript:x)"
     )
     assert "<strong>hi</strong>" in html
