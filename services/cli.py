@@ -39,6 +39,8 @@ OPERATOR = "service:commentstream-cli"
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 audit_app = typer.Typer(help="Who did what when, from the log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+import_app = typer.Typer(help="Import from the platforms people leave.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
 err = Console(stderr=True)
 T = TypeVar("T")
 Json = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
@@ -377,6 +379,38 @@ def export_author(identity: str) -> None:
             return await export(t.redis, t.vault, t.settings.partitions, identity, advance)
 
     print(json.dumps(run(work), ensure_ascii=False, indent=1))
+
+
+def _import(parse: Callable[[Path], Any], path: Path, site: str, prefix: str) -> None:
+    from services.migration.importer import import_export
+
+    parsed = parse(path)
+
+    async def work(t: Tools) -> Any:
+        return await import_export(t.handler, parsed, site, prefix)
+
+    summary = run(work).as_dict()
+    print(json.dumps(summary, ensure_ascii=False, indent=1))
+
+
+Site = Annotated[str, typer.Option(help="The site the threads belong to.")]
+
+
+@import_app.command("wxr")
+def import_wxr(path: Path, site: Site = "default") -> None:
+    """A WordPress export (WXR): posts become threads, comments keep time, author, parent and
+    status. Importing the same file again adds nothing."""
+    from services.migration.wxr import parse_wxr
+
+    _import(parse_wxr, path, site, "wp")
+
+
+@import_app.command("disqus")
+def import_disqus(path: Path, site: Site = "default") -> None:
+    """A Disqus XML export, the same way."""
+    from services.migration.disqus import parse_disqus
+
+    _import(parse_disqus, path, site, "dq")
 
 
 def main() -> None:

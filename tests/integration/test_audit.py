@@ -2,134 +2,14 @@
 history, point-in-time views, tamper evidence, export/import, erasure."""
 
 import json
-import os
-import subprocess
-import sys
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
 
-from events.actors import Actor
-from events.commands import (
-    Command,
-    DeleteComment,
-    EditComment,
-    LikeComment,
-    PostComment,
-    Reply,
-    UnlikeComment,
-)
-from events.outcomes import Outcome
-from projections.like_counts.projector import LikeCountsProjection
-from projections.projector import ProjectorRunner
-from projections.thread_view.projector import ThreadViewProjection
-from services.audit.log_reader import log_entries
-from services.processor.command_handler import CommandHandler
 from services.settings import Settings
-from services.storage.event_store import EventStore
-from services.storage.key_vault import AuthorKeyVault
 from services.storage.keys import PartitionKeys
-from tests.conftest import TEST_PARTITIONS
-from tests.processes import ROOT
-
-ALICE = Actor(id="anon:alice")
-BOB = Actor(id="anon:bob")
-CAROL = Actor(id="anon:carol")
-
-
-def cli(settings: Settings, *args: str, url: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = os.environ | {
-        "REDIS_URL": url or settings.redis_url or "",
-        "COMMENTSTREAM_PARTITIONS": str(TEST_PARTITIONS),
-        "COMMENTSTREAM_SECRET": settings.secret,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "services.cli", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-class World:
-    """Commands through the real decide/seal/append path, and projections caught up on demand."""
-
-    def __init__(self, redis: Redis, settings: Settings) -> None:
-        self.redis = redis
-        self.settings = settings
-        self.store = EventStore(redis, settings.partitions, 3600)
-        self.vault = AuthorKeyVault(redis, settings.secret)
-        self.handler = CommandHandler(self.store, self.vault, timedelta(minutes=15))
-
-    async def do(self, command: Command) -> Outcome:
-        outcome = await self.handler.handle(command)
-        assert outcome.status == "accepted", outcome
-        return outcome
-
-    async def project(self, redis: Redis | None = None) -> None:
-        redis = redis or self.redis
-        runners = [
-            ProjectorRunner(
-                redis, ThreadViewProjection(redis, AuthorKeyVault(redis, self.settings.secret))
-            ),
-            ProjectorRunner(redis, LikeCountsProjection()),
-        ]
-        for p in range(self.settings.partitions):
-            keys = PartitionKeys(p)
-            for runner in runners:
-                after = await runner.load_checkpoint(keys)
-                async for page in log_entries(redis, keys, after):
-                    await runner.process(keys, page)
-
-    async def discussion(self, thread: str) -> dict[str, str]:
-        """Alice posts, Bob replies, Alice edits, Carol likes and unlikes, Bob deletes his reply."""
-        first = await self.do(
-            PostComment(
-                thread=thread,
-                actor=ALICE,
-                body="Alice's *secret* thoughts",
-                title="T",
-                author={
-                    "name": "Alice Private",
-                    "email": "alice@private.example",  # type: ignore[arg-type]
-                    "website": "https://alice-private.example",
-                },
-            )
-        )
-        reply = await self.do(
-            Reply(
-                thread=thread,
-                actor=BOB,
-                body="Bob answers",
-                parent_id=first.comment_id or "",
-                author={"name": "Bob"},
-            )
-        )  # type: ignore[arg-type]
-        await self.do(
-            Reply(
-                thread=thread,
-                actor=CAROL,
-                body="Carol answers Alice",
-                parent_id=first.comment_id or "",
-            )
-        )
-        await self.do(
-            EditComment(
-                thread=thread,
-                actor=ALICE,
-                comment_id=first.comment_id or "",
-                body="Alice's edited thoughts",
-            )
-        )
-        await self.do(LikeComment(thread=thread, actor=CAROL, comment_id=first.comment_id or ""))
-        await self.do(UnlikeComment(thread=thread, actor=CAROL, comment_id=first.comment_id or ""))
-        await self.do(LikeComment(thread=thread, actor=BOB, comment_id=first.comment_id or ""))
-        await self.do(DeleteComment(thread=thread, actor=BOB, comment_id=reply.comment_id or ""))
-        return {"first": first.comment_id or "", "reply": reply.comment_id or ""}
+from tests.integration.world import ALICE, BOB, CAROL, World, cli
 
 
 @pytest.fixture

@@ -16,9 +16,7 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def test_markdown_is_rendered_without_raw_html_and_links_are_marked() -> None:
-    html = render(
-        "**hi** <script>alert(1)</script> [x](https://e.example) [j](javascript:x)"
-    )
+    html = render("**hi** <script>alert(1)</script> [x](https://e.example) [j](javascript:x)")
     assert "<strong>hi</strong>" in html
     assert "<script>" not in html
     assert 'rel="nofollow ugc noopener"' in html

@@ -1,0 +1,1 @@
+"""Imports from the platforms people leave: WordPress (WXR) and Disqus exports."""
