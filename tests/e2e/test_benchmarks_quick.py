@@ -33,3 +33,23 @@ def test_the_benchmark_runs_and_reports_every_number(tmp_path: Path) -> None:
     assert results["fill"]["events"] >= 900
     assert {r["projection"] for r in results["catch_up"]} == {"thread_view", "like_counts"}
     assert all(r["events"] == results["fill"]["events"] for r in results["catch_up"])
+
+
+def test_the_audit_benchmark_runs(tmp_path: Path) -> None:
+    output = tmp_path / "audit.json"
+    subprocess.run(
+        [sys.executable, "-m", "benchmarks.audit", "--events", "2000", "--output", str(output)],
+        cwd=ROOT,
+        check=True,
+        timeout=300,
+        capture_output=True,
+    )
+    results = json.loads(output.read_text())
+    assert results["events"] == 2000
+    for figure in (
+        "verify_chains_events_per_s",
+        "replay_thread_view_events_per_s",
+        "verify_models_events_per_s",
+        "import_seconds",
+    ):
+        assert results[figure] > 0
