@@ -22,12 +22,17 @@ WEBSITE_MAX_CHARS = 200
 EMAIL_MAX_CHARS = 254
 
 
-def _normalise(value: str) -> str:
-    return unicodedata.normalize("NFC", value).strip()
+def _without_controls(value: str, keep: str = "") -> str:
+    """Drop control characters (Unicode category Cc) except those in `keep`."""
+    return "".join(c for c in value if c in keep or unicodedata.category(c) != "Cc")
+
+
+def _normalise(value: str, keep: str = "") -> str:
+    return _without_controls(unicodedata.normalize("NFC", value), keep).strip()
 
 
 def _body(value: str) -> str:
-    value = _normalise(value)
+    value = _normalise(value.replace("\r\n", "\n").replace("\r", "\n"), keep="\n\t")
     if not value:
         raise ValueError("must not be empty")
     if len(value) > BODY_MAX_CHARS:

@@ -7,23 +7,23 @@ from datetime import timedelta
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from services.gateway.command_sender import CommandSender
 from services.gateway.context import Gateway
 from services.gateway.demo.seeding import seed_demo
-from services.gateway.errors import error_body, install_error_handlers
+from services.gateway.errors import install_error_handlers
 from services.gateway.identity import TokenSigner
+from services.gateway.limits import RequestLimits
 from services.gateway.metrics import observe_request
 from services.gateway.outcome_listener import OutcomeListener
 from services.gateway.read_models import ReadModels
 from services.gateway.routes import admin, system, threads, widget
+from services.gateway.security_headers import security_headers
 from services.redis_client import connect
 from services.settings import Settings
 from services.storage.event_store import EventStore, ensure_command_groups
 from services.storage.key_vault import AuthorKeyVault
-
-MAX_BODY_BYTES = 64 * 1024
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -74,17 +74,14 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
 
     @app.middleware("http")
-    async def limit_body_and_measure(request: Request, call_next):  # type: ignore[no-untyped-def]
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
-            return JSONResponse(
-                error_body("too_large", f"the body is over {MAX_BODY_BYTES} bytes"), 413
-            )
+    async def measure_and_harden(request: Request, call_next):  # type: ignore[no-untyped-def]
         with observe_request(request) as record:
             response: Response = await call_next(request)
             record(response.status_code)
+        response.headers.update(security_headers(request.url.path))
         return response
 
+    app.add_middleware(RequestLimits)  # inside CORS, so a 413 still reaches the widget
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.origins,

@@ -69,7 +69,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def redis_down(_: Request, error: Exception) -> JSONResponse:
         logger.warning("Redis unavailable: %s", error)
         return JSONResponse(
-            error_body("unavailable", "the store is unavailable; try again shortly"), 503
+            error_body("unavailable", "the store is unavailable; try again shortly"),
+            503,
+            headers={"Retry-After": "2"},
         )
 
     @app.exception_handler(Exception)

@@ -303,3 +303,43 @@ def test_admin_endpoints_hand_over_and_erase_a_persons_data(
         comment["html"] == "<p>[deleted]</p>"
         and comment["replies"][0]["html"] == "<p>a reply stays</p>\n"
     )
+
+
+def test_limits_refuse_big_deep_and_control_laden_input(api: httpx.Client, thread_id: str) -> None:
+    url = f"/api/v1/threads/{thread_id}/comments"
+
+    def chunks():  # type: ignore[no-untyped-def]
+        yield b'{"body": "'
+        for _ in range(80):
+            yield b"x" * 1024
+        yield b'"}'
+
+    chunked = api.post(url, content=chunks(), headers={"content-type": "application/json"})
+    assert chunked.status_code == 413 and chunked.json()["error"]["code"] == "too_large"
+    deep = api.post(
+        url,
+        content=b'{"body": "x", "author": ' + b"[" * 200 + b"]" * 200 + b"}",
+        headers={"content-type": "application/json"},
+    )
+    assert deep.status_code == 400 and deep.json()["error"]["code"] == "too_deep"
+    long_id = api.get("/api/v1/threads/" + "t" * 129)
+    assert long_id.status_code == 422 and long_id.json()["error"]["field"] == "thread"
+    written = post(api, thread_id, "be\x00ll\x07 ring\r\nnext line", author={"name": "Na\x1bme"})
+    assert written.status_code == 201
+    [comment] = read(api, thread_id, written.json()["position"])["comments"]
+    assert comment["html"] == "<p>bell ring\nnext line</p>\n"
+    assert comment["author"]["name"] == "Name"
+
+
+def test_responses_carry_strict_headers_and_the_widget_is_cacheable(api: httpx.Client) -> None:
+    thread = api.get("/api/v1/threads/headers")
+    assert thread.headers["x-content-type-options"] == "nosniff"
+    assert thread.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
+    assert thread.headers["referrer-policy"] == "strict-origin-when-cross-origin"
+    demo = api.get("/demo")
+    assert "script-src 'self'" in demo.headers["content-security-policy"]
+    widget = api.get("/widget.js")
+    etag = widget.headers["etag"]
+    assert widget.headers["x-content-type-options"] == "nosniff"
+    again = api.get("/widget.js", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""

@@ -1,10 +1,11 @@
 """The embeddable widget, the listing-page counter, and the demo page."""
 
+import hashlib
 from functools import cache
 from importlib import resources
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import HTMLResponse
 
 from services.gateway.demo.page import demo_page
@@ -15,28 +16,33 @@ SCRIPT_CACHE = "public, max-age=300"
 
 
 @cache
-def static_file(name: str) -> bytes:
-    return (resources.files("services.gateway") / "static" / name).read_bytes()
+def static_file(name: str) -> tuple[bytes, str]:
+    """A script's bytes and its ETag (a hash of the content)."""
+    content = (resources.files("services.gateway") / "static" / name).read_bytes()
+    return content, '"' + hashlib.sha256(content).hexdigest()[:20] + '"'
 
 
-def _script(name: str) -> Response:
-    return Response(
-        static_file(name),
-        media_type="text/javascript; charset=utf-8",
-        headers={"Cache-Control": SCRIPT_CACHE, "Access-Control-Allow-Origin": "*"},
-    )
+def _script(name: str, if_none_match: str | None) -> Response:
+    content, etag = static_file(name)
+    headers = {"Cache-Control": SCRIPT_CACHE, "ETag": etag, "Access-Control-Allow-Origin": "*"}
+    if if_none_match == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(content, media_type="text/javascript; charset=utf-8", headers=headers)
+
+
+IfNoneMatch = Annotated[str | None, Header()]
 
 
 @router.get("/widget.js", response_class=Response)
-async def widget_js() -> Response:
+async def widget_js(if_none_match: IfNoneMatch = None) -> Response:
     """The comment section: `<script src=".../widget.js" data-thread="..." async></script>`."""
-    return _script("widget.js")
+    return _script("widget.js", if_none_match)
 
 
 @router.get("/count.js", response_class=Response)
-async def count_js() -> Response:
+async def count_js(if_none_match: IfNoneMatch = None) -> Response:
     """Fills `[data-commentstream-count="thread"]` elements with "N thoughts"."""
-    return _script("count.js")
+    return _script("count.js", if_none_match)
 
 
 @router.get("/demo", response_class=HTMLResponse)
