@@ -41,6 +41,8 @@ audit_app = typer.Typer(help="Who did what when, from the log.", no_args_is_help
 app.add_typer(audit_app, name="audit")
 import_app = typer.Typer(help="Import from the platforms people leave.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
+dlq_app = typer.Typer(help="Dead letters: parked commands and events.", no_args_is_help=True)
+app.add_typer(dlq_app, name="dlq")
 err = Console(stderr=True)
 T = TypeVar("T")
 Json = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
@@ -411,6 +413,52 @@ def import_disqus(path: Path, site: Site = "default") -> None:
     from services.migration.disqus import parse_disqus
 
     _import(parse_disqus, path, site, "dq")
+
+
+@dlq_app.command("list")
+def dlq_list(as_json: Json = False) -> None:
+    """Every parked command and event, with its reason."""
+    from services.audit.dead_letters import dead_letters
+
+    letters = run(lambda t: dead_letters(t.redis, t.settings.partitions))
+    if as_json:
+        print(json.dumps([vars(letter) for letter in letters], ensure_ascii=False, indent=1))
+        return
+    for letter in letters:
+        print(f"{letter.ref}  {letter.reason}  {letter.detail[:100]}")
+    err.print(f"{len(letters)} dead letters")
+
+
+Refs = Annotated[list[str] | None, typer.Argument(help="Refs from `dlq list`.")]
+Every = Annotated[bool, typer.Option("--all", help="Every dead letter.")]
+
+
+def _act_on_letters(refs: list[str] | None, every: bool, action: str) -> None:
+    from services.audit import dead_letters as dlq
+
+    act = dlq.retry if action == "retry" else dlq.drop
+
+    async def work(t: Tools) -> list[str]:
+        letters = await dlq.dead_letters(t.redis, t.settings.partitions)
+        chosen = (
+            letters if every else [letter for letter in letters if letter.ref in set(refs or [])]
+        )
+        return [letter.ref for letter in chosen if await act(t.redis, letter)]
+
+    done = run(work)
+    print(json.dumps({action: done}, indent=1))
+
+
+@dlq_app.command("retry")
+def dlq_retry(refs: Refs = None, every: Every = False) -> None:
+    """Send parked commands again (events are rebuilt with `replay` instead)."""
+    _act_on_letters(refs, every, "retry")
+
+
+@dlq_app.command("drop")
+def dlq_drop(refs: Refs = None, every: Every = False) -> None:
+    """Delete dead letters for good."""
+    _act_on_letters(refs, every, "drop")
 
 
 def main() -> None:

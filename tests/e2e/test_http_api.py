@@ -220,7 +220,9 @@ def test_operations_endpoints(api: httpx.Client) -> None:
     assert api.get("/healthz").json() == {"status": "ok"}
     ready = api.get("/readyz")
     assert ready.status_code == 200 and ready.json()["ready"] is True
-    assert "commentstream_http_requests_total" in api.get("/metrics").text
+    metrics = api.get("/metrics").text
+    assert "commentstream_http_requests_total" in metrics
+    assert 'commentstream_dead_letters{kind="commands"}' in metrics
     assert "/api/v1/threads/{thread}/comments" in api.get("/openapi.json").json()["paths"]
     asyncapi = api.get("/asyncapi").json()
     assert asyncapi["asyncapi"].startswith("3.") and "commands-0" in asyncapi["channels"]

@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 from services.settings import Settings
 from services.storage.keys import WRITER_GROUP, PartitionKeys, partition_of
 from tests.conftest import TEST_PARTITIONS
+from tests.integration.world import cli
 from tests.processes import ServiceProcess, wait_until
 
 
@@ -176,3 +177,39 @@ def test_a_processor_killed_mid_stream_loses_and_doubles_nothing(
         assert len(posted) == len(set(posted)) == 50
         versions = [json.loads(f["event"])["thread_version"] for _, f in history]
         assert versions == list(range(1, 52))
+
+
+def test_poison_of_every_kind_is_parked_and_the_dlq_command_deals_with_it(
+    processor: ServiceProcess, sync_client: sync_redis.Redis, settings: Settings, thread_id: str
+) -> None:
+    keys = keys_of(thread_id)
+    good = json.loads(plain_command(thread_id, "poison-good"))
+    poisons = {
+        "not json": {"command": "\x00\x01 not json at all"},
+        "unknown type": {
+            "command": json.dumps({**good, "type": "LaunchRocket", "command_id": "p1"})
+        },
+        "a megabyte": {
+            "command": json.dumps({**good, "body": "x" * 1_000_000, "command_id": "p2"})
+        },
+        "wrong field type": {"command": json.dumps({**good, "thread": 42, "command_id": "p3"})},
+    }
+    for fields in poisons.values():
+        sync_client.xadd(keys.commands, fields)
+    sync_client.xadd(keys.commands, {"command": json.dumps(good)})
+    assert wait_for_outcome(sync_client, keys, "poison-good")["status"] == "accepted"
+    for command_id, field in (("p1", None), ("p2", "body"), ("p3", "thread")):
+        outcome = wait_for_outcome(sync_client, keys, command_id)
+        assert outcome["code"] == "invalid_command" and outcome.get("field") == field
+    wait_until(lambda: sync_client.xlen(keys.dead_commands) == 4, 20, "four dead letters")
+
+    listed = cli(settings, "dlq", "list", "--json")
+    letters = json.loads(listed.stdout)
+    assert len(letters) == 4 and {letter["reason"] for letter in letters} == {"invalid_command"}
+    retried = json.loads(cli(settings, "dlq", "retry", letters[0]["ref"]).stdout)
+    assert retried == {"retry": [letters[0]["ref"]]}
+    wait_until(
+        lambda: sync_client.xlen(keys.dead_commands) == 4, 20, "the retried one parked again"
+    )
+    dropped = json.loads(cli(settings, "dlq", "drop", "--all").stdout)
+    assert len(dropped["drop"]) == 4 and sync_client.xlen(keys.dead_commands) == 0

@@ -5,6 +5,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.asyncapi import asyncapi_document
+from services.audit.dead_letters import counts as dead_letter_counts
 from services.gateway.errors import ApiError
 from services.gateway.routes.dependencies import GatewayDep
 from services.gateway.schemas import CommandStatus, Session
@@ -63,8 +64,16 @@ async def readyz(gateway: GatewayDep) -> JSONResponse:
 
 
 @router.get("/metrics", tags=["operations"])
-async def metrics() -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+async def metrics(gateway: GatewayDep) -> Response:
+    """Prometheus text: the gateway's own metrics, and dead letters waiting per kind."""
+    parked = await dead_letter_counts(gateway.redis, gateway.store.partitions)
+    lines = [
+        "# HELP commentstream_dead_letters Commands and events parked in dead-letter streams.",
+        "# TYPE commentstream_dead_letters gauge",
+        *(f'commentstream_dead_letters{{kind="{kind}"}} {n}' for kind, n in parked.items()),
+    ]
+    body = generate_latest() + ("\n".join(lines) + "\n").encode()
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
 @router.get("/asyncapi", tags=["operations"])
