@@ -39,9 +39,10 @@ def free_port() -> int:
 class EmbeddedRedis:
     """One server process on 127.0.0.1, append-only file on, data under `data_dir`."""
 
-    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+    def __init__(self, data_dir: Path, port: int | None = None, fsync: str = "everysec") -> None:
         self.data_dir = data_dir
         self.port = port or free_port()
+        self.fsync = fsync
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -62,7 +63,7 @@ class EmbeddedRedis:
                 "--appendonly",
                 "yes",
                 "--appendfsync",
-                "everysec",
+                self.fsync,
                 "--save",
                 "",
                 "--logfile",
@@ -97,6 +98,12 @@ class EmbeddedRedis:
         finally:
             client.close()
         raise RuntimeError(f"the server did not answer on port {self.port}")
+
+    def kill(self) -> None:
+        """SIGKILL: what a crash or a pulled plug looks like to the clients."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
 
     def stop(self) -> None:
         """Shut down cleanly (the AOF is flushed), or kill it if it does not go."""

@@ -77,9 +77,9 @@ class Stack:
     services: dict[str, ServiceProcess]
 
 
-def start_stack(data_dir: Path, logs_dir: Path, **env: str) -> Stack:
+def start_stack(data_dir: Path, logs_dir: Path, fsync: str = "everysec", **env: str) -> Stack:
     """Its own server in `data_dir`, then processor, both projectors and the gateway."""
-    server = EmbeddedRedis(data_dir).start()
+    server = EmbeddedRedis(data_dir, fsync=fsync).start()
     port = free_port()
     environment = {
         "REDIS_URL": server.url,
