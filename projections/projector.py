@@ -23,7 +23,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from events.envelope import EventEnvelope, decode_envelope
 from projections.stream_ids import is_after
 from projections.writes import WriteBatch, commit
-from services.heartbeat import run_heartbeat_with
+from services.deployment import DeploymentGuard
+from services.heartbeat import supervise
 from services.redis_client import connect, make_broker
 from services.settings import Settings
 from services.storage.keys import PartitionKeys, ProjectionKeys
@@ -130,14 +131,14 @@ class ProjectorRunner:
 
 def build_projector(
     settings: Settings, make_projection: Callable[[Redis, Settings], Projection]
-) -> FastStream:
+) -> tuple[FastStream, DeploymentGuard]:
     """The FastStream app of one projection over every partition."""
     broker = make_broker(settings)
     app = FastStream(broker)
     redis = connect(settings)
     projection = make_projection(redis, settings)
     runner = ProjectorRunner(redis, projection)
-    run_heartbeat_with(app, redis, f"projector-{projection.name}")
+    guard = supervise(app, redis, f"projector-{projection.name}", settings)
 
     @app.on_startup
     async def subscribe_from_checkpoints() -> None:
@@ -146,7 +147,7 @@ def build_projector(
             checkpoint = await runner.load_checkpoint(keys)
             _subscribe(broker, runner, keys, checkpoint or "0", settings.batch_size)
 
-    return app
+    return app, guard
 
 
 def _subscribe(

@@ -82,13 +82,24 @@ def gateway() -> None:
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
 
 
+def _run_service(application: Any, guard: Any) -> None:
+    """Run a FastStream app; exit 3 if the server turned out wiped (see services/deployment)."""
+    from services.deployment import EXIT_WIPED, StoreWiped
+
+    try:
+        asyncio.run(application.run())
+    except StoreWiped as error:
+        raise typer.Exit(EXIT_WIPED) from error
+    if guard.wiped:
+        raise typer.Exit(EXIT_WIPED)
+
+
 @app.command()
 def processor() -> None:
     """The command processor."""
     from services.processor.app import build_processor
 
-    application, _broker = build_processor(_settings())
-    asyncio.run(application.run())
+    _run_service(*build_processor(_settings()))
 
 
 @app.command()
@@ -97,7 +108,7 @@ def project(projection: ProjectionName) -> None:
     from projections.projector import build_projector
     from projections.registry import PROJECTIONS
 
-    asyncio.run(build_projector(_settings(), PROJECTIONS[projection.value]).run())
+    _run_service(*build_projector(_settings(), PROJECTIONS[projection.value]))
 
 
 # --- operators' tools ---------------------------------------------------------------------

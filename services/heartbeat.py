@@ -9,6 +9,8 @@ import time
 from faststream import FastStream
 from redis.asyncio import Redis
 
+from services.deployment import DeploymentGuard
+from services.settings import Settings
 from services.storage.keys import HEARTBEATS
 
 HEARTBEAT_SECONDS = 2.0
@@ -37,20 +39,35 @@ async def live_services(redis: Redis) -> set[str]:
     return {instance.split("@", 1)[0] for instance in instances}
 
 
-def run_heartbeat_with(app: FastStream, redis: Redis, service: str) -> str:
-    """Beat for `service` while `app` runs; close `redis` when it stops. Returns the instance."""
+def supervise(app: FastStream, redis: Redis, service: str, settings: Settings) -> DeploymentGuard:
+    """While `app` runs: check the deployment marker first, then beat and watch for a wiped
+    server (stopping the app if it is); close `redis` at the end."""
     instance = instance_name(service)
+    guard = DeploymentGuard(redis, settings.deployment)
     tasks: list[asyncio.Task[None]] = []
+
+    @app.on_startup
+    async def establish_deployment() -> None:
+        await guard.establish()
 
     @app.after_startup
     async def start_heartbeat() -> None:
+        wiped = asyncio.Event()
         tasks.append(asyncio.create_task(beat_forever(redis, instance)))
+        tasks.append(asyncio.create_task(guard.watch(wiped)))
+
+        async def stop_when_wiped() -> None:
+            await wiped.wait()
+            app.exit()
+
+        tasks.append(asyncio.create_task(stop_when_wiped()))
 
     @app.on_shutdown
     async def stop_heartbeat() -> None:
+        await guard.check()  # FastStream may have stopped on its own after a wipe (NOGROUP)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await redis.aclose()
 
-    return instance
+    return guard

@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     allowed_origins: str = "*"
     public_url: str | None = None
     admin_key: str | None = None
+    deployment: str | None = None
 
     @property
     def origins(self) -> list[str]:

@@ -1,5 +1,6 @@
 """`commentstream up`: the embedded server and every service, each in its own process."""
 
+import asyncio
 import logging
 import os
 import signal
@@ -8,6 +9,9 @@ import sys
 import time
 from dataclasses import dataclass, field
 
+from redis.asyncio import Redis
+
+from services.deployment import EXIT_WIPED, DeploymentGuard
 from services.embedded import EmbeddedRedis
 from services.settings import Settings
 
@@ -46,6 +50,15 @@ class Child:
             self.process.wait()
 
 
+async def establish_deployment(url: str, settings: Settings) -> str:
+    """The deployment marker every child must find (created here on a new deployment)."""
+    redis = Redis.from_url(url, decode_responses=True)
+    try:
+        return await DeploymentGuard(redis, settings.deployment).establish()
+    finally:
+        await redis.aclose()
+
+
 def run_everything(settings: Settings) -> int:
     """Start the server (unless REDIS_URL is set) and the four services; Ctrl-C stops all."""
     server = None
@@ -54,6 +67,7 @@ def run_everything(settings: Settings) -> int:
         server = EmbeddedRedis(settings.data_dir).start()
         env["REDIS_URL"] = server.url
         print(f"embedded server ({server.url}) with its data in {settings.data_dir}/", flush=True)
+    env["COMMENTSTREAM_DEPLOYMENT"] = asyncio.run(establish_deployment(env["REDIS_URL"], settings))
     children = [Child(name, args) for name, args in SERVICES.items()]
     stopping = False
 
@@ -72,6 +86,10 @@ def run_everything(settings: Settings) -> int:
             time.sleep(0.2)
             for child in children:
                 if not stopping and child.process is not None and child.process.poll() is not None:
+                    if child.process.returncode == EXIT_WIPED:
+                        logger.critical("%s found the server wiped; not restarting it", child.name)
+                        child.process = None
+                        continue
                     child.restarts += 1
                     logger.warning(
                         "%s exited (%s); restarting", child.name, child.process.returncode

@@ -1,5 +1,6 @@
 """Start commentstream's own processes for tests, against servers the tests started."""
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -12,6 +13,8 @@ from pathlib import Path
 import httpx
 
 from services.embedded import EmbeddedRedis, free_port
+from services.settings import Settings
+from services.supervisor import establish_deployment
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -81,7 +84,10 @@ def start_stack(data_dir: Path, logs_dir: Path, fsync: str = "everysec", **env: 
     """Its own server in `data_dir`, then processor, both projectors and the gateway."""
     server = EmbeddedRedis(data_dir, fsync=fsync).start()
     port = free_port()
+    # As `commentstream up` does: every service is told which deployment to expect.
+    deployment = asyncio.run(establish_deployment(server.url, Settings()))
     environment = {
+        "COMMENTSTREAM_DEPLOYMENT": deployment,
         "REDIS_URL": server.url,
         "PORT": str(port),
         "COMMENTSTREAM_PARTITIONS": "4",

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
 
+from services.deployment import DeploymentGuard
 from services.gateway.command_sender import CommandSender
 from services.gateway.context import Gateway
 from services.gateway.demo.seeding import seed_demo
@@ -42,12 +43,15 @@ def create_app(settings: Settings) -> FastAPI:
         ),
         signer=TokenSigner(settings.secret),
         vault=AuthorKeyVault(redis, settings.secret),
+        guard=DeploymentGuard(redis, settings.deployment),
     )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await gateway.guard.establish()
         await ensure_command_groups(redis, settings.partitions)
         await listener.start()
+        watching = asyncio.create_task(gateway.guard.watch())
         seeding = asyncio.create_task(
             seed_demo(
                 store,
@@ -60,7 +64,8 @@ def create_app(settings: Settings) -> FastAPI:
             yield
         finally:
             seeding.cancel()
-            await asyncio.gather(seeding, return_exceptions=True)
+            watching.cancel()
+            await asyncio.gather(seeding, watching, return_exceptions=True)
             await listener.stop()
             await redis.aclose()
 

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
+from services.deployment import DeploymentGuard
 from services.gateway.command_sender import CommandSender
 from services.gateway.identity import TokenSigner
 from services.gateway.read_models import ReadModels
@@ -21,3 +22,4 @@ class Gateway:
     reads: ReadModels
     signer: TokenSigner
     vault: AuthorKeyVault
+    guard: DeploymentGuard

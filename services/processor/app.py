@@ -15,7 +15,8 @@ from faststream.middlewares import AckPolicy
 from faststream.redis import RedisBroker, StreamSub
 from faststream.redis.annotations import RedisBatchStreamMessage, RedisStreamMessage
 
-from services.heartbeat import run_heartbeat_with
+from services.deployment import DeploymentGuard
+from services.heartbeat import instance_name, supervise
 from services.processor.command_handler import CommandHandler
 from services.redis_client import connect, make_broker
 from services.settings import Settings
@@ -28,7 +29,7 @@ logger = logging.getLogger("commentstream.processor")
 SERVICE = "processor"
 
 
-def build_processor(settings: Settings) -> tuple[FastStream, RedisBroker]:
+def build_processor(settings: Settings) -> tuple[FastStream, DeploymentGuard]:
     broker = make_broker(settings)
     app = FastStream(broker)
     redis = connect(settings)
@@ -38,7 +39,8 @@ def build_processor(settings: Settings) -> tuple[FastStream, RedisBroker]:
         AuthorKeyVault(redis, settings.secret),
         timedelta(seconds=settings.edit_window_seconds),
     )
-    instance = run_heartbeat_with(app, redis, SERVICE)
+    guard = supervise(app, redis, SERVICE, settings)
+    instance = instance_name(SERVICE)
 
     for p in range(settings.partitions):
         keys = PartitionKeys(p)
@@ -49,7 +51,7 @@ def build_processor(settings: Settings) -> tuple[FastStream, RedisBroker]:
     async def create_groups() -> None:
         await ensure_command_groups(redis, settings.partitions)
 
-    return app, broker
+    return app, guard
 
 
 def _subscribe_new(

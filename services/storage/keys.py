@@ -120,5 +120,8 @@ def demo_seeded(site: str, thread: str) -> str:
     return f"{PREFIX}:demo:{site}/{thread}:seeded"
 
 
+DEPLOYMENT = f"{PREFIX}:deployment"
+"""A random id written by the first process of a deployment: its absence means a wiped server."""
+
 HEARTBEATS = f"{PREFIX}:heartbeats"
 """Sorted set: service instance -> time of its last heartbeat."""

@@ -59,6 +59,9 @@ async def readyz(gateway: GatewayDep) -> JSONResponse:
         live = set()
     for service in REQUIRED_SERVICES:
         checks[service] = "ok" if service in live else "missing"
+    checks["deployment"] = (
+        "ok" if await gateway.guard.check() else "wiped: the server lost this deployment's data"
+    )
     ready = all(value == "ok" for value in checks.values())
     return JSONResponse({"ready": ready, "checks": checks}, 200 if ready else 503)
 

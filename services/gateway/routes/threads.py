@@ -184,6 +184,8 @@ def _valid_thread(name: str) -> bool:
 async def _answer(
     gateway: Gateway, command: Command, *, created: bool = False, author_token: str | None = None
 ) -> JSONResponse:
+    if gateway.guard.wiped:
+        raise ApiError(503, "store_wiped", "the server lost this deployment's data; see /readyz")
     outcome = await gateway.sender.send(command)
     if outcome is None:
         OUTCOMES.labels("queued", "").inc()
