@@ -79,7 +79,15 @@ def gateway() -> None:
 
     settings = _settings()
     _warn_default_secret(settings)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    # proxy_headers off: uvicorn would trust X-Forwarded-For from 127.0.0.1; the gateway
+    # trusts it only from COMMENTSTREAM_TRUSTED_PROXIES (services/gateway/abuse.py).
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        proxy_headers=False,
+    )
 
 
 def _run_service(application: Any, guard: Any) -> None:

@@ -2,9 +2,13 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from services.sites import Limits
 
 
 class Settings(BaseSettings):
@@ -27,6 +31,28 @@ class Settings(BaseSettings):
     public_url: str | None = None
     admin_key: str | None = None
     deployment: str | None = None
+    sites_file: str | None = None
+    sites: str | None = None
+    trusted_proxies: str = ""
+    posts_per_minute_per_ip: int = 30
+    posts_per_minute_per_identity: int = 10
+    likes_per_minute_per_identity: int = 60
+    min_seconds_to_submit: float = 1.5
+
+    @property
+    def limits(self) -> "Limits":
+        from services.sites import Limits
+
+        return Limits(
+            posts_per_minute_per_ip=self.posts_per_minute_per_ip,
+            posts_per_minute_per_identity=self.posts_per_minute_per_identity,
+            likes_per_minute_per_identity=self.likes_per_minute_per_identity,
+            min_seconds_to_submit=self.min_seconds_to_submit,
+        )
+
+    @property
+    def proxies(self) -> list[str]:
+        return [proxy.strip() for proxy in self.trusted_proxies.split(",") if proxy.strip()]
 
     @property
     def origins(self) -> list[str]:

@@ -1,6 +1,7 @@
 """Start commentstream's own processes for tests, against servers the tests started."""
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -80,6 +81,16 @@ class Stack:
     services: dict[str, ServiceProcess]
 
 
+STRICT_SSO_SECRET = "strict-site-sso-secret-of-32-bytes!"
+SSO_SITE_SECRET = "sso-site-secret-at-least-32-bytes-long"
+NO_LIMITS = {
+    "posts_per_minute_per_ip": 0,
+    "posts_per_minute_per_identity": 0,
+    "likes_per_minute_per_identity": 0,
+    "min_seconds_to_submit": 0,
+}
+
+
 def start_stack(data_dir: Path, logs_dir: Path, fsync: str = "everysec", **env: str) -> Stack:
     """Its own server in `data_dir`, then processor, both projectors and the gateway."""
     server = EmbeddedRedis(data_dir, fsync=fsync).start()
@@ -95,6 +106,28 @@ def start_stack(data_dir: Path, logs_dir: Path, fsync: str = "everysec", **env: 
         "COMMENTSTREAM_WRITE_TIMEOUT_SECONDS": "2",
         "COMMENTSTREAM_CLAIM_IDLE_MS": "1000",
         "COMMENTSTREAM_ADMIN_KEY": "e2e-admin-key",
+        # Tests write fast from one address: the default site has no limits here; the site
+        # "strict" has the real ones (and an SSO secret and one allowed origin).
+        "COMMENTSTREAM_POSTS_PER_MINUTE_PER_IP": "0",
+        "COMMENTSTREAM_POSTS_PER_MINUTE_PER_IDENTITY": "0",
+        "COMMENTSTREAM_LIKES_PER_MINUTE_PER_IDENTITY": "0",
+        "COMMENTSTREAM_MIN_SECONDS_TO_SUBMIT": "0",
+        "COMMENTSTREAM_SITES": json.dumps(
+            {
+                "strict": {
+                    "origins": ["https://allowed.example"],
+                    "sso_secret": STRICT_SSO_SECRET,
+                    "limits": {
+                        "posts_per_minute_per_ip": 3,
+                        "posts_per_minute_per_identity": 2,
+                        "likes_per_minute_per_identity": 2,
+                        "min_seconds_to_submit": 1.5,
+                    },
+                },
+                "sso": {"sso_secret": SSO_SITE_SECRET, "limits": NO_LIMITS},
+                "likes": {"limits": NO_LIMITS | {"likes_per_minute_per_identity": 2}},
+            }
+        ),
         **env,
     }
     services = {

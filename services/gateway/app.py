@@ -6,12 +6,13 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from fastapi import FastAPI, Request
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import Response
 
 from services.deployment import DeploymentGuard
+from services.gateway.abuse import RateLimiter
 from services.gateway.command_sender import CommandSender
 from services.gateway.context import Gateway
+from services.gateway.cors import SiteCors
 from services.gateway.demo.seeding import seed_demo
 from services.gateway.errors import install_error_handlers
 from services.gateway.identity import TokenSigner
@@ -23,6 +24,7 @@ from services.gateway.routes import admin, system, threads, widget
 from services.gateway.security_headers import security_headers
 from services.redis_client import connect
 from services.settings import Settings
+from services.sites import Sites
 from services.storage.event_store import EventStore, ensure_command_groups
 from services.storage.key_vault import AuthorKeyVault
 
@@ -44,6 +46,8 @@ def create_app(settings: Settings) -> FastAPI:
         signer=TokenSigner(settings.secret),
         vault=AuthorKeyVault(redis, settings.secret),
         guard=DeploymentGuard(redis, settings.deployment),
+        sites=Sites.from_settings(settings),
+        limiter=RateLimiter(redis),
     )
 
     @asynccontextmanager
@@ -86,14 +90,8 @@ def create_app(settings: Settings) -> FastAPI:
         response.headers.update(security_headers(request.url.path))
         return response
 
-    app.add_middleware(RequestLimits)  # inside CORS, so a 413 still reaches the widget
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=settings.origins,
-        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-        allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
-        max_age=600,
-    )
+    app.add_middleware(RequestLimits)
+    app.add_middleware(SiteCors, sites=gateway.sites)  # outermost: a 413 still reaches the widget
     app.include_router(threads.router)
     app.include_router(system.router)
     app.include_router(widget.router)

@@ -56,12 +56,14 @@ class RequestLimits:
             message = await receive()
             body += message.get("body", b"")
             if len(body) > self.max_body:
-                await _error(send, 413, "too_large", f"the body is over {self.max_body} bytes")
+                await send_json_error(
+                    send, 413, "too_large", f"the body is over {self.max_body} bytes"
+                )
                 return
             if not message.get("more_body"):
                 break
         if json_depth(bytes(body)) > self.max_depth:
-            await _error(send, 400, "too_deep", f"JSON nests deeper than {self.max_depth}")
+            await send_json_error(send, 400, "too_deep", f"JSON nests deeper than {self.max_depth}")
             return
         replayed = False
 
@@ -75,7 +77,7 @@ class RequestLimits:
         await self.app(scope, replay, send)
 
 
-async def _error(send: Send, status: int, code: str, message: str) -> None:
+async def send_json_error(send: Send, status: int, code: str, message: str) -> None:
     payload = json.dumps({"error": {"code": code, "message": message}}).encode()
     await send(
         {

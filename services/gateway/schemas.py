@@ -19,6 +19,12 @@ class NewComment(BaseModel):
     title: Annotated[str, Field(max_length=TITLE_MAX_CHARS)] | None = None
     url: PageUrl | None = None
     command_id: MessageId | None = None
+    hp: Annotated[str, Field(max_length=200)] | None = Field(
+        default=None, description="honeypot: a field people never see and must leave empty"
+    )
+    elapsed_ms: Annotated[int, Field(ge=0)] | None = Field(
+        default=None, description="how long the form was open before it was sent"
+    )
 
 
 class CommentChange(BaseModel):

@@ -115,6 +115,11 @@ def author_key(actor_id: str) -> str:
     return f"{PREFIX}:vault:{actor_id}"
 
 
+def rate_limit(kind: str, site: str, subject: str) -> str:
+    """A token bucket, e.g. posts by one IP address on one site."""
+    return f"{PREFIX}:ratelimit:{kind}:{site}:{subject}"
+
+
 def demo_seeded(site: str, thread: str) -> str:
     """Set once the demo thread has its seed comments."""
     return f"{PREFIX}:demo:{site}/{thread}:seeded"

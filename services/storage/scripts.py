@@ -114,6 +114,27 @@ return 1
 """
 
 
+# A token bucket: `capacity` tokens, refilled at `per_ms` tokens a millisecond, on Redis's clock.
+# KEYS: 1 the bucket hash.  ARGV: 1 capacity, 2 tokens per ms, 3 idle expiry (ms)
+# Returns {1, 0} when a token was taken, {0, ms until one is available} when not.
+TAKE_TOKEN = """
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local capacity = tonumber(ARGV[1])
+local rate = tonumber(ARGV[2])
+local bucket = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(bucket[1]) or capacity
+local at = tonumber(bucket[2]) or now
+tokens = math.min(capacity, tokens + math.max(0, now - at) * rate)
+if tokens < 1 then
+  return {0, math.ceil((1 - tokens) / rate)}
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens - 1), 'at', now)
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return {1, 0}
+"""
+
+
 class Scripts:
     """The scripts registered on one client."""
 
@@ -121,3 +142,4 @@ class Scripts:
         self.append_events: AsyncScript = redis.register_script(APPEND_EVENTS)
         self.commit_projection: AsyncScript = redis.register_script(COMMIT_PROJECTION)
         self.switch_generation: AsyncScript = redis.register_script(SWITCH_GENERATION)
+        self.take_token: AsyncScript = redis.register_script(TAKE_TOKEN)

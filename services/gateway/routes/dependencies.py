@@ -1,5 +1,6 @@
 """Shared request parameters: the gateway, the site, the caller's identity."""
 
+import hmac
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -9,7 +10,7 @@ from events.actors import Actor
 from events.identifiers import COMMENT_ID_PATTERN, SITE_ID_PATTERN, THREAD_ID_PATTERN
 from services.gateway.context import Gateway
 from services.gateway.errors import ApiError
-from services.gateway.identity import InvalidToken
+from services.gateway.identity import InvalidToken, verify_sso
 
 
 def gateway_of(request: Request) -> Gateway:
@@ -17,15 +18,32 @@ def gateway_of(request: Request) -> Gateway:
     return gateway
 
 
-def caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> Actor | None:
-    """The identity in `Authorization: Bearer <token>`, or None for an anonymous newcomer."""
+ADMIN = Actor(id="service:admin", kind="service", moderator=True)
+
+
+def caller(
+    request: Request,
+    authorization: Annotated[str | None, Header()] = None,
+    site: Annotated[str, Query(pattern=SITE_ID_PATTERN)] = "default",
+) -> Actor | None:
+    """Who calls: from `Authorization: Bearer <token>`, which is an anonymous identity this
+    server signed, a host site's SSO JWT, or the admin key (a moderator). None: a newcomer."""
     if not authorization:
         return None
     scheme, _, token = authorization.partition(" ")
+    token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise ApiError(401, "invalid_token", "use Authorization: Bearer <token>")
+    gateway = gateway_of(request)
+    admin_key = gateway.settings.admin_key
+    if admin_key and hmac.compare_digest(token, admin_key):
+        return ADMIN
     try:
-        return gateway_of(request).signer.verify(token.strip())
+        if token.count(".") == 2:
+            actor, profile = verify_sso(token, site, gateway.sites.get(site).sso_secret)
+            request.state.sso_profile = profile
+            return actor
+        return gateway.signer.verify(token)
     except InvalidToken as error:
         raise ApiError(401, "invalid_token", str(error)) from error
 

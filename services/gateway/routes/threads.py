@@ -3,7 +3,7 @@
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from events.commands import (
@@ -16,7 +16,9 @@ from events.commands import (
 )
 from events.identifiers import THREAD_ID_PATTERN, new_message_id
 from events.outcomes import Outcome
+from events.personal import AuthorDetails
 from projections.thread_view.query import InvalidCursor, SortOrder, ThreadView
+from services.gateway.abuse import check_form, client_address
 from services.gateway.context import Gateway
 from services.gateway.errors import REJECTION_STATUS, ApiError
 from services.gateway.live import thread_updates
@@ -102,11 +104,28 @@ async def post_comment(
     thread: ThreadParam,
     request: NewComment,
     caller: Caller,
+    http: Request,
     site: SiteParam = "default",
 ) -> JSONResponse:
+    limits = gateway.sites.get(site).limits
+    check_form(request.hp, request.elapsed_ms, limits.min_seconds_to_submit)
+    if caller is None or not caller.moderator:
+        address = client_address(http, gateway.settings.proxies)
+        await gateway.limiter.take("posts", site, address, limits.posts_per_minute_per_ip)
+    if caller is not None and not caller.moderator:
+        await gateway.limiter.take(
+            "posts_by_identity", site, caller.id, limits.posts_per_minute_per_identity
+        )
     token = None
     if caller is None:
         caller, token = gateway.signer.new_anonymous()
+    author = request.author
+    profile = getattr(http.state, "sso_profile", None)
+    if profile is not None:  # what the host site says of its user fills what the form left out
+        author = AuthorDetails.model_validate(
+            {"name": profile.name, "email": profile.email, "website": profile.url}
+            | author.model_dump(exclude_none=True)
+        )
     command = command_adapter.validate_python(
         {
             "type": "Reply" if request.parent_id else "PostComment",
@@ -115,7 +134,7 @@ async def post_comment(
             "thread": thread,
             "actor": caller,
             "body": request.body,
-            "author": request.author,
+            "author": author,
             "title": request.title,
             "url": request.url,
             **({"parent_id": request.parent_id} if request.parent_id else {}),
@@ -139,6 +158,10 @@ async def delete_comment(target: Target) -> JSONResponse:
 
 @router.put("/threads/{thread}/comments/{comment_id}/like", response_model=Written)
 async def like_comment(target: Target) -> JSONResponse:
+    limits = target.gateway.sites.get(target.site).limits
+    await target.gateway.limiter.take(
+        "likes", target.site, target.actor.id, limits.likes_per_minute_per_identity
+    )
     return await _answer(target.gateway, LikeComment(**target.command_fields()))
 
 

@@ -119,7 +119,8 @@ textarea{min-height:6em;resize:vertical}
   };
 
   // --- talking to the gateway --------------------------------------------------------------
-  let token = localStorage.getItem(tokenKey);
+  // A host site's signed-in user (SSO JWT) wins over the anonymous identity kept per site.
+  let token = cfg.ssoToken || localStorage.getItem(tokenKey);
   const api = async (method, path, body) => {
     const headers = { Accept: "application/json" };
     if (body) headers["Content-Type"] = "application/json";
@@ -129,7 +130,7 @@ textarea{min-height:6em;resize:vertical}
       method, headers, body: body && JSON.stringify(body),
     });
     const data = await res.json().catch(() => ({}));
-    if (data.author_token) localStorage.setItem(tokenKey, (token = data.author_token));
+    if (data.author_token && !cfg.ssoToken) localStorage.setItem(tokenKey, (token = data.author_token));
     return { status: res.status, data };
   };
   const ensureIdentity = async () => {
@@ -245,9 +246,12 @@ textarea{min-height:6em;resize:vertical}
       field("author.email", T.email, h("input", { name: "email", type: "email", autocomplete: "email" }), T.emailNote),
       field("author.website", T.website, h("input", { name: "website", type: "url", autocomplete: "url", maxlength: "200" })));
     const general = h("p", { class: "error", role: "alert" });
+    // A field people never see (bots fill it in), and the time the form was open.
+    const honeypot = h("input", { name: "hp", tabindex: "-1", autocomplete: "off", "aria-hidden": "true", style: "position:absolute;left:-9999px;width:1px;height:1px" });
+    const opened = performance.now();
     const submit = h("button", { class: "primary", type: "submit" }, edit ? T.save : T.post);
     const form = h("form", { novalidate: true, "aria-label": parent ? T.replyTo(nameOf(parent)) : edit ? T.edit : T.leave },
-      fields.map((f) => f.el), general,
+      fields.map((f) => f.el), edit ? null : honeypot, general,
       h("div", {}, submit, close && h("button", { type: "button", onclick: close }, T.cancel)));
     if (close) form.addEventListener("keydown", (e) => e.key === "Escape" && close());
     const saved = JSON.parse(localStorage.getItem("commentstream:author") || "{}");
@@ -270,7 +274,7 @@ textarea{min-height:6em;resize:vertical}
       }
       const { status: code, data } = edit
         ? await api("PATCH", threadPath + "/comments/" + edit.id, { body: value("body") })
-        : await api("POST", threadPath + "/comments", { body: value("body"), parent_id: parent && parent.id, author, title: cfg.title, url: cfg.url || location.href.split("#")[0] });
+        : await api("POST", threadPath + "/comments", { body: value("body"), parent_id: parent && parent.id, author, title: cfg.title, url: cfg.url || location.href.split("#")[0], hp: honeypot.value || undefined, elapsed_ms: Math.round(performance.now() - opened) });
       submit.disabled = false;
       if (code === 201 || code === 200) return done(data.position);
       if (code === 202) {
