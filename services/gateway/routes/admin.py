@@ -11,8 +11,9 @@ from services.audit.erasure import erase_author, export_author
 from services.gateway.context import Gateway
 from services.gateway.errors import ApiError
 from services.gateway.routes.dependencies import GatewayDep
+from services.gateway.schemas import ERROR_RESPONSES
 
-router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
+router = APIRouter(prefix="/api/v1/admin", tags=["admin"], responses=ERROR_RESPONSES)
 OPERATOR = Actor(id="service:admin-api", kind="service")
 
 

@@ -1,17 +1,17 @@
 """Identity, command status, health, readiness, metrics and the AsyncAPI document."""
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.asyncapi import asyncapi_document
 from services.audit.dead_letters import counts as dead_letter_counts
 from services.gateway.errors import ApiError
 from services.gateway.routes.dependencies import GatewayDep
-from services.gateway.schemas import CommandStatus, Session
+from services.gateway.schemas import ERROR_RESPONSES, CommandStatus, Session
 from services.heartbeat import live_services
 
-router = APIRouter()
+router = APIRouter(responses=ERROR_RESPONSES)
 REQUIRED_SERVICES = ("processor", "projector-thread_view", "projector-like_counts")
 
 
@@ -66,7 +66,7 @@ async def readyz(gateway: GatewayDep) -> JSONResponse:
     return JSONResponse({"ready": ready, "checks": checks}, 200 if ready else 503)
 
 
-@router.get("/metrics", tags=["operations"])
+@router.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
 async def metrics(gateway: GatewayDep) -> Response:
     """Prometheus text: the gateway's own metrics, and dead letters waiting per kind."""
     parked = await dead_letter_counts(gateway.redis, gateway.store.partitions)

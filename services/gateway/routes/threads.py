@@ -31,9 +31,16 @@ from services.gateway.routes.dependencies import (
     Target,
     ThreadParam,
 )
-from services.gateway.schemas import CommentChange, LikersPage, NewComment, Queued, Written
+from services.gateway.schemas import (
+    ERROR_RESPONSES,
+    CommentChange,
+    LikersPage,
+    NewComment,
+    Queued,
+    Written,
+)
 
-router = APIRouter(prefix="/api/v1", tags=["threads"])
+router = APIRouter(prefix="/api/v1", tags=["threads"], responses=ERROR_RESPONSES)
 STREAM_ID = r"^\d{1,20}-\d{1,20}$"
 
 

@@ -10,8 +10,9 @@ from fastapi.responses import HTMLResponse
 
 from services.gateway.demo.page import demo_page
 from services.gateway.routes.dependencies import SiteParam
+from services.gateway.schemas import ERROR_RESPONSES
 
-router = APIRouter(tags=["widget"])
+router = APIRouter(tags=["widget"], responses=ERROR_RESPONSES)
 SCRIPT_CACHE = "public, max-age=300"
 
 
@@ -33,13 +34,16 @@ def _script(name: str, if_none_match: str | None) -> Response:
 IfNoneMatch = Annotated[str | None, Header()]
 
 
-@router.get("/widget.js", response_class=Response)
+SCRIPT = {200: {"content": {"text/javascript": {}}}, 304: {"description": "not modified"}}
+
+
+@router.get("/widget.js", response_class=Response, responses=SCRIPT)
 async def widget_js(if_none_match: IfNoneMatch = None) -> Response:
     """The comment section: `<script src=".../widget.js" data-thread="..." async></script>`."""
     return _script("widget.js", if_none_match)
 
 
-@router.get("/count.js", response_class=Response)
+@router.get("/count.js", response_class=Response, responses=SCRIPT)
 async def count_js(if_none_match: IfNoneMatch = None) -> Response:
     """Fills `[data-commentstream-count="thread"]` elements with "N thoughts"."""
     return _script("count.js", if_none_match)
