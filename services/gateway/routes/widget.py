@@ -3,7 +3,7 @@
 import hashlib
 from functools import cache
 from importlib import resources
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import HTMLResponse
@@ -34,7 +34,10 @@ def _script(name: str, if_none_match: str | None) -> Response:
 IfNoneMatch = Annotated[str | None, Header()]
 
 
-SCRIPT = {200: {"content": {"text/javascript": {}}}, 304: {"description": "not modified"}}
+SCRIPT: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/javascript": {}}},
+    304: {"description": "not modified"},
+}
 
 
 @router.get("/widget.js", response_class=Response, responses=SCRIPT)
