@@ -39,15 +39,31 @@ def free_port() -> int:
 class EmbeddedRedis:
     """One server process on 127.0.0.1, append-only file on, data under `data_dir`."""
 
-    def __init__(self, data_dir: Path, port: int | None = None, fsync: str = "everysec") -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int | None = None,
+        fsync: str = "everysec",
+        extra_args: list[str] | None = None,
+        password: str | None = None,
+    ) -> None:
         self.data_dir = data_dir
         self.port = port or free_port()
         self.fsync = fsync
+        self.extra_args = extra_args or []
+        self.password = password  # of the user `admin`, when extra_args set up users
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
+        return self.url_for("admin", self.password) if self.password else self.plain_url
+
+    @property
+    def plain_url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
+
+    def url_for(self, user: str, password: str | None) -> str:
+        return f"redis://{user}:{password}@127.0.0.1:{self.port}/0"
 
     def start(self) -> "EmbeddedRedis":
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -70,6 +86,7 @@ class EmbeddedRedis:
                 "server.log",
                 "--protected-mode",
                 "yes",
+                *self.extra_args,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -80,7 +97,12 @@ class EmbeddedRedis:
 
     def _wait_until_ready(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
+        client = redis.Redis(
+            port=self.port,
+            socket_connect_timeout=0.5,
+            username="admin" if self.password else None,
+            password=self.password,
+        )
         try:
             while time.monotonic() < deadline:
                 if self.process is not None and self.process.poll() is not None:

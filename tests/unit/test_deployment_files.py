@@ -34,14 +34,14 @@ def test_the_cli_knows_every_projection() -> None:
 def test_compose_file_runs_real_commentstream_subcommands() -> None:
     compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
     services = compose["services"]
-    redis_command = " ".join(services["redis"]["command"])
-    assert "--appendonly yes" in redis_command
+    redis_command = services["redis"]["command"]
+    assert "--appendonly yes" in redis_command and "--user default off" in redis_command
     commands = {name: s["command"] for name, s in services.items() if name != "redis"}
     assert len(commands) == 4
     for name, command in commands.items():
         assert command[0] == "commentstream", name
         assert parse(command[1:]) in {"gateway", "processor", "project"}
-        assert services[name]["environment"]["REDIS_URL"].startswith("redis://redis:")
+        assert services[name]["environment"]["REDIS_URL"].endswith("@redis:6379/0")
     projections = {c[2] for c in commands.values() if c[1] == "project"}
     assert projections == set(PROJECTIONS)
 

@@ -1,0 +1,111 @@
+"""compose.yaml's Redis users, on a real server: the whole flow works with each service under its
+own user, and what a service must not do is refused (the gateway cannot write the log or the
+read models, projectors cannot append events, nobody can flush)."""
+
+import asyncio
+import re
+import shlex
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+import yaml
+
+from services.embedded import EmbeddedRedis, free_port
+from services.settings import Settings
+from services.supervisor import establish_deployment
+from tests.processes import ROOT, ServiceProcess, http_ok, wait_until
+
+PASSWORDS = {
+    "REDIS_ADMIN_PASSWORD": "admin-pw",
+    "REDIS_GATEWAY_PASSWORD": "gateway-pw",
+    "REDIS_PROCESSOR_PASSWORD": "processor-pw",
+    "REDIS_PROJECTOR_PASSWORD": "projector-pw",
+}
+
+
+def compose_redis_args() -> list[str]:
+    """The redis-server arguments of compose.yaml, interpolated and split as compose does."""
+    command = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]["redis"]["command"]
+    words = shlex.split(re.sub(r"\$\{(\w+)[^}]*\}", lambda m: PASSWORDS[m.group(1)], command))
+    assert words[0] == "redis-server"
+    return words[1:]
+
+
+@pytest.fixture
+def acl_server(tmp_path: Path):  # type: ignore[no-untyped-def]
+    server = EmbeddedRedis(
+        tmp_path / "redis",
+        extra_args=compose_redis_args(),
+        password=PASSWORDS["REDIS_ADMIN_PASSWORD"],
+    ).start()
+    yield server
+    server.stop()
+
+
+def client(server: EmbeddedRedis, user: str) -> redis.Redis:
+    password = PASSWORDS[f"REDIS_{user.upper()}_PASSWORD"]
+    return redis.Redis.from_url(server.url_for(user, password), decode_responses=True)
+
+
+def test_each_service_works_under_its_own_user_and_no_further(
+    acl_server: EmbeddedRedis, logs_dir: Path
+) -> None:
+    deployment = asyncio.run(establish_deployment(acl_server.url, Settings()))
+    port = free_port()
+    common = {
+        "COMMENTSTREAM_PARTITIONS": "4",
+        "COMMENTSTREAM_SECRET": "acl-secret",
+        "COMMENTSTREAM_DEPLOYMENT": deployment,
+        "PORT": str(port),
+        "COMMENTSTREAM_MIN_SECONDS_TO_SUBMIT": "0",
+    }
+
+    def url(user: str) -> str:
+        return acl_server.url_for(user, PASSWORDS[f"REDIS_{user.upper()}_PASSWORD"])
+
+    services = [
+        ServiceProcess(args, common | {"REDIS_URL": url(user)}, logs_dir).start()
+        for args, user in (
+            (["processor"], "processor"),
+            (["project", "thread_view"], "projector"),
+            (["project", "like_counts"], "projector"),
+            (["gateway"], "gateway"),
+        )
+    ]
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: http_ok(base + "/readyz"), 40, "the stack under ACL users")
+        with httpx.Client(base_url=base, timeout=10) as api:
+            written = api.post("/api/v1/threads/acl/comments", json={"body": "under ACL"}).json()
+            reader = api.post("/api/v1/session").json()["token"]
+            liked = api.put(
+                f"/api/v1/threads/acl/comments/{written['id']}/like",
+                headers={"Authorization": f"Bearer {reader}"},
+            )
+            assert liked.status_code == 200, liked.text
+            view = api.get("/api/v1/threads/acl", params={"min_position": liked.json()["position"]})
+            assert view.json()["count"] == 1
+            assert view.json()["comments"][0]["likes"]["count"] == 1
+    finally:
+        for service in services:
+            service.stop()
+
+    forbidden = [
+        ("gateway", lambda c: c.xadd("cs:{0}:events", {"event": "forged"})),
+        ("gateway", lambda c: c.hset("cs:{0}:thread_view:0:default/acl:meta", "count", "99")),
+        ("gateway", lambda c: c.flushall()),
+        ("projector", lambda c: c.xadd("cs:{1}:events", {"event": "forged"})),
+        ("projector", lambda c: c.xadd("cs:{1}:commands", {"command": "{}"})),
+        ("processor", lambda c: c.hset("cs:{0}:thread_view:0:default/acl:meta", "count", "99")),
+        ("processor", lambda c: c.config_set("appendonly", "no")),
+    ]
+    for user, action in forbidden:
+        connection = client(acl_server, user)
+        with pytest.raises(redis.exceptions.NoPermissionError):
+            action(connection)
+        connection.close()
+    anonymous = redis.Redis.from_url(acl_server.plain_url)
+    with pytest.raises(redis.exceptions.AuthenticationError):
+        anonymous.ping()
