@@ -36,6 +36,9 @@ bench: install
 bench-audit: install
 	$(BIN)/python -m benchmarks.audit --events 1000000
 
+soak: install
+	$(BIN)/python -m benchmarks.soak --minutes 10 --concurrency 32
+
 bench-quick: install
 	$(BIN)/python -m benchmarks.run --events 5000 --posts 30
 

@@ -53,3 +53,26 @@ def test_the_audit_benchmark_runs(tmp_path: Path) -> None:
         "import_seconds",
     ):
         assert results[figure] > 0
+
+
+def test_a_short_soak_has_no_server_errors(tmp_path: Path) -> None:
+    output = tmp_path / "soak.json"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.soak",
+            "--minutes",
+            "0.25",
+            "--concurrency",
+            "8",
+            "--output",
+            str(output),
+        ],
+        cwd=ROOT,
+        check=True,
+        timeout=300,
+        capture_output=True,
+    )
+    report = json.loads(output.read_text())
+    assert report["requests"] > 100 and report["counts"]["status_5xx"] == 0
