@@ -3,15 +3,17 @@ another origin, against the whole running system."""
 
 import gzip
 import json
+import time
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from services.gateway.demo.content import COMMENTS, TITLE
 from tests.browser.conftest import AXE, SCREENSHOTS, HostSite, unavailable
-from tests.processes import Stack
+from tests.processes import SSO_SITE_SECRET, Stack
 
 WIDGET_BUDGET_BYTES = 15 * 1024
 TIMEOUT = 15_000
@@ -336,3 +338,21 @@ def test_deep_replies_flatten_and_big_threads_page_and_sort(
 
     page.get_by_label("Sort by").select_option("newest")
     expect(top_level.first).to_contain_text("top-level 50", timeout=TIMEOUT)
+
+
+def test_a_host_sites_signed_in_user_comments_under_their_name(
+    open_reader: Any, thread_id: str
+) -> None:
+    token = jwt.encode(
+        {"sub": "reader-7", "name": "Signed In Sue", "aud": "sso", "exp": int(time.time()) + 600},
+        SSO_SITE_SECRET,
+        algorithm="HS256",
+    )
+    page = open_reader(thread_id, site="sso", **{"sso-token": token}).page
+    form = page.get_by_role("form", name="Leave a Reply")
+    form.get_by_label("Comment").fill("Hello as a member")
+    form.get_by_role("button", name="Post Comment").click()
+    card = article(page, "Hello as a member")
+    expect(card.locator("cite")).to_have_text("Signed In Sue", timeout=TIMEOUT)
+    expect(card.get_by_role("button", name="Edit")).to_be_visible()
+    assert page.evaluate("localStorage.getItem('commentstream:sso:token')") is None  # no anonymous identity

@@ -1,6 +1,7 @@
 """Projectors as real processes: a new one builds from the start of an existing log, a poison
 event is parked while the rest goes on, and a restart resumes from the checkpoint."""
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -35,6 +36,9 @@ async def test_a_new_projector_builds_from_the_start_and_parks_poison(
         PostComment(thread=thread_id, actor=Actor(id="anon:a"), body="one")
     )
     poison = await redis.xadd(keys.events, {"event": "{this is not an envelope"})
+    from_the_future = json.loads((await redis.xrange(keys.events))[0][1]["event"])
+    from_the_future |= {"schema_version": 99, "thread": thread_id + "-future"}
+    future = await redis.xadd(keys.events, {"event": json.dumps(from_the_future)})
     await handler.handle(PostComment(thread=thread_id, actor=Actor(id="anon:b"), body="two"))
     like = await handler.handle(
         LikeComment(thread=thread_id, actor=Actor(id="anon:b"), comment_id=first.comment_id or "")
@@ -66,8 +70,9 @@ async def test_a_new_projector_builds_from_the_start_and_parks_poison(
         == "1"
     )
     parked = client.xrange(keys.dead_events("thread_view"))
-    assert [entry["entry_id"] for _, entry in parked] == [poison]
+    assert [entry["entry_id"] for _, entry in parked] == [poison, future]
     assert "undecodable" in parked[0][1]["reason"]
+    assert "newer than this code" in parked[1][1]["reason"]
 
     # A restart resumes after the checkpoint: nothing is counted twice.
     await handler.handle(PostComment(thread=thread_id, actor=Actor(id="anon:c"), body="three"))
@@ -83,5 +88,5 @@ async def test_a_new_projector_builds_from_the_start_and_parks_poison(
         )
     finally:
         restarted.stop()
-    assert len(client.xrange(keys.dead_events("thread_view"))) == 1
+    assert len(client.xrange(keys.dead_events("thread_view"))) == 2
     client.close()

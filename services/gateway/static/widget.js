@@ -371,6 +371,9 @@ textarea{min-height:6em;resize:vertical}
     on("likes", (d) => { const c = comments.get(d.id); if (c) { c.likes = { ...c.likes, count: d.count }; refresh(d.id); } });
   }
 
+  // A host page that signs its user in after the widget loaded: commentstreamSignIn(jwt).
+  window.commentstreamSignIn = (ssoToken) => { token = ssoToken; cfg.ssoToken = ssoToken; load(true); };
+
   setCount(0);
   load(true);
 })();
