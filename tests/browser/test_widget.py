@@ -355,4 +355,5 @@ def test_a_host_sites_signed_in_user_comments_under_their_name(
     card = article(page, "Hello as a member")
     expect(card.locator("cite")).to_have_text("Signed In Sue", timeout=TIMEOUT)
     expect(card.get_by_role("button", name="Edit")).to_be_visible()
-    assert page.evaluate("localStorage.getItem('commentstream:sso:token')") is None  # no anonymous identity
+    # No anonymous identity was made beside the host site's user.
+    assert page.evaluate("localStorage.getItem('commentstream:sso:token')") is None
