@@ -53,6 +53,17 @@ class ServiceProcess:
     def kill(self) -> None:
         self.stop(signal.SIGKILL)
 
+    def run(self, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        """Run to completion (for the operators' commands) and return what it printed."""
+        return subprocess.run(
+            [sys.executable, "-m", "services.cli", *self.args],
+            env=self.env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
@@ -79,6 +90,11 @@ class Stack:
     server: EmbeddedRedis
     base_url: str
     services: dict[str, ServiceProcess]
+
+    def command(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """`commentstream ARGS` against this stack's server, as an operator would run it."""
+        env = self.services["processor"].env
+        return ServiceProcess(list(args), env, Path("/nonexistent")).run()
 
 
 STRICT_SSO_SECRET = "strict-site-sso-secret-of-32-bytes!"

@@ -1,16 +1,13 @@
 """`commentstream replay all` on a running system: readers never see an error or an empty
 thread, and the live projectors follow the switch to the new generation."""
 
-import os
-import subprocess
-import sys
 import threading
 
 import httpx
 import redis
 
 from services.storage.keys import PartitionKeys
-from tests.processes import ROOT, Stack
+from tests.processes import Stack
 
 
 def test_replay_switches_generations_while_readers_keep_reading(
@@ -39,19 +36,7 @@ def test_replay_switches_generations_while_readers_keep_reading(
     reader = threading.Thread(target=read_throughout)
     reader.start()
     try:
-        env = os.environ | {
-            "REDIS_URL": stack.server.url,
-            "COMMENTSTREAM_PARTITIONS": "4",
-            "COMMENTSTREAM_SECRET": "e2e-secret",
-        }
-        replay = subprocess.run(
-            [sys.executable, "-m", "services.cli", "replay", "all"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        replay = stack.command("replay", "all")
     finally:
         stop.set()
         reader.join()

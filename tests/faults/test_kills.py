@@ -3,10 +3,7 @@ service at once. Afterwards every acknowledged write is there exactly once and e
 equals a fresh replay of the log (`commentstream verify`)."""
 
 import json
-import os
 import random
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -16,7 +13,6 @@ import httpx
 import pytest
 
 from tests.processes import (
-    ROOT,
     ServiceProcess,
     Stack,
     http_ok,
@@ -106,19 +102,7 @@ def settle(stack: Stack, load: Load) -> set[str]:
 
 
 def verify(stack: Stack) -> dict:  # type: ignore[type-arg]
-    env = os.environ | {
-        "REDIS_URL": stack.server.url,
-        "COMMENTSTREAM_PARTITIONS": "4",
-        "COMMENTSTREAM_SECRET": "e2e-secret",
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "services.cli", "verify", "--json"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = stack.command("verify", "--json")
     report = json.loads(result.stdout)
     assert result.returncode == 0, report
     return report
