@@ -1,5 +1,6 @@
 """All configuration, read once from environment variables (documented in the README)."""
 
+import logging
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -62,3 +63,9 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+def settings_for_a_process() -> Settings:
+    """The settings, with logging set up the one way every commentstream process logs."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    return get_settings()
