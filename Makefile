@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 NODE_DEPS := node_modules/.package-lock.json
 
-.PHONY: install run test lint bench bench-quick bench-audit soak clean
+.PHONY: install run test lint bench bench-http bench-quick bench-audit soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,9 @@ test: lint $(NODE_DEPS)
 
 bench: install
 	$(BIN)/python -m benchmarks.run --events 100000 --posts 300
+
+bench-http: install
+	$(BIN)/python -m benchmarks.suite
 
 bench-audit: install
 	$(BIN)/python -m benchmarks.audit --events 1000000

@@ -47,3 +47,13 @@ def test_a_short_soak_has_no_server_errors(tmp_path: Path) -> None:
         "soak", tmp_path / "soak.json", "--minutes", "0.25", "--concurrency", "8"
     )
     assert report["requests"] > 100 and report["counts"]["status_5xx"] == 0
+
+
+def test_the_http_suite_writes_its_report(tmp_path: Path) -> None:
+    report = run_benchmark("suite", tmp_path / "suite.json", "--scale", "0.01")
+    assert report["machine"]["cores"] >= 1 and report["machine"]["versions"]["fastapi"]
+    results = report["results"]
+    assert [r["concurrency"] for r in results["posts"]] == [1, 16, 64]
+    assert all(r["statuses"] == {"201": r["requests"]} for r in results["posts"])
+    assert set(results["first_page_by_size"]) == {"10", "1000", "3000"}
+    assert results["redis_bytes_per_comment"] > 0
