@@ -64,32 +64,20 @@ class CommandHandler:
                 command,
                 DecisionContext(now, new_comment_id(), self._edit_window),
             )
+            envelopes: list[EventEnvelope] = []
+            new_state = state
             if isinstance(decision, Rejection | Unchanged):
-                result = await self._store.record_outcome(
-                    self._store.keys_for(command.site, command.thread),
-                    _outcome_of(command, decision),
-                    entry,
-                )
-                assert result.outcome is not None
-                return result.outcome
-            envelopes, new_state = await self._envelopes(command, state, decision, now)
-            comment_id = next(
-                (e.comment_id for e in decision if isinstance(e, CommentPosted)), None
-            )
+                outcome = _outcome_of(command, decision)
+            else:
+                envelopes, new_state = await self._envelopes(command, state, decision, now)
+                outcome = _accepted(command, decision, new_state)
             result = await self._store.append(
                 site=command.site,
                 thread=command.thread,
                 envelopes=envelopes,
                 expected_version=state.version,
                 new_state=new_state,
-                outcome=Outcome(
-                    command_id=command.command_id,
-                    status="accepted",
-                    comment_id=comment_id or getattr(command, "comment_id", None),
-                    thread_version=new_state.version,
-                    site=command.site,
-                    thread=command.thread,
-                ),
+                outcome=outcome,
                 command_entry=entry,
             )
             if result.outcome is not None:
@@ -179,6 +167,18 @@ class CommandHandler:
         await self._store.redis.xadd(target.commands, {COMMAND_FIELD: command.model_dump_json()})
         await self._store.redis.xack(keys.commands, entry.group, entry.entry_id)
         await self._store.redis.xdel(keys.commands, entry.entry_id)
+
+
+def _accepted(command: Command, events: list[ThreadEvent], state: ThreadState) -> Outcome:
+    posted = next((e.comment_id for e in events if isinstance(e, CommentPosted)), None)
+    return Outcome(
+        command_id=command.command_id,
+        status="accepted",
+        comment_id=posted or getattr(command, "comment_id", None),
+        thread_version=state.version,
+        site=command.site,
+        thread=command.thread,
+    )
 
 
 def _outcome_of(command: Command, decision: Rejection | Unchanged) -> Outcome:

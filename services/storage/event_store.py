@@ -57,7 +57,8 @@ class EventStore:
         outcome: Outcome,
         command_entry: CommandEntry | None = None,
     ) -> AppendResult:
-        """Append atomically: only at `expected_version`, only once per command id."""
+        """Append atomically: only at `expected_version`, only once per command id. With no
+        envelopes this records a rejection or an unchanged outcome, also only at that version."""
         keys = self.keys_for(site, thread)
         return await self._append(
             keys,
@@ -77,13 +78,13 @@ class EventStore:
     async def record_outcome(
         self, keys: PartitionKeys, outcome: Outcome, command_entry: CommandEntry | None = None
     ) -> AppendResult:
-        """Record an outcome that appends nothing (a rejection); the first outcome wins."""
+        """Record the outcome of a command that names no thread state (a parked one)."""
         return await self._append(
             keys,
             # Not touched when nothing is appended; any key of the partition will do.
             state_key=keys.events,
             history_key=keys.events,
-            state_args=[0, 0, "", ""],
+            state_args=["", 0, "", ""],
             envelopes=[],
             outcome=outcome,
             command_entry=command_entry,

@@ -9,7 +9,8 @@ from redis.commands.core import AsyncScript
 
 # KEYS: 1 thread state hash, 2 partition log, 3 thread history, 4 outcome record,
 #       5 outcome stream, 6 command stream
-# ARGV: 1 expected version, 2 new version, 3 new head hash, 4 new state JSON,
+# ARGV: 1 expected version ('' for an outcome not decided on a thread's state: a parked
+#       command), 2 new version, 3 new head hash, 4 new state JSON,
 #       5 outcome JSON without its closing brace, 6 outcome TTL (s), 7 outcome stream max length,
 #       8 writer group, 9 command entry id ('' when not read from the command stream),
 #       10 number of events, 11.. the events' envelopes
@@ -29,7 +30,8 @@ if first then
 end
 local count = tonumber(ARGV[10])
 local expected = tonumber(ARGV[1])
-if count > 0 then
+-- A rejection is checked too: decided on a stale state, it could be wrong for good.
+if expected then
   local version = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
   if version ~= expected then
     return {'conflict', tostring(version)}

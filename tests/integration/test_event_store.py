@@ -9,7 +9,9 @@ from redis.asyncio import Redis
 
 from events.actors import Actor
 from events.commands import LikeComment, PostComment
+from events.decider import ThreadState
 from events.envelope import GENESIS_HASH, stored_fields, verify_link
+from events.outcomes import Outcome
 from services.processor.command_handler import CommandHandler
 from services.settings import Settings
 from services.storage.event_store import EventStore
@@ -111,3 +113,21 @@ async def test_a_command_touches_only_keys_of_its_partition(
     keys = [key async for key in redis.scan_iter("cs:*")]
     partition_keys = [key for key in keys if not key.startswith("cs:vault:")]
     assert partition_keys and all(key.startswith(tag + ":") for key in partition_keys)
+
+
+async def test_a_rejection_decided_on_a_stale_state_is_not_recorded(
+    store: EventStore, handler: CommandHandler, thread_id: str
+) -> None:
+    await handler.handle(post(thread_id, 1))
+    stale = ThreadState()  # version 0, while the thread is at version 2
+    rejection = Outcome(command_id="stale-1", status="rejected", code="comment_not_found")
+    result = await store.append(
+        site="default",
+        thread=thread_id,
+        envelopes=[],
+        expected_version=stale.version,
+        new_state=stale,
+        outcome=rejection,
+    )
+    assert result.status == "conflict"
+    assert await store.find_outcome("stale-1") is None
