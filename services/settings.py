@@ -3,13 +3,23 @@
 import logging
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-if TYPE_CHECKING:
-    from services.sites import Limits
+
+class Limits(BaseModel):
+    """A site's abuse limits. Token buckets: so many per minute, with bursts up to the same
+    number; 0 means no limit."""
+
+    posts_per_minute_per_ip: Annotated[int, Field(ge=0)] = 30
+    posts_per_minute_per_identity: Annotated[int, Field(ge=0)] = 10
+    likes_per_minute_per_identity: Annotated[int, Field(ge=0)] = 60
+    min_seconds_to_submit: Annotated[float, Field(ge=0)] = 1.5
+
+
+DEFAULT_LIMITS = Limits()
 
 
 class Settings(BaseSettings):
@@ -35,21 +45,15 @@ class Settings(BaseSettings):
     sites_file: str | None = None
     sites: str | None = None
     trusted_proxies: str = ""
-    posts_per_minute_per_ip: int = 30
-    posts_per_minute_per_identity: int = 10
-    likes_per_minute_per_identity: int = 60
-    min_seconds_to_submit: float = 1.5
+    # The default site's limits, one variable each (COMMENTSTREAM_POSTS_PER_MINUTE_PER_IP, ...).
+    posts_per_minute_per_ip: int = DEFAULT_LIMITS.posts_per_minute_per_ip
+    posts_per_minute_per_identity: int = DEFAULT_LIMITS.posts_per_minute_per_identity
+    likes_per_minute_per_identity: int = DEFAULT_LIMITS.likes_per_minute_per_identity
+    min_seconds_to_submit: float = DEFAULT_LIMITS.min_seconds_to_submit
 
     @property
-    def limits(self) -> "Limits":
-        from services.sites import Limits
-
-        return Limits(
-            posts_per_minute_per_ip=self.posts_per_minute_per_ip,
-            posts_per_minute_per_identity=self.posts_per_minute_per_identity,
-            likes_per_minute_per_identity=self.likes_per_minute_per_identity,
-            min_seconds_to_submit=self.min_seconds_to_submit,
-        )
+    def limits(self) -> Limits:
+        return Limits.model_validate(self.model_dump(include=set(Limits.model_fields)))
 
     @property
     def proxies(self) -> list[str]:

@@ -7,20 +7,10 @@ same as JSON). A site that is not configured gets the defaults of the settings.
 import json
 import tomllib
 from pathlib import Path
-from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
-from services.settings import Settings
-
-
-class Limits(BaseModel):
-    """Token buckets: so many per minute, with bursts up to the same number."""
-
-    posts_per_minute_per_ip: Annotated[int, Field(ge=0)] = 30
-    posts_per_minute_per_identity: Annotated[int, Field(ge=0)] = 10
-    likes_per_minute_per_identity: Annotated[int, Field(ge=0)] = 60
-    min_seconds_to_submit: Annotated[float, Field(ge=0)] = 1.5
+from services.settings import Limits, Settings
 
 
 class Site(BaseModel):

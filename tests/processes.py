@@ -15,7 +15,7 @@ import httpx
 
 from services.embedded import EmbeddedRedis, free_port
 from services.settings import Settings
-from services.supervisor import establish_deployment
+from services.supervisor import SERVICES, establish_deployment
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,19 +53,22 @@ class ServiceProcess:
     def kill(self) -> None:
         self.stop(signal.SIGKILL)
 
-    def run(self, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-        """Run to completion (for the operators' commands) and return what it printed."""
-        return subprocess.run(
-            [sys.executable, "-m", "services.cli", *self.args],
-            env=self.env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+def run_cli(
+    args: list[str], env: dict[str, str], timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """`commentstream ARGS` run to completion, with what it printed."""
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli", *args],
+        env={**os.environ, **env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 20, what: str = "condition") -> None:
@@ -93,8 +96,7 @@ class Stack:
 
     def command(self, *args: str) -> subprocess.CompletedProcess[str]:
         """`commentstream ARGS` against this stack's server, as an operator would run it."""
-        env = self.services["processor"].env
-        return ServiceProcess(list(args), env, Path("/nonexistent")).run()
+        return run_cli(list(args), self.services["processor"].env)
 
 
 STRICT_SSO_SECRET = "strict-site-sso-secret-of-32-bytes!"
@@ -147,13 +149,7 @@ def start_stack(data_dir: Path, logs_dir: Path, fsync: str = "everysec", **env: 
         **env,
     }
     services = {
-        name: ServiceProcess(args, environment, logs_dir).start()
-        for name, args in {
-            "processor": ["processor"],
-            "thread_view": ["project", "thread_view"],
-            "like_counts": ["project", "like_counts"],
-            "gateway": ["gateway"],
-        }.items()
+        name: ServiceProcess(args, environment, logs_dir).start() for name, args in SERVICES.items()
     }
     stack = Stack(server, f"http://127.0.0.1:{port}", services)
     wait_until(

@@ -29,12 +29,3 @@ async def log_length(redis: Redis, partitions: int) -> int:
         for p in range(partitions):
             pipe.xlen(PartitionKeys(p).events)
         return sum(await pipe.execute())
-
-
-async def log_ends(redis: Redis, partitions: int) -> dict[int, str | None]:
-    """The last entry id of each partition's log (None for an empty one)."""
-    ends: dict[int, str | None] = {}
-    for p in range(partitions):
-        last = await redis.xrevrange(PartitionKeys(p).events, count=1)
-        ends[p] = last[0][0] if last else None
-    return ends

@@ -117,9 +117,13 @@ async def compare_models(
         for p in range(partitions):
             keys = PartitionKeys(p)
             live = keys.projection(name, active[p])
-            scratch = keys.projection(name, SCRATCH_GENERATION)
-            differences += await _diff(redis, name, live.prefix, scratch.prefix)
-        return await _settled(redis, name, differences, active, until)
+            found = await _diff(
+                redis, name, live.prefix, keys.projection(name, SCRATCH_GENERATION).prefix
+            )
+            # A live model that moved on while verify ran is not comparable: skip it.
+            if found and await redis.get(live.checkpoint) == until[p]:
+                differences += found
+        return differences
     finally:
         await drop_generation(redis, name, SCRATCH_GENERATION, partitions)
 
@@ -157,25 +161,3 @@ async def _content(redis: Redis, key: str) -> Any:
     if kind == "none":
         return None
     return f"<{kind}>"
-
-
-async def _settled(
-    redis: Redis,
-    name: str,
-    differences: list[Difference],
-    active: dict[int, int],
-    until: dict[int, str | None],
-) -> list[Difference]:
-    """Keep differences only where the live model did not move on while verify ran."""
-    if not differences:
-        return differences
-    now = {
-        p: await redis.get(PartitionKeys(p).projection(name, generation).checkpoint)
-        for p, generation in active.items()
-    }
-    quiet = {p for p in active if now[p] == until[p]}
-    return [d for d in differences if _partition_of(d.key) in quiet]
-
-
-def _partition_of(key: str) -> int:
-    return int(key.split("{", 1)[1].split("}", 1)[0])

@@ -55,7 +55,9 @@ class ReadModels:
 
     async def position(self, keys: PartitionKeys) -> str | None:
         """How far every projection of this partition has read: the smallest checkpoint."""
-        models = await self.active(keys)
+        return await self._position(await self.active(keys))
+
+    async def _position(self, models: ActiveModels) -> str | None:
         checkpoints = await self.redis.mget(
             [models.thread_view.checkpoint, models.like_counts.checkpoint]
         )
@@ -85,9 +87,13 @@ class ReadModels:
         limit: int,
         cursor: str | None,
         viewer: Actor | None,
-        position: str | None,
+        min_position: str | None,
     ) -> ThreadView:
+        """A page of the thread, once the projections have read `min_position` if given."""
+        if min_position:
+            await self.wait_for(keys, min_position)
         models = await self.active(keys)
+        position = await self._position(models)
         meta, records = await self.threads.load(models.thread_view, site, thread)
         counts = await self.likes.counts(models.like_counts, site, thread)
         reader = None

@@ -1,8 +1,6 @@
 """Helpers for tests that drive the system through commands and the `commentstream` CLI."""
 
-import os
 import subprocess
-import sys
 from datetime import timedelta
 
 from redis.asyncio import Redis
@@ -28,7 +26,7 @@ from services.storage.event_store import EventStore
 from services.storage.key_vault import AuthorKeyVault
 from services.storage.keys import PartitionKeys
 from tests.conftest import TEST_PARTITIONS
-from tests.processes import ROOT
+from tests.processes import run_cli
 
 ALICE = Actor(id="anon:alice")
 BOB = Actor(id="anon:bob")
@@ -36,19 +34,12 @@ CAROL = Actor(id="anon:carol")
 
 
 def cli(settings: Settings, *args: str, url: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = os.environ | {
+    env = {
         "REDIS_URL": url or settings.redis_url or "",
         "COMMENTSTREAM_PARTITIONS": str(TEST_PARTITIONS),
         "COMMENTSTREAM_SECRET": settings.secret,
     }
-    return subprocess.run(
-        [sys.executable, "-m", "services.cli", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_cli(list(args), env, timeout=120)
 
 
 class World:

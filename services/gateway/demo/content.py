@@ -4,7 +4,6 @@ from dataclasses import dataclass
 
 THREAD = "i-dream-of-ketamine"
 TITLE = "I dream of ketamine"
-URL_PATH = "/demo"
 
 # (tag, text): the post body, paragraph by paragraph.
 POST: list[tuple[str, str]] = [

@@ -5,16 +5,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path
 
-from events.actors import Actor
 from events.identifiers import ACTOR_ID_PATTERN
 from services.audit.erasure import erase_author, export_author
 from services.gateway.context import Gateway
 from services.gateway.errors import ApiError
-from services.gateway.routes.dependencies import GatewayDep
+from services.gateway.routes.dependencies import ADMIN, GatewayDep
 from services.gateway.schemas import ERROR_RESPONSES
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"], responses=ERROR_RESPONSES)
-OPERATOR = Actor(id="service:admin-api", kind="service")
 
 
 def admin(gateway: GatewayDep, authorization: Annotated[str | None, Header()] = None) -> Gateway:
@@ -51,7 +49,7 @@ async def erase(gateway: Admin, identity: Identity) -> dict[str, Any]:
         gateway.vault,
         gateway.store.partitions,
         identity,
-        OPERATOR,
+        ADMIN,
         gateway.sender.send,
         _ignore,
     )

@@ -55,21 +55,16 @@ async def read_thread(
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     min_position: Annotated[str | None, Query(pattern=STREAM_ID)] = None,
 ) -> ThreadView:
-    keys = gateway.store.keys_for(site, thread)
-    if min_position:
-        position = await gateway.reads.wait_for(keys, min_position)
-    else:
-        position = await gateway.reads.position(keys)
     try:
         return await gateway.reads.thread_page(
-            keys,
+            gateway.store.keys_for(site, thread),
             site,
             thread,
             sort=sort,
             limit=limit,
             cursor=cursor,
             viewer=viewer,
-            position=position,
+            min_position=min_position,
         )
     except InvalidCursor as error:
         raise ApiError(400, "invalid_cursor", str(error), "cursor") from error
