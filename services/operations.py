@@ -137,16 +137,22 @@ def audit_thread(
     _print_lines(result, as_json)
 
 
+def _search_log(history: Any, needle: str, as_json: bool) -> None:
+    """Run one of the history searches over the whole log, with a progress bar."""
+
+    async def work(t: Tools) -> Any:
+        with progress_bar("searching the log", await _log_total(t)) as advance:
+            return await history(t.redis, t.store, t.vault, needle, advance)
+
+    _print_lines(run(work), as_json)
+
+
 @audit_app.command("comment")
 def audit_comment(comment_id: str, as_json: Json = False) -> None:
     """Every version of a comment, who liked and unliked it when, its deletion."""
     from services.audit.history import comment_history
 
-    async def work(t: Tools) -> Any:
-        with progress_bar("searching the log", await _log_total(t)) as advance:
-            return await comment_history(t.redis, t.store, t.vault, comment_id, advance)
-
-    _print_lines(run(work), as_json)
+    _search_log(comment_history, comment_id, as_json)
 
 
 @audit_app.command("actor")
@@ -154,11 +160,7 @@ def audit_actor(identity: str, as_json: Json = False) -> None:
     """Everything one identity did, across threads."""
     from services.audit.history import actor_history
 
-    async def work(t: Tools) -> Any:
-        with progress_bar("searching the log", await _log_total(t)) as advance:
-            return await actor_history(t.redis, t.store, t.vault, identity, advance)
-
-    _print_lines(run(work), as_json)
+    _search_log(actor_history, identity, as_json)
 
 
 def verify(

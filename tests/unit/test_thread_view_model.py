@@ -50,6 +50,23 @@ def fold(*envelopes):  # type: ignore[no-untyped-def]
     return view
 
 
+def page_of(  # type: ignore[no-untyped-def]
+    view, likes=None, sort="oldest", limit=10, cursor=None
+):
+    return build_thread_view(
+        site="default",
+        thread="t",
+        meta=view.meta,
+        records=view.comments,
+        like_counts=likes or {},
+        viewer=None,
+        sort=sort,
+        limit=limit,
+        cursor=cursor,
+        position=None,
+    )
+
+
 def test_apply_ignores_events_already_folded() -> None:
     once = fold(posted(1, "a"))
     assert apply(once, posted(1, "a"), PersonalData(body="b")) == once
@@ -81,18 +98,7 @@ def test_deleted_comment_stays_as_placeholder_only_while_it_has_replies() -> Non
         )
         view = apply(view, deleted, None)
     assert view.meta.count == 1
-    page = build_thread_view(
-        site="default",
-        thread="t",
-        meta=view.meta,
-        records=view.comments,
-        like_counts={},
-        viewer=None,
-        sort="oldest",
-        limit=10,
-        cursor=None,
-        position=None,
-    )
+    page = page_of(view, sort="oldest", limit=10, cursor=None)
     assert [c.id for c in page.comments] == ["a"]
     assert page.comments[0].status == "deleted" and page.comments[0].html == ""
     assert [r.id for r in page.comments[0].replies] == ["b"]
@@ -108,18 +114,7 @@ def test_paging_by_cursor_visits_every_top_level_comment_once() -> None:
     ):
         seen, cursor = [], None
         while True:
-            page = build_thread_view(
-                site="default",
-                thread="t",
-                meta=view.meta,
-                records=view.comments,
-                like_counts=likes,
-                viewer=None,
-                sort=sort,
-                limit=3,
-                cursor=cursor,
-                position=None,
-            )
+            page = page_of(view, likes=likes, sort=sort, limit=3, cursor=cursor)
             seen += [c.id for c in page.comments]
             cursor = page.next_cursor
             if cursor is None:
@@ -130,15 +125,4 @@ def test_paging_by_cursor_visits_every_top_level_comment_once() -> None:
 def test_a_foreign_cursor_is_refused() -> None:
     view = fold(posted(1, "a"))
     with pytest.raises(InvalidCursor):
-        build_thread_view(
-            site="default",
-            thread="t",
-            meta=view.meta,
-            records=view.comments,
-            like_counts={},
-            viewer=None,
-            sort="oldest",
-            limit=3,
-            cursor="garbage!",
-            position=None,
-        )
+        page_of(view, sort="oldest", limit=3, cursor="garbage!")
