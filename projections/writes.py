@@ -14,14 +14,14 @@ class Write:
 
     command: str
     key: str
-    args: tuple[str | int | float, ...] = ()
+    args: tuple[str | bytes | int | float, ...] = ()
 
 
 @dataclass
 class WriteBatch:
     writes: list[Write] = field(default_factory=list)
 
-    def add(self, command: str, key: str, *args: str | int | float) -> None:
+    def add(self, command: str, key: str, *args: str | bytes | int | float) -> None:
         self.writes.append(Write(command, key, args))
 
 
@@ -40,7 +40,7 @@ async def commit(
     partition = keys.partition
     script_keys = [keys.checkpoint, partition.active_generation(keys.name)]
     index: dict[str, int] = {}
-    args: list[str | int | float] = [
+    args: list[str | bytes | int | float] = [
         expected or "",
         new_checkpoint,
         str(keys.generation) if live else "",

@@ -28,6 +28,7 @@ class CommentRecord(BaseModel):
 
     id: str
     parent_id: str | None
+    root_id: str | None = None  # the top-level comment of a reply's tree
     author_id: str
     name: str | None
     website: str | None
@@ -74,11 +75,13 @@ def apply(view: ThreadSlice, envelope: EventEnvelope, personal: PersonalData | N
         case ThreadStarted():
             meta = meta.model_copy(update={"title": event.title, "url": event.url})
         case CommentPosted():
+            parent = comments.get(event.parent_id) if event.parent_id else None
             comments = {
                 **comments,
                 event.comment_id: CommentRecord(
                     id=event.comment_id,
                     parent_id=event.parent_id,
+                    root_id=(parent.root_id or parent.id) if parent else None,
                     author_id=envelope.actor.id,
                     name=personal.name if personal else ERASED,
                     website=personal.website if personal else None,

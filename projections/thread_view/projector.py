@@ -9,6 +9,7 @@ from events.envelope import EventEnvelope
 from events.personal import PersonalData, sealing_context, unseal
 from events.thread_events import CommentEdited, CommentPosted
 from projections.projector import dead_letter
+from projections.thread_view.fragments import append_reply, public_fragment, root_score
 from projections.thread_view.model import CommentRecord, ThreadMeta, ThreadSlice, apply
 from projections.writes import WriteBatch
 from services.storage.key_vault import AuthorKeyVault
@@ -41,7 +42,7 @@ class ThreadViewProjection:
                     view = apply(view, envelope, await personal_data(self._vault, envelope))
                 except Exception as error:
                     dead_letter(batch, keys, envelope.position or "", repr(error))
-            self._write(batch, keys, site, thread, before, view)
+            await self._write(batch, keys, site, thread, before, view)
         return batch
 
     async def _load(
@@ -52,7 +53,8 @@ class ThreadViewProjection:
             every = await self._redis.hgetall(keys.comments(site, thread))
             ids, records = list(every), list(every.values())
         else:
-            ids = sorted({cid for e in events if (cid := e.data.get("comment_id"))})
+            named = {e.data.get(field) for e in events for field in ("comment_id", "parent_id")}
+            ids = sorted(cid for cid in named if isinstance(cid, str))
             records = await self._redis.hmget(keys.comments(site, thread), ids) if ids else []
         return ThreadSlice(
             meta=ThreadMeta.model_validate(meta) if meta else ThreadMeta(),
@@ -63,8 +65,8 @@ class ThreadViewProjection:
             },
         )
 
-    @staticmethod
-    def _write(
+    async def _write(
+        self,
         batch: WriteBatch,
         keys: ProjectionKeys,
         site: str,
@@ -80,9 +82,41 @@ class ThreadViewProjection:
         changed = [
             record for cid, record in after.comments.items() if before.comments.get(cid) != record
         ]
-        if changed:
-            flat = [part for record in changed for part in (record.id, record.model_dump_json())]
-            batch.add("HSET", keys.comments(site, thread), *flat)
+        if not changed:
+            return
+        flat = [part for record in changed for part in (record.id, record.model_dump_json())]
+        batch.add("HSET", keys.comments(site, thread), *flat)
+        fragments = [part for record in changed for part in (record.id, public_fragment(record))]
+        batch.add("HSET", keys.public(site, thread), *fragments)
+        await self._place_new(batch, keys, site, thread, before, after)
+
+    async def _place_new(
+        self,
+        batch: WriteBatch,
+        keys: ProjectionKeys,
+        site: str,
+        thread: str,
+        before: ThreadSlice,
+        after: ThreadSlice,
+    ) -> None:
+        """New top-level comments go into the sorted set, new replies at the end of their
+        top-level comment's descendant list (in the order they were posted)."""
+        new = [record for cid, record in after.comments.items() if cid not in before.comments]
+        # (a reply whose parent is unknown has no root_id: it shows as a top-level comment)
+        roots = [record for record in new if record.root_id is None]
+        replies = [record for record in new if record.root_id is not None]
+        if roots:
+            scored = [part for record in roots for part in (root_score(record), record.id)]
+            batch.add("ZADD", keys.roots(site, thread), *scored)
+        if not replies:
+            return
+        tops = sorted({record.root_id for record in replies if record.root_id})
+        found = await self._redis.hmget(keys.replies(site, thread), tops)
+        lists = dict(zip(tops, found, strict=True))
+        for record in replies:
+            root = record.root_id or ""
+            lists[root] = append_reply(lists[root], record.id, record.parent_id or root)
+        batch.add("HSET", keys.replies(site, thread), *[p for pair in lists.items() for p in pair])
 
 
 async def personal_data(vault: AuthorKeyVault, envelope: EventEnvelope) -> PersonalData | None:

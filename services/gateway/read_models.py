@@ -11,19 +11,14 @@ from projections.like_counts.projector import LikeCountsProjection
 from projections.like_counts.reading import LikeCountsReader
 from projections.stream_ids import is_after, parse_stream_id
 from projections.thread_view.model import CommentRecord
+from projections.thread_view.pages import PageRequest, ThreadPages
 from projections.thread_view.projector import ThreadViewProjection
-from projections.thread_view.query import (
-    CommentView,
-    SortOrder,
-    ThreadView,
-    Viewer,
-    build_thread_view,
-    comment_view,
-)
+from projections.thread_view.query import CommentView, Viewer, comment_view
 from projections.thread_view.reading import ThreadViewReader
 from projections.thread_view.rendering import avatar_seed
 from services.gateway.schemas import Liker, LikersPage
 from services.storage.keys import PartitionKeys, ProjectionKeys, partition_of
+from services.storage.scripts import Scripts
 
 POLL_SECONDS = 0.01
 
@@ -38,6 +33,7 @@ class ReadModels:
     def __init__(self, redis: Redis, read_wait_seconds: float, edit_window: timedelta) -> None:
         self.redis = redis
         self.threads = ThreadViewReader(redis)
+        self.pages = ThreadPages(redis, Scripts(redis))
         self.likes = LikeCountsReader(redis)
         self._wait = read_wait_seconds
         self._edit_window = edit_window
@@ -80,44 +76,25 @@ class ReadModels:
     async def thread_page(
         self,
         keys: PartitionKeys,
-        site: str,
-        thread: str,
+        request: PageRequest,
         *,
-        sort: SortOrder,
-        limit: int,
-        cursor: str | None,
         viewer: Actor | None,
         min_position: str | None,
-    ) -> ThreadView:
-        """A page of the thread, once the projections have read `min_position` if given."""
+    ) -> str:
+        """A page of the thread as JSON, once the projections have read `min_position` if given."""
         if min_position:
             await self.wait_for(keys, min_position)
         models = await self.active(keys)
         position = await self._position(models)
-        meta, records = await self.threads.load(models.thread_view, site, thread)
-        counts = await self.likes.counts(models.like_counts, site, thread)
         reader = None
         if viewer is not None:
-            liked = await self.likes.liked_by(
-                models.like_counts, site, thread, list(records), viewer.id
-            )
             reader = Viewer(
                 actor_id=viewer.id,
                 anonymous=viewer.kind == "anonymous",
-                liked=frozenset(liked),
                 edit_window=self._edit_window,
             )
-        return build_thread_view(
-            site=site,
-            thread=thread,
-            meta=meta,
-            records=records,
-            like_counts=counts,
-            viewer=reader,
-            sort=sort,
-            limit=limit,
-            cursor=cursor,
-            position=position,
+        return await self.pages.page(
+            request, models.thread_view, models.like_counts, reader, position
         )
 
     async def likers_page(

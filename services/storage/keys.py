@@ -92,6 +92,18 @@ class ProjectionKeys:
         """thread_view: hash comment id -> comment record JSON."""
         return f"{self.prefix}:{site}/{thread}:comments"
 
+    def public(self, site: str, thread: str) -> str:
+        """thread_view: hash comment id -> public JSON fragment (thread_view/fragments.py)."""
+        return f"{self.prefix}:{site}/{thread}:public"
+
+    def roots(self, site: str, thread: str) -> str:
+        """thread_view: sorted set of top-level comment ids by time (microseconds)."""
+        return f"{self.prefix}:{site}/{thread}:roots"
+
+    def replies(self, site: str, thread: str) -> str:
+        """thread_view: hash top-level comment id -> its descendants, `child:parent,…`."""
+        return f"{self.prefix}:{site}/{thread}:replies"
+
     def meta(self, site: str, thread: str) -> str:
         """thread_view: hash of title, url, count, version."""
         return f"{self.prefix}:{site}/{thread}:meta"

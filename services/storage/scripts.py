@@ -4,8 +4,12 @@ Each script touches only keys of one partition (the `{p}` hash tag), so it runs 
 Redis Cluster.
 """
 
+import hashlib
+from typing import Any
+
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
+from redis.exceptions import NoScriptError
 
 # KEYS: 1 thread state hash, 2 partition log, 3 thread history, 4 outcome record,
 #       5 outcome stream, 6 command stream
@@ -116,6 +120,61 @@ return 1
 """
 
 
+# One page of a thread view in one round trip: top-level comments after a cursor, their
+# descendant lists, and the public fragment and like count of every comment shown.
+# Run with EVALSHA_RO, so a user with read-only access to the read models may run it.
+# KEYS: 1 roots (sorted set), 2 replies (hash), 3 public fragments (hash), 4 like counts (hash),
+#       5 thread meta (hash)
+# ARGV: 1 'asc' | 'desc' | 'ids', 2 the last top-level comment already shown ('' for none),
+#       3 how many top-level comments, then for 'ids' the top-level comment ids themselves
+# Returns {meta as HGETALL, roots, descendant lists, fragments, like counts}; the last two
+# follow the order of the roots, then of the pairs in each descendant list.
+READ_PAGE = """
+local meta = redis.call('HGETALL', KEYS[5])
+local roots
+if ARGV[1] == 'ids' then
+  roots = {}
+  for i = 4, #ARGV do roots[#roots + 1] = ARGV[i] end
+else
+  local start = 0
+  if ARGV[2] ~= '' then
+    local rank
+    if ARGV[1] == 'asc' then
+      rank = redis.call('ZRANK', KEYS[1], ARGV[2])
+    else
+      rank = redis.call('ZREVRANK', KEYS[1], ARGV[2])
+    end
+    if not rank then return {meta, {}, {}, {}, {}} end
+    start = rank + 1
+  end
+  local stop = start + tonumber(ARGV[3]) - 1
+  if ARGV[1] == 'asc' then
+    roots = redis.call('ZRANGE', KEYS[1], start, stop)
+  else
+    roots = redis.call('ZREVRANGE', KEYS[1], start, stop)
+  end
+end
+if #roots == 0 then return {meta, {}, {}, {}, {}} end
+local descendants = redis.call('HMGET', KEYS[2], unpack(roots))
+local ids = {}
+for i = 1, #roots do ids[i] = roots[i] end
+for _, list in ipairs(descendants) do
+  if list then
+    for child in string.gmatch(list, '([^,:]+):[^,]+') do ids[#ids + 1] = child end
+  end
+end
+local fragments, likes = {}, {}
+for first = 1, #ids, 1000 do
+  local chunk = {unpack(ids, first, math.min(first + 999, #ids))}
+  local found = redis.call('HMGET', KEYS[3], unpack(chunk))
+  for _, v in ipairs(found) do fragments[#fragments + 1] = v end
+  found = redis.call('HMGET', KEYS[4], unpack(chunk))
+  for _, v in ipairs(found) do likes[#likes + 1] = v end
+end
+return {meta, roots, descendants, fragments, likes}
+"""
+
+
 # A token bucket: `capacity` tokens, refilled at `per_ms` tokens a millisecond, on Redis's clock.
 # KEYS: 1 the bucket hash.  ARGV: 1 capacity, 2 tokens per ms, 3 idle expiry (ms)
 # Returns {1, 0} when a token was taken, {0, ms until one is available} when not.
@@ -145,3 +204,20 @@ class Scripts:
         self.commit_projection: AsyncScript = redis.register_script(COMMIT_PROJECTION)
         self.switch_generation: AsyncScript = redis.register_script(SWITCH_GENERATION)
         self.take_token: AsyncScript = redis.register_script(TAKE_TOKEN)
+        self.read_page = ReadOnlyScript(redis, READ_PAGE)
+
+
+class ReadOnlyScript:
+    """A script that only reads, run with EVALSHA_RO (loaded again after a server restart)."""
+
+    def __init__(self, redis: Redis, source: str) -> None:
+        self._redis = redis
+        self._source = source
+        self._sha = hashlib.sha1(source.encode()).hexdigest()
+
+    async def __call__(self, keys: list[str], args: list[str | int]) -> Any:
+        try:
+            return await self._redis.evalsha_ro(self._sha, len(keys), *keys, *args)
+        except NoScriptError:
+            await self._redis.script_load(self._source)
+            return await self._redis.evalsha_ro(self._sha, len(keys), *keys, *args)

@@ -1,10 +1,12 @@
 """Property: read models built live (restarts, duplicate deliveries, odd batch sizes) equal
-the read models built by one clean replay of the log. Against a real server."""
+the read models built by one clean replay of the log, and the pages the gateway assembles from
+them equal the in-memory view of the same records. Against a real server."""
 
 import asyncio
 from datetime import timedelta
 from typing import Any
 
+import orjson
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -21,13 +23,18 @@ from events.commands import (
     UnlikeComment,
 )
 from projections.like_counts.projector import LikeCountsProjection
+from projections.like_counts.reading import LikeCountsReader
 from projections.projector import ProjectorRunner
+from projections.thread_view.model import CommentRecord, ThreadMeta
+from projections.thread_view.pages import PageRequest, ThreadPages
 from projections.thread_view.projector import ThreadViewProjection
+from projections.thread_view.query import Viewer, build_thread_view
 from services.embedded import EmbeddedRedis
 from services.processor.command_handler import CommandHandler
 from services.storage.event_store import EventStore
 from services.storage.key_vault import AuthorKeyVault
-from services.storage.keys import PartitionKeys
+from services.storage.keys import PartitionKeys, partition_of
+from services.storage.scripts import Scripts
 
 PARTITIONS = 2
 THREADS = ("alpha", "beta")
@@ -135,6 +142,53 @@ async def read_models(redis: Redis) -> dict[str, Any]:
     return {k: v for k, v in dumped.items() if v not in ({}, [])}
 
 
+async def pages_match_the_in_memory_view(redis: Redis, thread: str) -> None:
+    """The pages assembled from fragments in Redis equal `build_thread_view` over the records,
+    page by page, for every sort and for an anonymous reader and a known one."""
+    keys = PartitionKeys(partition_of("default", thread, PARTITIONS))
+    view_keys, like_keys = keys.projection("thread_view", 0), keys.projection("like_counts", 0)
+    meta = await redis.hgetall(view_keys.meta("default", thread))
+    raw = await redis.hgetall(view_keys.comments("default", thread))
+    records = {cid: CommentRecord.model_validate_json(r) for cid, r in raw.items()}
+    likes = await LikeCountsReader(redis).counts(like_keys, "default", thread)
+    pages = ThreadPages(redis, Scripts(redis))
+    for actor in (None, ACTORS[0]):
+        viewer = None
+        if actor is not None:
+            liked = await LikeCountsReader(redis).liked_by(
+                like_keys, "default", thread, list(records), actor.id
+            )
+            viewer = Viewer(actor_id=actor.id, anonymous=True, liked=frozenset(liked))
+        for sort in ("oldest", "newest", "top"):
+            expected_cursor: str | None = None
+            cursor: str | None = None
+            while True:
+                expected = build_thread_view(
+                    site="default",
+                    thread=thread,
+                    meta=ThreadMeta.model_validate(meta) if meta else ThreadMeta(),
+                    records=records,
+                    like_counts=likes,
+                    viewer=viewer,
+                    sort=sort,  # type: ignore[arg-type]
+                    limit=2,
+                    cursor=expected_cursor,
+                    position=None,
+                ).model_dump(mode="json")
+                request = PageRequest("default", thread, sort, 2, cursor)  # type: ignore[arg-type]
+                got = orjson.loads(await pages.page(request, view_keys, like_keys, viewer, None))
+                assert got["comments"] == expected["comments"], (sort, actor)
+                assert {**got, "comments": [], "next_cursor": None} == {
+                    **expected,
+                    "comments": [],
+                    "next_cursor": None,
+                }
+                assert (got["next_cursor"] is None) == (expected["next_cursor"] is None)
+                if got["next_cursor"] is None:
+                    break
+                cursor, expected_cursor = got["next_cursor"], expected["next_cursor"]
+
+
 async def scenario(url: str, ops: list, deliveries: list) -> None:  # type: ignore[type-arg]
     live = Redis.from_url(url + "0", decode_responses=True)
     replay = Redis.from_url(url + "1", decode_responses=True)
@@ -165,6 +219,8 @@ async def scenario(url: str, ops: list, deliveries: list) -> None:  # type: igno
             ):
                 await runner.process(keys, entries)
         assert await read_models(live) == await read_models(replay)
+        for thread in THREADS:
+            await pages_match_the_in_memory_view(live, thread)
     finally:
         await live.aclose()
         await replay.aclose()

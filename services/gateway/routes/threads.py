@@ -4,7 +4,7 @@ import re
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from events.commands import (
     Command,
@@ -17,6 +17,7 @@ from events.commands import (
 from events.identifiers import THREAD_ID_PATTERN, new_message_id
 from events.outcomes import Outcome
 from events.personal import AuthorDetails
+from projections.thread_view.pages import PageRequest
 from projections.thread_view.query import InvalidCursor, SortOrder, ThreadView
 from services.gateway.abuse import check_form, client_address
 from services.gateway.context import Gateway
@@ -51,23 +52,21 @@ async def read_thread(
     viewer: Caller,
     site: SiteParam = "default",
     sort: SortOrder = "oldest",
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     min_position: Annotated[str | None, Query(pattern=STREAM_ID)] = None,
-) -> ThreadView:
+) -> Response:
+    """Top-level comments, `limit` at a time, each with its whole reply tree."""
     try:
-        return await gateway.reads.thread_page(
+        page = await gateway.reads.thread_page(
             gateway.store.keys_for(site, thread),
-            site,
-            thread,
-            sort=sort,
-            limit=limit,
-            cursor=cursor,
+            PageRequest(site, thread, sort, limit, cursor),
             viewer=viewer,
             min_position=min_position,
         )
     except InvalidCursor as error:
         raise ApiError(400, "invalid_cursor", str(error), "cursor") from error
+    return Response(page, media_type="application/json")
 
 
 @router.get(

@@ -1,0 +1,142 @@
+"""Pre-rendered comment fragments, so a page of a thread is assembled, not re-serialised.
+
+The projector stores, per comment, the public part of its JSON (what `CommentView` shows to
+anyone) as an open object: `{"id":…,…,"status":"…"` without the closing brace. A reader adds
+the like count and the caller's own fields, then the replies, and closes it. Besides the
+fragments, the projector keeps the thread's top-level comments in a sorted set (by time) and,
+per top-level comment, its descendants in order as `child:parent,child:parent,…`.
+
+`assemble_comments` gives byte-for-byte the JSON `build_thread_view` would give for the same
+comments; a property test holds the two together.
+"""
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import orjson
+from pydantic import TypeAdapter
+
+from projections.thread_view.model import CommentRecord
+from projections.thread_view.query import Author, CommentView, Likes, Viewer
+
+VISIBLE_SUFFIX = ',"status":"visible"'
+_TIME = TypeAdapter(datetime)  # writes times as the rest of the API does (`…Z` for UTC)
+
+
+def public_fragment(record: CommentRecord) -> str:
+    """The open JSON object anyone may see of one comment (no likes, no replies)."""
+    visible = record.status == "visible"
+    view = CommentView(
+        id=record.id,
+        parent_id=record.parent_id,
+        author=Author(
+            name=record.name if visible else None,
+            avatar=record.avatar,
+            website=record.website if visible else None,
+        ),
+        html=record.html if visible else "",
+        created_at=record.created_at,
+        edited_at=record.edited_at,
+        status=record.status,
+        likes=Likes(count=0, liked_by_me=False),
+    )
+    whole = view.model_dump_json(
+        include={"id", "parent_id", "author", "html", "created_at", "edited_at", "status"}
+    )
+    return whole[:-1]
+
+
+def root_score(record: CommentRecord) -> int:
+    """A top-level comment's place in its thread's sorted set: its time in microseconds."""
+    return int(record.created_at.timestamp() * 1_000_000)
+
+
+def append_reply(descendants: str | None, child: str, parent: str) -> str:
+    """A top-level comment's descendant list with one more reply at its end."""
+    pair = f"{child}:{parent}"
+    return f"{descendants},{pair}" if descendants else pair
+
+
+def reply_pairs(descendants: str | None) -> list[tuple[str, str]]:
+    """(child, parent) pairs of a descendant list, in the order they were posted."""
+    if not descendants:
+        return []
+    return [(pair[0], pair[1]) for pair in (item.split(":") for item in descendants.split(","))]
+
+
+@dataclass(frozen=True)
+class Mine:
+    """What the caller may see of their own comment: its source and how long they may edit."""
+
+    source: str
+    editable_until: datetime | None
+
+
+def own_comments(records: Mapping[str, str | None], viewer: Viewer) -> dict[str, Mine]:
+    """The caller's visible comments among stored records (raw JSON, as in Redis)."""
+    mine: dict[str, Mine] = {}
+    for comment_id, raw in records.items():
+        if not raw:
+            continue
+        record = orjson.loads(raw)
+        if record["author_id"] != viewer.actor_id or record["status"] != "visible":
+            continue
+        created = datetime.fromisoformat(record["created_at"]).astimezone(UTC)
+        mine[comment_id] = Mine(
+            source=record.get("body", ""),
+            editable_until=created + viewer.edit_window if viewer.anonymous else None,
+        )
+    return mine
+
+
+def _closing(likes: int, liked: bool, mine: Mine | None) -> str:
+    if mine is None:
+        return f',"likes":{{"count":{likes},"liked_by_me":{"true" if liked else "false"}}}' + (
+            ',"mine":false,"source":null,"editable_until":null'
+        )
+    source = orjson.dumps(mine.source).decode()
+    until = "null"
+    if mine.editable_until is not None:
+        until = _TIME.dump_json(mine.editable_until).decode()
+    return (
+        f',"likes":{{"count":{likes},"liked_by_me":{"true" if liked else "false"}}}'
+        f',"mine":true,"source":{source},"editable_until":{until}'
+    )
+
+
+def assemble_comments(
+    roots: list[str],
+    descendants: Mapping[str, str | None],
+    fragments: Mapping[str, str | None],
+    like_counts: Mapping[str, int],
+    liked: frozenset[str] = frozenset(),
+    mine: Mapping[str, Mine] | None = None,
+) -> list[str | None]:
+    """Each top-level comment with its reply tree as JSON, None for one not to show (not
+    visible and without a visible reply); a deleted parent stays as a placeholder."""
+    own = mine or {}
+
+    def render(comment_id: str, children: Mapping[str, list[str]]) -> str | None:
+        fragment = fragments.get(comment_id)
+        if fragment is None:
+            return None
+        replies = [shown for child in children[comment_id] if (shown := render(child, children))]
+        if not replies and not fragment.endswith(VISIBLE_SUFFIX):
+            return None
+        closing = _closing(like_counts.get(comment_id, 0), comment_id in liked, own.get(comment_id))
+        return f'{fragment}{closing},"replies":[{",".join(replies)}]}}'
+
+    shown: list[str | None] = []
+    for root in roots:
+        children: dict[str, list[str]] = defaultdict(list)
+        for child, parent in reply_pairs(descendants.get(root)):
+            children[parent].append(child)
+        shown.append(render(root, children))
+    return shown
+
+
+def page_ids(roots: list[str], descendants: Mapping[str, str | None]) -> list[str]:
+    """Every comment id a page of `roots` shows, roots first."""
+    return roots + [child for root in roots for child, _ in reply_pairs(descendants.get(root))]
