@@ -137,6 +137,18 @@ def evolve(state: ThreadState, envelope: EventEnvelope) -> ThreadState:
     return state.model_copy(update=update)
 
 
+def comments_needed(command: Command) -> frozenset[str] | None:
+    """The comments `decide` looks at for `command` (None: every comment of the thread)."""
+    match command:
+        case EraseAuthor():
+            return None
+        case PostComment():  # and Reply
+            named = {command.comment_id, getattr(command, "parent_id", None)}
+            return frozenset(cid for cid in named if cid is not None)
+        case _:
+            return frozenset({command.comment_id})
+
+
 def _replace(
     comments: dict[str, CommentState], comment_id: str, **changes: object
 ) -> dict[str, CommentState]:

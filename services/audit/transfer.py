@@ -11,6 +11,7 @@ from events.decider import ThreadState, evolve
 from events.envelope import canonical_json, decode_envelope
 from services.audit.log_reader import log_entries, log_length
 from services.storage.keys import PartitionKeys, partition_of
+from services.storage.thread_state import whole_state
 
 PIPELINE = 1000
 
@@ -93,11 +94,7 @@ async def import_lines(
         keys = PartitionKeys(partition_of(site, thread, partitions))
         pipe.hset(
             keys.thread_state(site, thread),
-            mapping={
-                "version": state.version,
-                "head": state.head_hash,
-                "state": state.model_dump_json(),
-            },
+            mapping=whole_state(state),  # type: ignore[arg-type]
         )
     await pipe.execute()
     progress(queued)

@@ -9,7 +9,15 @@ from faststream.redis.parser import BinaryMessageFormatV1
 from pydantic import ValidationError
 
 from events.commands import Command, parse_command
-from events.decider import DecisionContext, Rejection, ThreadState, Unchanged, decide, evolve
+from events.decider import (
+    DecisionContext,
+    Rejection,
+    ThreadState,
+    Unchanged,
+    comments_needed,
+    decide,
+    evolve,
+)
 from events.envelope import EventEnvelope, seal_envelope
 from events.identifiers import new_comment_id, new_message_id
 from events.outcomes import Outcome
@@ -57,7 +65,9 @@ class CommandHandler:
 
         `occurred_at` is for imports, which keep each comment's original time."""
         for _ in range(MAX_CONFLICT_RETRIES):
-            state = await self._store.load_state(command.site, command.thread)
+            state = await self._store.load_state(
+                command.site, command.thread, comments_needed(command)
+            )
             now = occurred_at or datetime.now(UTC)
             decision = decide(
                 state,
@@ -75,7 +85,7 @@ class CommandHandler:
                 site=command.site,
                 thread=command.thread,
                 envelopes=envelopes,
-                expected_version=state.version,
+                state=state,
                 new_state=new_state,
                 outcome=outcome,
                 command_entry=entry,

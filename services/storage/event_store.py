@@ -1,5 +1,6 @@
 """The event store: the log `cs:{p}:events`, per-thread history, and the one atomic append."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -11,6 +12,14 @@ from events.envelope import EventEnvelope, decode_envelope, encode_envelope
 from events.outcomes import Outcome
 from services.storage.keys import WRITER_GROUP, PartitionKeys, partition_of
 from services.storage.scripts import Scripts
+from services.storage.thread_state import (
+    LEGACY_FIELD,
+    THREAD_FIELD,
+    changed_fields,
+    fields_to_read,
+    state_fields,
+    state_from_fields,
+)
 
 OUTCOME_STREAM_MAXLEN = 10_000
 
@@ -42,9 +51,33 @@ class EventStore:
     def all_partitions(self) -> list[PartitionKeys]:
         return [PartitionKeys(p) for p in range(self.partitions)]
 
-    async def load_state(self, site: str, thread: str) -> ThreadState:
-        raw = await self.redis.hget(self.keys_for(site, thread).thread_state(site, thread), "state")
-        return ThreadState.model_validate_json(raw) if raw else ThreadState()
+    async def load_state(
+        self, site: str, thread: str, comment_ids: Iterable[str] | None = ()
+    ) -> ThreadState:
+        """The thread's state with the given comments (all of them when None)."""
+        key = self.keys_for(site, thread).thread_state(site, thread)
+        if comment_ids is None:
+            values: dict[str, str | None] = await self.redis.hgetall(key)
+            values.setdefault(THREAD_FIELD, None)
+        else:
+            names = fields_to_read(comment_ids)
+            values = dict(zip(names, await self.redis.hmget(key, names), strict=True))
+        legacy = values.get(LEGACY_FIELD)
+        if legacy:
+            return await self._convert_legacy(key, legacy, comment_ids)
+        return state_from_fields(values)
+
+    async def _convert_legacy(
+        self, key: str, legacy: str, comment_ids: Iterable[str] | None
+    ) -> ThreadState:
+        state = ThreadState.model_validate_json(legacy)
+        await self._scripts.convert_legacy_state(keys=[key], args=[legacy, *state_fields(state)])
+        if comment_ids is None:
+            return state
+        wanted = set(comment_ids)
+        return state.model_copy(
+            update={"comments": {k: v for k, v in state.comments.items() if k in wanted}}
+        )
 
     async def append(
         self,
@@ -52,24 +85,20 @@ class EventStore:
         site: str,
         thread: str,
         envelopes: list[EventEnvelope],
-        expected_version: int,
+        state: ThreadState,
         new_state: ThreadState,
         outcome: Outcome,
         command_entry: CommandEntry | None = None,
     ) -> AppendResult:
-        """Append atomically: only at `expected_version`, only once per command id. With no
+        """Append atomically: only at `state.version`, only once per command id. With no
         envelopes this records a rejection or an unchanged outcome, also only at that version."""
         keys = self.keys_for(site, thread)
         return await self._append(
             keys,
             state_key=keys.thread_state(site, thread),
             history_key=keys.thread_events(site, thread),
-            state_args=[
-                expected_version,
-                new_state.version,
-                new_state.head_hash,
-                new_state.model_dump_json(),
-            ],
+            state_args=[state.version, new_state.version, new_state.head_hash],
+            state_fields=changed_fields(state, new_state),
             envelopes=envelopes,
             outcome=outcome,
             command_entry=command_entry,
@@ -84,7 +113,8 @@ class EventStore:
             # Not touched when nothing is appended; any key of the partition will do.
             state_key=keys.events,
             history_key=keys.events,
-            state_args=["", 0, "", ""],
+            state_args=["", 0, ""],
+            state_fields=[],
             envelopes=[],
             outcome=outcome,
             command_entry=command_entry,
@@ -97,6 +127,7 @@ class EventStore:
         state_key: str,
         history_key: str,
         state_args: list[int | str],
+        state_fields: list[str],
         envelopes: list[EventEnvelope],
         outcome: Outcome,
         command_entry: CommandEntry | None,
@@ -113,6 +144,7 @@ class EventStore:
             ],
             args=[
                 *state_args,
+                len(state_fields) // 2,
                 outcome_json[:-1],
                 self._outcome_ttl,
                 OUTCOME_STREAM_MAXLEN,
@@ -120,6 +152,7 @@ class EventStore:
                 command_entry.entry_id if command_entry else "",
                 len(envelopes),
                 *(encode_envelope(envelope) for envelope in envelopes),
+                *state_fields,
             ],
         )
         status = _text(status)

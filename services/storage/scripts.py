@@ -14,10 +14,11 @@ from redis.exceptions import NoScriptError
 # KEYS: 1 thread state hash, 2 partition log, 3 thread history, 4 outcome record,
 #       5 outcome stream, 6 command stream
 # ARGV: 1 expected version ('' for an outcome not decided on a thread's state: a parked
-#       command), 2 new version, 3 new head hash, 4 new state JSON,
+#       command), 2 new version, 3 new head hash, 4 number of state fields to write,
 #       5 outcome JSON without its closing brace, 6 outcome TTL (s), 7 outcome stream max length,
 #       8 writer group, 9 command entry id ('' when not read from the command stream),
-#       10 number of events, 11.. the events' envelopes
+#       10 number of events, 11.. the events' envelopes, then the state's field/value pairs
+#       (services/storage/thread_state.py)
 # Returns {'ok', outcome} | {'duplicate', first outcome} | {'conflict', current version}.
 APPEND_EVENTS = """
 local function finish(outcome)
@@ -48,7 +49,9 @@ for i = 1, count do
   redis.call('XADD', KEYS[3], '0-' .. (expected + i), 'event', envelope, 'position', position)
 end
 if count > 0 then
-  redis.call('HSET', KEYS[1], 'version', ARGV[2], 'head', ARGV[3], 'state', ARGV[4])
+  local fields = {'version', ARGV[2], 'head', ARGV[3]}
+  for i = 11 + count, 10 + count + 2 * tonumber(ARGV[4]) do fields[#fields + 1] = ARGV[i] end
+  redis.call('HSET', KEYS[1], unpack(fields))
 end
 local outcome = ARGV[5]
 if position then
@@ -58,6 +61,19 @@ outcome = outcome .. '}'
 redis.call('SET', KEYS[4], outcome, 'EX', ARGV[6])
 finish(outcome)
 return {'ok', outcome}
+"""
+
+# Converts a thread state kept as one JSON field (the layout before one field per comment),
+# unless another process has changed it since it was read.
+# KEYS: 1 thread state hash.  ARGV: 1 the JSON as read, 2.. field/value pairs to write
+# Returns 1 when converted, 0 when the hash had changed.
+CONVERT_LEGACY_STATE = """
+if redis.call('HGET', KEYS[1], 'state') ~= ARGV[1] then
+  return 0
+end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('HDEL', KEYS[1], 'state')
+return 1
 """
 
 # Writes a projection's read model and its checkpoint in one step, only if the checkpoint is
@@ -201,6 +217,7 @@ class Scripts:
 
     def __init__(self, redis: Redis) -> None:
         self.append_events: AsyncScript = redis.register_script(APPEND_EVENTS)
+        self.convert_legacy_state: AsyncScript = redis.register_script(CONVERT_LEGACY_STATE)
         self.commit_projection: AsyncScript = redis.register_script(COMMIT_PROJECTION)
         self.switch_generation: AsyncScript = redis.register_script(SWITCH_GENERATION)
         self.take_token: AsyncScript = redis.register_script(TAKE_TOKEN)

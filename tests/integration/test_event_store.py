@@ -9,7 +9,7 @@ from redis.asyncio import Redis
 
 from events.actors import Actor
 from events.commands import LikeComment, PostComment
-from events.decider import ThreadState
+from events.decider import ThreadState, comments_needed
 from events.envelope import GENESIS_HASH, stored_fields, verify_link
 from events.outcomes import Outcome
 from services.processor.command_handler import CommandHandler
@@ -125,9 +125,47 @@ async def test_a_rejection_decided_on_a_stale_state_is_not_recorded(
         site="default",
         thread=thread_id,
         envelopes=[],
-        expected_version=stale.version,
+        state=stale,
         new_state=stale,
         outcome=rejection,
     )
     assert result.status == "conflict"
     assert await store.find_outcome("stale-1") is None
+
+
+async def test_the_state_is_kept_per_comment_and_a_command_reads_only_what_it_needs(
+    store: EventStore, handler: CommandHandler, redis: Redis, thread_id: str
+) -> None:
+    first = await handler.handle(post(thread_id, 1))
+    second = await handler.handle(post(thread_id, 2))
+    key = store.keys_for("default", thread_id).thread_state("default", thread_id)
+    fields = await redis.hgetall(key)
+    assert {f"c:{first.comment_id}", f"c:{second.comment_id}", "thread"} <= set(fields)
+    assert "state" not in fields
+    like = LikeComment(thread=thread_id, actor=Actor(id="anon:3"), comment_id=first.comment_id)
+    partial = await store.load_state("default", thread_id, comments_needed(like))
+    assert set(partial.comments) == {first.comment_id} and partial.version == 3
+    assert partial.started
+    full = await store.load_state("default", thread_id, None)
+    assert set(full.comments) == {first.comment_id, second.comment_id}
+
+
+async def test_a_state_in_the_old_single_field_layout_is_converted_when_read(
+    store: EventStore, handler: CommandHandler, redis: Redis, thread_id: str
+) -> None:
+    first = await handler.handle(post(thread_id, 1))
+    key = store.keys_for("default", thread_id).thread_state("default", thread_id)
+    full = await store.load_state("default", thread_id, None)
+    await redis.delete(key)
+    await redis.hset(
+        key,
+        mapping={"version": full.version, "head": full.head_hash, "state": full.model_dump_json()},
+    )
+    liked = await handler.handle(
+        LikeComment(thread=thread_id, actor=Actor(id="anon:2"), comment_id=first.comment_id)
+    )
+    assert liked.status == "accepted" and liked.code is None
+    fields = await redis.hgetall(key)
+    assert "state" not in fields and f"c:{first.comment_id}" in fields
+    after = await store.load_state("default", thread_id, None)
+    assert after.comments[first.comment_id].likers == {"anon:2"} and after.version == 3
