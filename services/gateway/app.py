@@ -5,8 +5,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi import FastAPI
 
 from services.deployment import DeploymentGuard
 from services.gateway.abuse import RateLimiter
@@ -17,11 +16,10 @@ from services.gateway.demo.seeding import seed_demo
 from services.gateway.errors import install_error_handlers
 from services.gateway.identity import TokenSigner
 from services.gateway.limits import RequestLimits
-from services.gateway.metrics import observe_request
+from services.gateway.metrics import MeasureAndHarden
 from services.gateway.outcome_listener import OutcomeListener
 from services.gateway.read_models import ReadModels
 from services.gateway.routes import admin, system, threads, widget
-from services.gateway.security_headers import security_headers
 from services.redis_client import connect
 from services.settings import Settings
 from services.sites import Sites
@@ -82,14 +80,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.gateway = gateway
     install_error_handlers(app)
 
-    @app.middleware("http")
-    async def measure_and_harden(request: Request, call_next):  # type: ignore[no-untyped-def]
-        with observe_request(request) as record:
-            response: Response = await call_next(request)
-            record(response.status_code)
-        response.headers.update(security_headers(request.url.path))
-        return response
-
+    app.add_middleware(MeasureAndHarden)
     app.add_middleware(RequestLimits)
     app.add_middleware(SiteCors, sites=gateway.sites)  # outermost: a 413 still reaches the widget
     app.include_router(threads.router)

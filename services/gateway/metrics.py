@@ -1,11 +1,11 @@
 """Prometheus metrics of the gateway."""
 
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 
 from prometheus_client import Counter, Histogram
-from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.gateway.security_headers import security_headers
 
 REQUESTS = Counter(
     "commentstream_http_requests_total", "HTTP requests", ["method", "route", "status"]
@@ -20,18 +20,35 @@ OUTCOMES = Counter(
 )
 
 
-@contextmanager
-def observe_request(request: Request) -> Iterator[Callable[[int], None]]:
-    started = time.perf_counter()
-    status = [500]
+class MeasureAndHarden:
+    """ASGI middleware: counts and times every request by route, and adds the security headers
+    (a plain ASGI class: Starlette's BaseHTTPMiddleware costs a task and a stream per request)."""
 
-    def record(code: int) -> None:
-        status[0] = code
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
 
-    try:
-        yield record
-    finally:
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        REQUESTS.labels(request.method, path, str(status[0])).inc()
-        LATENCY.labels(request.method, path).observe(time.perf_counter() - started)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+        extra = [
+            (k.lower().encode(), v.encode()) for k, v in security_headers(scope["path"]).items()
+        ]
+        names = {name for name, _ in extra}
+
+        async def send_hardened(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names]
+                message = {**message, "headers": kept + extra}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_hardened)
+        finally:
+            path = getattr(scope.get("route"), "path", "unmatched")
+            REQUESTS.labels(scope["method"], path, str(status)).inc()
+            LATENCY.labels(scope["method"], path).observe(time.perf_counter() - started)

@@ -1,6 +1,7 @@
 """Reads for the gateway: thread pages with like counts, waiting for a position if asked."""
 
 import asyncio
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -21,6 +22,7 @@ from services.storage.keys import PartitionKeys, ProjectionKeys, partition_of
 from services.storage.scripts import Scripts
 
 POLL_SECONDS = 0.01
+ACTIVE_CACHE_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -36,18 +38,28 @@ class ReadModels:
         self.pages = ThreadPages(redis, Scripts(redis))
         self.likes = LikeCountsReader(redis)
         self._wait = read_wait_seconds
+        self._active: dict[int, tuple[float, ActiveModels]] = {}
         self._edit_window = edit_window
 
     async def active(self, keys: PartitionKeys) -> ActiveModels:
-        """The generations readers use in this partition (a replay may switch them)."""
+        """The generations readers use in this partition (a replay may switch them).
+
+        Remembered for ACTIVE_CACHE_SECONDS: a replaced generation is kept for a grace period
+        longer than that (services/audit/replay.py), so a reader never finds it gone."""
+        now = time.monotonic()
+        cached = self._active.get(keys.p)
+        if cached is not None and now - cached[0] < ACTIVE_CACHE_SECONDS:
+            return cached[1]
         names = (ThreadViewProjection.name, LikeCountsProjection.name)
         thread_view, like_counts = await self.redis.mget(
             [keys.active_generation(name) for name in names]
         )
-        return ActiveModels(
+        models = ActiveModels(
             keys.projection(names[0], int(thread_view or 0)),
             keys.projection(names[1], int(like_counts or 0)),
         )
+        self._active[keys.p] = (now, models)
+        return models
 
     async def position(self, keys: PartitionKeys) -> str | None:
         """How far every projection of this partition has read: the smallest checkpoint."""

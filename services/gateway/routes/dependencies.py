@@ -13,7 +13,7 @@ from services.gateway.errors import ApiError
 from services.gateway.identity import InvalidToken, verify_sso
 
 
-def gateway_of(request: Request) -> Gateway:
+async def gateway_of(request: Request) -> Gateway:
     gateway: Gateway = request.app.state.gateway
     return gateway
 
@@ -21,7 +21,7 @@ def gateway_of(request: Request) -> Gateway:
 ADMIN = Actor(id="service:admin", kind="service", moderator=True)
 
 
-def caller(
+async def caller(
     request: Request,
     authorization: Annotated[str | None, Header()] = None,
     site: Annotated[str, Query(pattern=SITE_ID_PATTERN)] = "default",
@@ -34,7 +34,7 @@ def caller(
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise ApiError(401, "invalid_token", "use Authorization: Bearer <token>")
-    gateway = gateway_of(request)
+    gateway: Gateway = request.app.state.gateway
     admin_key = gateway.settings.admin_key
     if admin_key and hmac.compare_digest(token, admin_key):
         return ADMIN
@@ -48,7 +48,7 @@ def caller(
         raise ApiError(401, "invalid_token", str(error)) from error
 
 
-def required_caller(actor: Annotated[Actor | None, Depends(caller)]) -> Actor:
+async def required_caller(actor: Annotated[Actor | None, Depends(caller)]) -> Actor:
     if actor is None:
         raise ApiError(401, "identity_required", "this needs an identity: POST /api/v1/session")
     return actor
@@ -81,7 +81,7 @@ class CommentTarget:
         }
 
 
-def comment_target(
+async def comment_target(
     gateway: GatewayDep,
     thread: ThreadParam,
     comment_id: CommentParam,
