@@ -15,7 +15,6 @@ from typing import Any, Protocol
 
 from faststream import FastStream
 from faststream.redis import RedisBroker, StreamSub
-from faststream.redis.annotations import RedisBatchStreamMessage
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -25,7 +24,7 @@ from projections.stream_ids import is_after
 from projections.writes import WriteBatch, commit
 from services.deployment import DeploymentGuard
 from services.heartbeat import supervise
-from services.redis_client import connect, make_broker
+from services.redis_client import connect, make_broker, raw_entries
 from services.settings import Settings
 from services.storage.keys import PartitionKeys, ProjectionKeys
 from services.storage.scripts import Scripts
@@ -157,11 +156,11 @@ def _subscribe(
         stream=StreamSub(
             keys.events, last_id=last_id, batch=True, max_records=batch, polling_interval=100
         ),
+        decoder=raw_entries,
         title=f"events-{keys.p}-{runner.projection.name}",
         description="The log of one partition: one JSON envelope per entry, never trimmed.",
     )
-    async def on_events(body: Any, message: RedisBatchStreamMessage) -> None:
-        raw = message.raw_message
+    async def on_events(raw: Any) -> None:
         await runner.process(
             keys,
             (

@@ -137,6 +137,11 @@ def assemble_comments(
     return shown
 
 
+def standalone_comment(fragment: str, likes: int) -> str:
+    """One comment's JSON as anyone sees it, whatever its status, without its replies."""
+    return f'{fragment}{_closing(likes, False, None)},"replies":[]}}'
+
+
 def page_ids(roots: list[str], descendants: Mapping[str, str | None]) -> list[str]:
     """Every comment id a page of `roots` shows, roots first."""
     return roots + [child for root in roots for child, _ in reply_pairs(descendants.get(root))]

@@ -33,7 +33,7 @@ class CommentRecord(BaseModel):
     name: str | None
     website: str | None
     avatar: str
-    html: str
+    html: str = ""  # stored in the public fragment only (see projector._write)
     body: str = ""
     markup: str = "markdown"
     created_at: datetime

@@ -84,7 +84,13 @@ class ThreadViewProjection:
         ]
         if not changed:
             return
-        flat = [part for record in changed for part in (record.id, record.model_dump_json())]
+        # The record leaves out its HTML, which its public fragment holds: every event that
+        # changes a record renders (or blanks) the HTML again, so it is never read back.
+        flat = [
+            part
+            for record in changed
+            for part in (record.id, record.model_dump_json(exclude={"html"}))
+        ]
         batch.add("HSET", keys.comments(site, thread), *flat)
         fragments = [part for record in changed for part in (record.id, public_fragment(record))]
         batch.add("HSET", keys.public(site, thread), *fragments)

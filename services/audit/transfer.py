@@ -78,7 +78,7 @@ async def import_lines(
         pipe.xadd(keys.events, {"event": raw}, id=position)
         pipe.xadd(
             keys.thread_events(site, thread),
-            {"event": raw, "position": position},
+            {"position": position},
             id=f"0-{fields['thread_version']}",
         )
         states[(site, thread)] = evolve(

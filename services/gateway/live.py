@@ -10,7 +10,6 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from events.envelope import decode_envelope
 from events.thread_events import (
     CommentDeleted,
     CommentEdited,
@@ -19,6 +18,7 @@ from events.thread_events import (
     CommentUnliked,
 )
 from services.gateway.read_models import ReadModels
+from services.storage.event_store import history_envelopes
 from services.storage.keys import PartitionKeys
 
 BLOCK_MS = 15_000
@@ -47,9 +47,9 @@ async def thread_updates(
         if not replies:
             yield ": keep-alive\n\n"
             continue
-        for entry_id, fields in replies[0][1]:
-            cursor = entry_id
-            envelope = decode_envelope(fields["event"], fields["position"])
+        entries = replies[0][1]
+        cursor = entries[-1][0]
+        for envelope in await history_envelopes(reads.redis, keys, entries):
             await reads.wait_for(keys, envelope.position or "0-0")
             message = await _message(reads, keys, site, thread, envelope.event())
             if message is not None:
@@ -64,7 +64,7 @@ async def _message(
         if comment is None:
             return None
         kind = "comment" if isinstance(event, CommentPosted) else "update"
-        return kind, {"comment": comment.model_dump(mode="json"), "count": count}
+        return kind, {"comment": comment, "count": count}
     if isinstance(event, CommentLiked | CommentUnliked):
         count = await reads.like_count(keys, site, thread, event.comment_id)
         return "likes", {"id": event.comment_id, "count": count}

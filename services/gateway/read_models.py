@@ -4,17 +4,19 @@ import asyncio
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
+import orjson
 from redis.asyncio import Redis
 
 from events.actors import Actor
 from projections.like_counts.projector import LikeCountsProjection
 from projections.like_counts.reading import LikeCountsReader
 from projections.stream_ids import is_after, parse_stream_id
-from projections.thread_view.model import CommentRecord
+from projections.thread_view.fragments import standalone_comment
 from projections.thread_view.pages import PageRequest, ThreadPages
 from projections.thread_view.projector import ThreadViewProjection
-from projections.thread_view.query import CommentView, Viewer, comment_view
+from projections.thread_view.query import Viewer
 from projections.thread_view.reading import ThreadViewReader
 from projections.thread_view.rendering import avatar_seed
 from services.gateway.schemas import Liker, LikersPage
@@ -137,18 +139,18 @@ class ReadModels:
 
     async def comment_update(
         self, keys: PartitionKeys, site: str, thread: str, comment_id: str
-    ) -> tuple[CommentView | None, int]:
-        """One comment as anyone sees it, and the thread's visible count, for live updates."""
+    ) -> tuple[dict[str, Any] | None, int]:
+        """One comment as anyone sees it (JSON, replies left out), and the thread's visible
+        count, for live updates."""
         models = await self.active(keys)
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hget(models.thread_view.comments(site, thread), comment_id)
+            pipe.hget(models.thread_view.public(site, thread), comment_id)
             pipe.hget(models.like_counts.like_counts(site, thread), comment_id)
             pipe.hget(models.thread_view.meta(site, thread), "count")
-            record, likes, count = await pipe.execute()
-        if record is None:
+            fragment, likes, count = await pipe.execute()
+        if fragment is None:
             return None, int(count or 0)
-        view = comment_view(CommentRecord.model_validate_json(record), int(likes or 0), None)
-        return view, int(count or 0)
+        return orjson.loads(standalone_comment(fragment, int(likes or 0))), int(count or 0)
 
     async def like_count(self, keys: PartitionKeys, site: str, thread: str, comment_id: str) -> int:
         models = await self.active(keys)

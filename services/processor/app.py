@@ -11,14 +11,13 @@ from datetime import timedelta
 from typing import Any
 
 from faststream import FastStream
-from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy
 from faststream.redis import RedisBroker, StreamSub
 
 from services.deployment import DeploymentGuard
 from services.heartbeat import instance_name, supervise
 from services.processor.command_handler import CommandHandler
-from services.redis_client import connect, make_broker
+from services.redis_client import connect, make_broker, raw_entries
 from services.settings import Settings
 from services.storage.event_store import CommandEntry, EventStore, ensure_command_groups
 from services.storage.key_vault import AuthorKeyVault
@@ -52,14 +51,6 @@ def build_processor(settings: Settings) -> tuple[FastStream, DeploymentGuard]:
         await ensure_command_groups(redis, settings.partitions)
 
     return app, guard
-
-
-async def raw_entries(message: StreamMessage[Any]) -> Any:
-    """The entries as Redis gave them (ids and fields): the handlers take them whole.
-
-    (Asking FastStream for the message as a context parameter instead costs a thread hop per
-    batch: fast_depends resolves context fields with a synchronous call in a thread pool.)"""
-    return message.raw_message
 
 
 def _subscribe_new(

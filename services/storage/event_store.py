@@ -22,6 +22,7 @@ from services.storage.thread_state import (
 )
 
 OUTCOME_STREAM_MAXLEN = 10_000
+HISTORY_FETCH = 500  # log entries fetched per round trip when reading a thread's history
 
 
 @dataclass(frozen=True)
@@ -173,8 +174,9 @@ class EventStore:
 
     async def thread_history(self, site: str, thread: str) -> list[EventEnvelope]:
         """Every event of one thread, in order, without reading other threads."""
-        entries = await self.redis.xrange(self.keys_for(site, thread).thread_events(site, thread))
-        return [decode_envelope(fields["event"], fields["position"]) for _, fields in entries]
+        keys = self.keys_for(site, thread)
+        entries = await self.redis.xrange(keys.thread_events(site, thread))
+        return await history_envelopes(self.redis, keys, entries)
 
     async def read_log(
         self, keys: PartitionKeys, after: str = "0", count: int = 1000
@@ -182,6 +184,26 @@ class EventStore:
         """Up to `count` events of a partition's log after entry id `after`."""
         entries = await self.redis.xrange(keys.events, min=f"({after}", count=count)
         return [decode_envelope(fields["event"], entry_id) for entry_id, fields in entries]
+
+
+async def history_envelopes(
+    redis: Redis, keys: PartitionKeys, entries: list[tuple[str, dict[str, str]]]
+) -> list[EventEnvelope]:
+    """The events a thread's history entries point at (each names its place in the log).
+
+    Entries written before the history held only positions carry the event itself."""
+    positions = [fields["position"] for _, fields in entries if "event" not in fields]
+    found: dict[str, str] = {}
+    for start in range(0, len(positions), HISTORY_FETCH):
+        async with redis.pipeline(transaction=False) as pipe:
+            for position in positions[start : start + HISTORY_FETCH]:
+                pipe.xrange(keys.events, min=position, max=position)
+            for rows in await pipe.execute():
+                found.update((entry_id, fields["event"]) for entry_id, fields in rows)
+    return [
+        decode_envelope(fields.get("event") or found[fields["position"]], fields["position"])
+        for _, fields in entries
+    ]
 
 
 async def ensure_command_groups(redis: Redis, partitions: int) -> None:

@@ -53,7 +53,8 @@ class PartitionKeys:
         return f"{self.tag}:thread:{site}/{thread}:state"
 
     def thread_events(self, site: str, thread: str) -> str:
-        """A copy of one thread's events, ids `0-<thread_version>`: its history without a scan."""
+        """One thread's history: ids `0-<thread_version>`, each entry the `position` of that event
+        in the partition log, so a thread is read without a scan."""
         return f"{self.tag}:thread:{site}/{thread}:events"
 
     def active_generation(self, projection: str) -> str:

@@ -46,7 +46,7 @@ local position = nil
 for i = 1, count do
   local envelope = ARGV[10 + i]
   position = redis.call('XADD', KEYS[2], '*', 'event', envelope)
-  redis.call('XADD', KEYS[3], '0-' .. (expected + i), 'event', envelope, 'position', position)
+  redis.call('XADD', KEYS[3], '0-' .. (expected + i), 'position', position)
 end
 if count > 0 then
   local fields = {'version', ARGV[2], 'head', ARGV[3]}

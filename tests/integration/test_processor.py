@@ -173,9 +173,14 @@ def test_a_processor_killed_mid_stream_loses_and_doubles_nothing(
         second.stop()
     for thread in threads:
         history = sync_client.xrange(keys_of(thread).thread_events("default", thread))
-        posted = [json.loads(f["event"])["command_id"] for _, f in history][1:]
+        log = keys_of(thread).events
+        events = [
+            json.loads(sync_client.xrange(log, f["position"], f["position"])[0][1]["event"])
+            for _, f in history
+        ]
+        posted = [event["command_id"] for event in events][1:]
         assert len(posted) == len(set(posted)) == 50
-        versions = [json.loads(f["event"])["thread_version"] for _, f in history]
+        versions = [event["thread_version"] for event in events]
         assert versions == list(range(1, 52))
 
 

@@ -25,9 +25,9 @@ from events.commands import (
 from projections.like_counts.projector import LikeCountsProjection
 from projections.like_counts.reading import LikeCountsReader
 from projections.projector import ProjectorRunner
-from projections.thread_view.model import CommentRecord, ThreadMeta
+from projections.thread_view.model import ThreadSlice, apply
 from projections.thread_view.pages import PageRequest, ThreadPages
-from projections.thread_view.projector import ThreadViewProjection
+from projections.thread_view.projector import ThreadViewProjection, personal_data
 from projections.thread_view.query import Viewer, build_thread_view
 from services.embedded import EmbeddedRedis
 from services.processor.command_handler import CommandHandler
@@ -142,14 +142,15 @@ async def read_models(redis: Redis) -> dict[str, Any]:
     return {k: v for k, v in dumped.items() if v not in ({}, [])}
 
 
-async def pages_match_the_in_memory_view(redis: Redis, thread: str) -> None:
-    """The pages assembled from fragments in Redis equal `build_thread_view` over the records,
-    page by page, for every sort and for an anonymous reader and a known one."""
+async def pages_match_the_in_memory_view(redis: Redis, vault: AuthorKeyVault, thread: str) -> None:
+    """The pages assembled from fragments in Redis equal `build_thread_view` over the thread's
+    events folded in memory, page by page, for every sort, for a newcomer and a known reader."""
     keys = PartitionKeys(partition_of("default", thread, PARTITIONS))
     view_keys, like_keys = keys.projection("thread_view", 0), keys.projection("like_counts", 0)
-    meta = await redis.hgetall(view_keys.meta("default", thread))
-    raw = await redis.hgetall(view_keys.comments("default", thread))
-    records = {cid: CommentRecord.model_validate_json(r) for cid, r in raw.items()}
+    folded = ThreadSlice()
+    for envelope in await EventStore(redis, PARTITIONS, 3600).thread_history("default", thread):
+        folded = apply(folded, envelope, await personal_data(vault, envelope))
+    records = folded.comments
     likes = await LikeCountsReader(redis).counts(like_keys, "default", thread)
     pages = ThreadPages(redis, Scripts(redis))
     for actor in (None, ACTORS[0]):
@@ -166,7 +167,7 @@ async def pages_match_the_in_memory_view(redis: Redis, thread: str) -> None:
                 expected = build_thread_view(
                     site="default",
                     thread=thread,
-                    meta=ThreadMeta.model_validate(meta) if meta else ThreadMeta(),
+                    meta=folded.meta,
                     records=records,
                     like_counts=likes,
                     viewer=viewer,
@@ -220,7 +221,7 @@ async def scenario(url: str, ops: list, deliveries: list) -> None:  # type: igno
                 await runner.process(keys, entries)
         assert await read_models(live) == await read_models(replay)
         for thread in THREADS:
-            await pages_match_the_in_memory_view(live, thread)
+            await pages_match_the_in_memory_view(live, vault, thread)
     finally:
         await live.aclose()
         await replay.aclose()
