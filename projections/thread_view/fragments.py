@@ -80,8 +80,9 @@ def own_comments(records: Mapping[str, str | None], viewer: Viewer) -> dict[str,
     for comment_id, raw in records.items():
         if not raw:
             continue
-        record = orjson.loads(raw)
-        if record["author_id"] != viewer.actor_id or record["status"] != "visible":
+        record = orjson.loads(raw)  # stored without its default values (see the projector)
+        status = record.get("status", CommentRecord.model_fields["status"].default)
+        if record["author_id"] != viewer.actor_id or status != "visible":
             continue
         created = datetime.fromisoformat(record["created_at"]).astimezone(UTC)
         mine[comment_id] = Mine(

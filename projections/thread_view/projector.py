@@ -89,7 +89,10 @@ class ThreadViewProjection:
         flat = [
             part
             for record in changed
-            for part in (record.id, record.model_dump_json(exclude={"html"}))
+            for part in (
+                record.id,
+                record.model_dump_json(exclude={"html"}, exclude_defaults=True),
+            )
         ]
         batch.add("HSET", keys.comments(site, thread), *flat)
         fragments = [part for record in changed for part in (record.id, public_fragment(record))]

@@ -62,7 +62,8 @@ def state_fields(state: ThreadState, comment_ids: Iterable[str] | None = None) -
     ids = state.comments if comment_ids is None else comment_ids
     pairs = [THREAD_FIELD, header.model_dump_json()]
     for comment_id in ids:
-        pairs += [comment_field(comment_id), state.comments[comment_id].model_dump_json()]
+        comment = state.comments[comment_id]
+        pairs += [comment_field(comment_id), comment.model_dump_json(exclude_defaults=True)]
     return pairs
 
 
