@@ -2,8 +2,11 @@
 
 import asyncio
 import logging
+import subprocess
+import sys
 from enum import StrEnum
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
@@ -85,6 +88,39 @@ def project(projection: ProjectionName) -> None:
     from projections.registry import PROJECTIONS
 
     _run_service(*build_projector(settings_for_a_process(), PROJECTIONS[projection.value]))
+
+
+class Peer(StrEnum):
+    isso = "isso"
+
+
+def _benchmarks_root() -> Path:
+    """The checkout holding benchmarks/ (beside services/); exits with advice when absent."""
+    root = Path(__file__).resolve().parent.parent
+    if not (root / "benchmarks" / "suite.py").is_file():
+        typer.echo(
+            f"commentstream bench needs a source checkout: no benchmarks/ in {root}"
+            " (a non-editable install leaves it out). Clone the repository and run"
+            " `pip install -e .` there, or `make bench`.",
+            err=True,
+        )
+        raise typer.Exit(2)
+    return root
+
+
+@app.command()
+def bench(
+    peer: Annotated[Peer | None, typer.Option(help="Run the same operations on it too.")] = None,
+    scale: Annotated[float, typer.Option(help="Share of the full sizes (1.0: the issue's).")] = 1.0,
+    output: Annotated[Path | None, typer.Option(help="JSON path (default bench-results/).")] = None,
+) -> None:
+    """The benchmark suite on loopback (python -m benchmarks.suite): table and JSON."""
+    args = ["--scale", str(scale)]
+    args += ["--peer", peer.value] if peer else []
+    args += ["--output", str(output.resolve())] if output else []
+    root = _benchmarks_root()
+    command = [sys.executable, "-m", "benchmarks.suite", *args]
+    raise typer.Exit(subprocess.run(command, cwd=root, check=False).returncode)
 
 
 register_operations(app)  # after the processes, so `--help` lists those first

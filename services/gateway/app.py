@@ -5,7 +5,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 
 from services.deployment import DeploymentGuard
 from services.gateway.abuse import RateLimiter
@@ -14,6 +15,7 @@ from services.gateway.context import Gateway
 from services.gateway.cors import SiteCors
 from services.gateway.demo.seeding import seed_demo
 from services.gateway.errors import install_error_handlers
+from services.gateway.fast_reads import ROUTE_PATH, FastThreadReads
 from services.gateway.identity import TokenSigner
 from services.gateway.limits import RequestLimits
 from services.gateway.metrics import MeasureAndHarden
@@ -80,11 +82,17 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.gateway = gateway
     install_error_handlers(app)
 
-    app.add_middleware(MeasureAndHarden)
-    app.add_middleware(RequestLimits)
-    app.add_middleware(SiteCors, sites=gateway.sites)  # outermost: a 413 still reaches the widget
     app.include_router(threads.router)
     app.include_router(system.router)
     app.include_router(widget.router)
     app.include_router(admin.router)
+    # The last one added is the outermost.
+    app.add_middleware(FastThreadReads, gateway=gateway, route=_route(threads.router, ROUTE_PATH))
+    app.add_middleware(MeasureAndHarden)
+    app.add_middleware(RequestLimits)
+    app.add_middleware(SiteCors, sites=gateway.sites)  # outermost: a 413 still reaches the widget
     return app
+
+
+def _route(router: APIRouter, path: str) -> APIRoute:
+    return next(r for r in router.routes if isinstance(r, APIRoute) and r.path == path)

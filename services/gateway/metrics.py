@@ -13,6 +13,11 @@ REQUESTS = Counter(
 LATENCY = Histogram(
     "commentstream_http_request_seconds", "HTTP request latency", ["method", "route"]
 )
+PAGE_READS = Counter(
+    "commentstream_thread_page_reads_total",
+    "Thread pages served, by the code path that answered (asgi: services/gateway/fast_reads)",
+    ["path"],
+)
 OUTCOMES = Counter(
     "commentstream_command_outcomes_total",
     "Command outcomes seen by the gateway",

@@ -19,12 +19,19 @@ from projections.thread_view.projector import ThreadViewProjection
 from projections.thread_view.query import Viewer
 from projections.thread_view.reading import ThreadViewReader
 from projections.thread_view.rendering import avatar_seed
+from services.gateway.page_cache import PageCache
 from services.gateway.schemas import Liker, LikersPage
 from services.storage.keys import PartitionKeys, ProjectionKeys, partition_of
 from services.storage.scripts import Scripts
 
 POLL_SECONDS = 0.01
 ACTIVE_CACHE_SECONDS = 0.5
+
+
+def _smallest(checkpoints: tuple[str | None, str | None]) -> str | None:
+    if any(checkpoint is None for checkpoint in checkpoints):
+        return None
+    return min(checkpoints, key=parse_stream_id)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,7 @@ class ReadModels:
         self.redis = redis
         self.threads = ThreadViewReader(redis)
         self.pages = ThreadPages(redis, Scripts(redis))
+        self.page_cache = PageCache()
         self.likes = LikeCountsReader(redis)
         self._wait = read_wait_seconds
         self._active: dict[int, tuple[float, ActiveModels]] = {}
@@ -65,15 +73,13 @@ class ReadModels:
 
     async def position(self, keys: PartitionKeys) -> str | None:
         """How far every projection of this partition has read: the smallest checkpoint."""
-        return await self._position(await self.active(keys))
+        return _smallest(await self._checkpoints(await self.active(keys)))
 
-    async def _position(self, models: ActiveModels) -> str | None:
-        checkpoints = await self.redis.mget(
+    async def _checkpoints(self, models: ActiveModels) -> tuple[str | None, str | None]:
+        thread_view, like_counts = await self.redis.mget(
             [models.thread_view.checkpoint, models.like_counts.checkpoint]
         )
-        if any(checkpoint is None for checkpoint in checkpoints):
-            return None
-        return min(checkpoints, key=parse_stream_id)
+        return thread_view, like_counts
 
     async def wait_for(self, keys: PartitionKeys, min_position: str) -> str | None:
         """Wait briefly until the projections reach `min_position`; returns the position."""
@@ -94,22 +100,32 @@ class ReadModels:
         *,
         viewer: Actor | None,
         min_position: str | None,
-    ) -> str:
+    ) -> bytes:
         """A page of the thread as JSON, once the projections have read `min_position` if given."""
         if min_position:
             await self.wait_for(keys, min_position)
         models = await self.active(keys)
-        position = await self._position(models)
-        reader = None
+        checkpoints = await self._checkpoints(models)
+        position = _smallest(checkpoints)
         if viewer is not None:
             reader = Viewer(
                 actor_id=viewer.id,
                 anonymous=viewer.kind == "anonymous",
                 edit_window=self._edit_window,
             )
-        return await self.pages.page(
-            request, models.thread_view, models.like_counts, reader, position
+            page = await self.pages.page(
+                request, models.thread_view, models.like_counts, reader, position
+            )
+            return page.encode()
+        built_at = (models, checkpoints)
+        cached = self.page_cache.get(request, built_at)
+        if cached is not None:
+            return cached
+        fresh = await self.pages.page(
+            request, models.thread_view, models.like_counts, None, position
         )
+        self.page_cache.put(request, built_at, fresh.encode())
+        return fresh.encode()
 
     async def likers_page(
         self, keys: PartitionKeys, site: str, thread: str, comment_id: str, offset: int, limit: int

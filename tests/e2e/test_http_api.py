@@ -345,3 +345,55 @@ def test_responses_carry_strict_headers_and_the_widget_is_cacheable(api: httpx.C
     assert widget.headers["x-content-type-options"] == "nosniff"
     again = api.get("/widget.js", headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.content == b""
+
+
+def test_the_plain_asgi_page_read_answers_as_the_fastapi_route_does(
+    api: httpx.Client, thread_id: str
+) -> None:
+    """services/gateway/fast_reads.py answers anonymous page reads itself; a parameter it does
+    not know sends the same read through FastAPI. Both must give the same bytes."""
+    first = post(api, thread_id, "first *one*").json()
+    post(api, thread_id, "a reply", parent_id=first["id"])
+    second = post(api, thread_id, "second").json()
+    token = session(api)
+    liked = api.put(
+        f"/api/v1/threads/{thread_id}/comments/{second['id']}/like", headers=bearer(token)
+    ).json()
+    deleted = post(api, thread_id, "to delete").json()
+    gone = api.request(
+        "DELETE", f"/api/v1/threads/{thread_id}/comments/{deleted['id']}", headers=bearer(token)
+    )
+    read(api, thread_id, liked["position"])
+    assert gone.status_code in (200, 403)
+    before = page_reads(api)
+    for params in ({}, {"limit": 1}, {"sort": "newest", "limit": 2}, {"sort": "top"}):
+        fast = api.get(f"/api/v1/threads/{thread_id}", params=params)
+        routed = api.get(f"/api/v1/threads/{thread_id}", params=params | {"through": "fastapi"})
+        assert fast.status_code == routed.status_code == 200
+        assert fast.content == routed.content
+        assert fast.headers["content-type"] == routed.headers["content-type"]
+        assert fast.headers["x-content-type-options"] == "nosniff"
+        cursor = fast.json()["next_cursor"]
+        if cursor:
+            after = {**params, "cursor": cursor}
+            assert (
+                api.get(f"/api/v1/threads/{thread_id}", params=after).content
+                == api.get(
+                    f"/api/v1/threads/{thread_id}", params=after | {"through": "fastapi"}
+                ).content
+            )
+    after = page_reads(api)
+    assert after["asgi"] - before["asgi"] >= 6 and after["fastapi"] - before["fastapi"] >= 6
+    assert api.get(f"/api/v1/threads/{thread_id}", params={"limit": 0}).status_code == 422
+    bad = api.get(f"/api/v1/threads/{thread_id}", params={"cursor": "not-a-cursor"})
+    assert bad.status_code == 400 and bad.json()["error"]["field"] == "cursor"
+
+
+def page_reads(api: httpx.Client) -> dict[str, float]:
+    """Thread pages served so far, by the code path that answered (from /metrics)."""
+    found = {"asgi": 0.0, "fastapi": 0.0}
+    for line in api.get("/metrics").text.splitlines():
+        if line.startswith("commentstream_thread_page_reads_total{"):
+            path = line.split('path="', 1)[1].split('"', 1)[0]
+            found[path] = float(line.rsplit(" ", 1)[1])
+    return found

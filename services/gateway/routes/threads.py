@@ -23,7 +23,7 @@ from services.gateway.abuse import check_form, client_address
 from services.gateway.context import Gateway
 from services.gateway.errors import REJECTION_STATUS, ApiError
 from services.gateway.live import thread_updates
-from services.gateway.metrics import OUTCOMES
+from services.gateway.metrics import OUTCOMES, PAGE_READS
 from services.gateway.routes.dependencies import (
     Caller,
     CommentParam,
@@ -66,6 +66,7 @@ async def read_thread(
         )
     except InvalidCursor as error:
         raise ApiError(400, "invalid_cursor", str(error), "cursor") from error
+    PAGE_READS.labels("fastapi").inc()
     return Response(page, media_type="application/json")
 
 

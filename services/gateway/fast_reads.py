@@ -1,0 +1,98 @@
+"""The hottest request, a page of a thread for a reader without an identity, answered in plain
+ASGI before FastAPI's routing, validation and dependency injection (which cost several times
+the page itself). It gives the same bytes as the FastAPI route (`routes/threads.read_thread`,
+which documents the operation in the OpenAPI schema); a test holds the two together.
+
+Anything else (a caller with a token, a parameter out of range, an unknown one, a bad cursor,
+an error from Redis) goes on to FastAPI, whose answer, error or not, is the reference.
+"""
+
+import re
+from typing import Any, cast
+from urllib.parse import parse_qsl
+
+from redis.exceptions import RedisError
+
+from events.identifiers import SITE_ID_PATTERN, THREAD_ID_PATTERN
+from projections.thread_view.pages import PageRequest
+from projections.thread_view.query import InvalidCursor, SortOrder
+from services.gateway.context import Gateway
+from services.gateway.limits import ASGIApp, Receive, Scope, Send
+from services.gateway.metrics import PAGE_READS
+
+THREAD_PATH = re.compile(r"^/api/v1/threads/(" + THREAD_ID_PATTERN.strip("^$") + r")$")
+SITE = re.compile(SITE_ID_PATTERN)
+STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
+SORTS = ("oldest", "newest", "top")
+MAX_LIMIT = 1000
+ROUTE_PATH = "/api/v1/threads/{thread}"
+
+
+class FastThreadReads:
+    def __init__(self, app: ASGIApp, gateway: Gateway, route: Any) -> None:
+        self.app = app
+        self.gateway = gateway
+        self.route = route  # the FastAPI route, so metrics name this path as they would
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = self._page_request(scope)
+        if request is None:
+            await self.app(scope, receive, send)
+            return
+        page_request, min_position = request
+        try:
+            page = await self.gateway.reads.thread_page(
+                self.gateway.store.keys_for(page_request.site, page_request.thread),
+                page_request,
+                viewer=None,
+                min_position=min_position,
+            )
+        except (InvalidCursor, RedisError, OSError):
+            await self.app(scope, receive, send)  # FastAPI gives the error its proper answer
+            return
+        scope["route"] = self.route
+        PAGE_READS.labels("asgi").inc()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-length", str(len(page)).encode()),
+                    (b"content-type", b"application/json"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": page})
+
+    @staticmethod
+    def _page_request(scope: Scope) -> tuple[PageRequest, str | None] | None:
+        if scope["type"] != "http" or scope["method"] != "GET":
+            return None
+        match = THREAD_PATH.match(scope["path"])
+        if match is None or any(name == b"authorization" for name, _ in scope["headers"]):
+            return None
+        params = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+        found = dict(params)
+        if len(found) != len(params) or not set(found) <= {
+            "site",
+            "sort",
+            "limit",
+            "cursor",
+            "min_position",
+        }:
+            return None
+        site = found.get("site", "default")
+        sort = found.get("sort", "oldest")
+        limit = found.get("limit", "50")
+        cursor = found.get("cursor")
+        min_position = found.get("min_position")
+        if (
+            not SITE.match(site)
+            or sort not in SORTS
+            or not (limit.isascii() and limit.isdigit() and 1 <= int(limit) <= MAX_LIMIT)
+            or (cursor is not None and (not cursor or len(cursor) > 512))
+            or (min_position is not None and not STREAM_ID.match(min_position))
+        ):
+            return None
+        request = PageRequest(site, match.group(1), cast(SortOrder, sort), int(limit), cursor)
+        return request, min_position
