@@ -3,12 +3,14 @@
 import hashlib
 import json
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
+import orjson
 from pydantic import BaseModel, ConfigDict
 
 from events.actors import Actor
-from events.identifiers import MessageId, SiteId, ThreadId
+from events.identifiers import LoggedMessageId, SiteId, ThreadId
 from events.thread_events import ThreadEvent, thread_event_adapter
 from events.upcasters import upcast
 
@@ -23,7 +25,7 @@ class EventEnvelope(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    event_id: MessageId
+    event_id: LoggedMessageId
     type: str
     schema_version: int
     site: SiteId
@@ -31,18 +33,27 @@ class EventEnvelope(BaseModel):
     thread_version: int
     occurred_at: datetime
     actor: Actor
-    command_id: MessageId
-    correlation_id: MessageId
-    causation_id: MessageId
+    command_id: LoggedMessageId
+    correlation_id: LoggedMessageId
+    causation_id: LoggedMessageId
     data: dict[str, Any]
     prev_hash: str
     hash: str
     position: str | None = None
 
     def event(self) -> ThreadEvent:
-        """The typed event, upcast to the current schema version."""
+        """The typed event, upcast to the current schema version (parsed once, then kept)."""
+        data, type_, version, event = self._typed_event
+        if data is self.data and type_ == self.type and version == self.schema_version:
+            return event
+        del self.__dict__["_typed_event"]  # a copy made with other fields (model_copy)
+        return self._typed_event[3]
+
+    @cached_property
+    def _typed_event(self) -> tuple[dict[str, Any], str, int, ThreadEvent]:
         data = upcast(self.type, self.schema_version, self.data)
-        return thread_event_adapter.validate_python({**data, "type": self.type})
+        event = thread_event_adapter.validate_python({**data, "type": self.type})
+        return self.data, self.type, self.schema_version, event
 
 
 def format_timestamp(moment: datetime) -> str:
@@ -110,7 +121,7 @@ def stored_fields(envelope: EventEnvelope) -> dict[str, Any]:
 
 def decode_envelope(raw: str | bytes, position: str | None = None) -> EventEnvelope:
     """Parse one stored envelope; `position` is its entry id in the log."""
-    fields = json.loads(raw)
+    fields = orjson.loads(raw)
     if position is not None:
         fields["position"] = position
     return EventEnvelope.model_validate(fields)

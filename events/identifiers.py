@@ -25,6 +25,9 @@ def _non_empty_token(value: str) -> str:
 
 
 MessageId = Annotated[str, AfterValidator(_non_empty_token)]
+# The same rule checked inside pydantic-core, for ids read back from the log by the million
+# (MessageId gives people the friendlier message).
+LoggedMessageId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,128}$")]
 
 
 def new_comment_id() -> str:

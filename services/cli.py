@@ -52,13 +52,24 @@ def gateway() -> None:
     _warn_default_secret(settings)
     # proxy_headers off: uvicorn would trust X-Forwarded-For from 127.0.0.1; the gateway
     # trusts it only from COMMENTSTREAM_TRUSTED_PROXIES (services/gateway/abuse.py).
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level="info",
-        proxy_headers=False,
-    )
+    serving: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": "info",
+        "access_log": False,  # requests are counted and timed in /metrics
+        "proxy_headers": False,
+        "loop": "auto",  # uvloop and httptools when installed (they are dependencies)
+        "http": "auto",
+    }
+    if settings.gateway_workers > 1:  # each worker builds its app from the environment
+        uvicorn.run(
+            "services.gateway.app:app_from_environment",
+            factory=True,
+            workers=settings.gateway_workers,
+            **serving,
+        )
+    else:
+        uvicorn.run(create_app(settings), **serving)
 
 
 def _run_service(application: Any, guard: Any) -> None:

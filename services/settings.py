@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     claim_idle_ms: int = 30_000
     max_deliveries: int = 5
     batch_size: int = 200
+    gateway_workers: int = Field(default=1, ge=1, le=64)
     allowed_origins: str = "*"
     public_url: str | None = None
     admin_key: str | None = None

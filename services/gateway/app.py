@@ -23,7 +23,7 @@ from services.gateway.outcome_listener import OutcomeListener
 from services.gateway.read_models import ReadModels
 from services.gateway.routes import admin, system, threads, widget
 from services.redis_client import connect
-from services.settings import Settings
+from services.settings import Settings, settings_for_a_process
 from services.sites import Sites
 from services.storage.event_store import EventStore, ensure_command_groups
 from services.storage.key_vault import AuthorKeyVault
@@ -92,6 +92,11 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(RequestLimits)
     app.add_middleware(SiteCors, sites=gateway.sites)  # outermost: a 413 still reaches the widget
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one of several gateway worker processes (COMMENTSTREAM_GATEWAY_WORKERS)."""
+    return create_app(settings_for_a_process())
 
 
 def _route(router: APIRouter, path: str) -> APIRoute:
