@@ -9,6 +9,7 @@ import json
 import os
 import re
 import unicodedata
+from functools import cache
 from typing import Annotated
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -22,9 +23,18 @@ WEBSITE_MAX_CHARS = 200
 EMAIL_MAX_CHARS = 254
 
 
+# Unicode category Cc is exactly these two ranges.
+CONTROL_CHARACTERS = [*range(0x00, 0x20), *range(0x7F, 0xA0)]
+
+
+@cache
+def _control_table(keep: str) -> dict[int, None]:
+    return {code: None for code in CONTROL_CHARACTERS if chr(code) not in keep}
+
+
 def _without_controls(value: str, keep: str = "") -> str:
     """Drop control characters (Unicode category Cc) except those in `keep`."""
-    return "".join(c for c in value if c in keep or unicodedata.category(c) != "Cc")
+    return value.translate(_control_table(keep))
 
 
 def _normalise(value: str, keep: str = "") -> str:

@@ -144,13 +144,25 @@ def build_projector(
         for p in range(settings.partitions):
             keys = PartitionKeys(p)
             checkpoint = await runner.load_checkpoint(keys)
-            _subscribe(broker, runner, keys, checkpoint or "0", settings.batch_size)
+            _subscribe(
+                broker,
+                runner,
+                keys,
+                checkpoint or "0",
+                settings.batch_size,
+                settings.batch_linger_ms / 1000,
+            )
 
     return app, guard
 
 
 def _subscribe(
-    broker: RedisBroker, runner: ProjectorRunner, keys: PartitionKeys, last_id: str, batch: int
+    broker: RedisBroker,
+    runner: ProjectorRunner,
+    keys: PartitionKeys,
+    last_id: str,
+    batch: int,
+    linger_seconds: float,
 ) -> None:
     @broker.subscriber(
         stream=StreamSub(
@@ -161,10 +173,15 @@ def _subscribe(
         description="The log of one partition: one JSON envelope per entry, never trimmed.",
     )
     async def on_events(raw: Any) -> None:
+        entries = raw["message_ids"]
         await runner.process(
             keys,
             (
                 (text(entry_id), fields)
-                for entry_id, fields in zip(raw["message_ids"], raw["data"], strict=True)
+                for entry_id, fields in zip(entries, raw["data"], strict=True)
             ),
         )
+        if len(entries) < batch:
+            # Linger before the next read, so that under load events arrive in batches: the
+            # cost of a batch (a read, a commit, FastStream's own) is then shared.
+            await asyncio.sleep(linger_seconds)

@@ -26,12 +26,16 @@ class CommandSender:
         self._timeout = timeout_seconds
         self._queued_ttl = queued_ttl_seconds
 
-    async def send(self, command: Command) -> Outcome | None:
-        """The command's outcome, or None when it is queued but not yet processed."""
+    async def send(self, command: Command, *, fresh_id: bool = False) -> Outcome | None:
+        """The command's outcome, or None when it is queued but not yet processed.
+
+        `fresh_id`: the command id was made here just now, so it cannot have an outcome yet
+        (the append script would find a repeated id anyway; this only saves a round trip)."""
         keys = self._store.keys_for(command.site, command.thread)
-        first = await self._redis.get(keys.outcome(command.command_id))
-        if first:
-            return Outcome.model_validate_json(first)
+        if not fresh_id:
+            first = await self._redis.get(keys.outcome(command.command_id))
+            if first:
+                return Outcome.model_validate_json(first)
         future = self._listener.expect(command.command_id)
         try:
             await self._redis.xadd(keys.commands, {COMMAND_FIELD: command.model_dump_json()})

@@ -29,12 +29,16 @@ class AuthorKeyVault:
 
     async def key_for_writing(self, actor_id: str) -> bytes:
         """The author's key, created on first use."""
-        key = await self.key_for_reading(actor_id)
-        if key is not None:
-            return key
-        await self._redis.set(author_key(actor_id), self._wrap(actor_id, new_author_key()), nx=True)
-        key = await self.key_for_reading(actor_id)
-        assert key is not None, "the key was just stored"
+        cached = self._cache.get(actor_id)
+        if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
+            return cached[1]
+        # One round trip: store a new key unless there is one, and get the one there was.
+        fresh = new_author_key()
+        existing = await self._redis.set(
+            author_key(actor_id), self._wrap(actor_id, fresh), nx=True, get=True
+        )
+        key = fresh if existing is None else self._unwrap(actor_id, existing)
+        self._cache[actor_id] = (time.monotonic(), key)
         return key
 
     async def key_for_reading(self, actor_id: str) -> bytes | None:

@@ -142,7 +142,8 @@ async def post_comment(
             **({"parent_id": request.parent_id} if request.parent_id else {}),
         }
     )
-    return await _answer(gateway, command, created=True, author_token=token)
+    fresh_id = request.command_id is None
+    return await _answer(gateway, command, created=True, author_token=token, fresh_id=fresh_id)
 
 
 @router.patch("/threads/{thread}/comments/{comment_id}", response_model=Written)
@@ -207,11 +208,16 @@ def _valid_thread(name: str) -> bool:
 
 
 async def _answer(
-    gateway: Gateway, command: Command, *, created: bool = False, author_token: str | None = None
+    gateway: Gateway,
+    command: Command,
+    *,
+    created: bool = False,
+    author_token: str | None = None,
+    fresh_id: bool = True,
 ) -> JSONResponse:
     if gateway.guard.wiped:
         raise ApiError(503, "store_wiped", "the server lost this deployment's data; see /readyz")
-    outcome = await gateway.sender.send(command)
+    outcome = await gateway.sender.send(command, fresh_id=fresh_id)
     if outcome is None:
         OUTCOMES.labels("queued", "").inc()
         queued = Queued(
