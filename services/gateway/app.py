@@ -15,7 +15,7 @@ from services.gateway.context import Gateway
 from services.gateway.cors import SiteCors
 from services.gateway.demo.seeding import seed_demo
 from services.gateway.errors import install_error_handlers
-from services.gateway.fast_reads import ROUTE_PATH, FastThreadReads
+from services.gateway.fast_reads import COUNTS_PATH, ROUTE_PATH, FastThreadReads
 from services.gateway.identity import TokenSigner
 from services.gateway.limits import RequestLimits
 from services.gateway.metrics import MeasureAndHarden
@@ -87,7 +87,12 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(widget.router)
     app.include_router(admin.router)
     # The last one added is the outermost.
-    app.add_middleware(FastThreadReads, gateway=gateway, route=_route(threads.router, ROUTE_PATH))
+    app.add_middleware(
+        FastThreadReads,
+        gateway=gateway,
+        route=_route(threads.router, ROUTE_PATH),
+        counts_route=_route(threads.router, COUNTS_PATH),
+    )
     app.add_middleware(MeasureAndHarden)
     app.add_middleware(RequestLimits)
     app.add_middleware(SiteCors, sites=gateway.sites)  # outermost: a 413 still reaches the widget

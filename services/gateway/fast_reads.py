@@ -1,7 +1,8 @@
-"""The hottest request, a page of a thread for a reader without an identity, answered in plain
-ASGI before FastAPI's routing, validation and dependency injection (which cost several times
-the page itself). It gives the same bytes as the FastAPI route (`routes/threads.read_thread`,
-which documents the operation in the OpenAPI schema); a test holds the two together.
+"""The hottest requests, a page of a thread for a reader without an identity and the counts of
+a listing page, answered in plain ASGI before FastAPI's routing, validation and dependency
+injection (which cost several times the work itself). They give the same bytes as the FastAPI
+routes (`routes/threads.read_thread` and `counts`, which document them in the OpenAPI schema);
+a test holds each pair together.
 
 Anything else (a caller with a token, a parameter out of range, an unknown one, a bad cursor,
 an error from Redis) goes on to FastAPI, whose answer, error or not, is the reference.
@@ -11,6 +12,7 @@ import re
 from typing import Any, cast
 from urllib.parse import parse_qsl
 
+import orjson
 from redis.exceptions import RedisError
 
 from events.identifiers import SITE_ID_PATTERN, THREAD_ID_PATTERN
@@ -26,15 +28,22 @@ STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
 SORTS = ("oldest", "newest", "top")
 MAX_LIMIT = 1000
 ROUTE_PATH = "/api/v1/threads/{thread}"
+COUNTS_PATH = "/api/v1/counts"
+MAX_COUNTED_THREADS = 200
+THREAD = re.compile(THREAD_ID_PATTERN)
 
 
 class FastThreadReads:
-    def __init__(self, app: ASGIApp, gateway: Gateway, route: Any) -> None:
+    def __init__(self, app: ASGIApp, gateway: Gateway, route: Any, counts_route: Any) -> None:
         self.app = app
         self.gateway = gateway
-        self.route = route  # the FastAPI route, so metrics name this path as they would
+        self.route = route  # the FastAPI routes, so metrics name these paths as they would
+        self.counts_route = counts_route
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == COUNTS_PATH:
+            await self._counts(scope, receive, send)
+            return
         request = self._page_request(scope)
         if request is None:
             await self.app(scope, receive, send)
@@ -52,17 +61,30 @@ class FastThreadReads:
             return
         scope["route"] = self.route
         PAGE_READS.labels("asgi").inc()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [
-                    (b"content-length", str(len(page)).encode()),
-                    (b"content-type", b"application/json"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": page})
+        await _send_json(send, page)
+
+    async def _counts(self, scope: Scope, receive: Receive, send: Send) -> None:
+        params = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+        threads = [value for name, value in params if name == "thread"]
+        sites = [value for name, value in params if name == "site"]
+        if (
+            scope["method"] != "GET"
+            or len(threads) + len(sites) != len(params)
+            or not 1 <= len(threads) <= MAX_COUNTED_THREADS
+            or len(sites) > 1
+            or not all(THREAD.match(thread) for thread in threads)
+            or (sites and not SITE.match(sites[0]))
+        ):
+            await self.app(scope, receive, send)
+            return
+        site = sites[0] if sites else "default"
+        try:
+            counts = await self.gateway.reads.counts(site, threads, self.gateway.store.partitions)
+        except (RedisError, OSError):
+            await self.app(scope, receive, send)
+            return
+        scope["route"] = self.counts_route
+        await _send_json(send, orjson.dumps(counts))
 
     @staticmethod
     def _page_request(scope: Scope) -> tuple[PageRequest, str | None] | None:
@@ -96,3 +118,17 @@ class FastThreadReads:
             return None
         request = PageRequest(site, match.group(1), cast(SortOrder, sort), int(limit), cursor)
         return request, min_position
+
+
+async def _send_json(send: Send, body: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [
+                (b"content-length", str(len(body)).encode()),
+                (b"content-type", b"application/json"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

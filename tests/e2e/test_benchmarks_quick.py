@@ -1,23 +1,31 @@
-"""Short runs of `make bench`, `make bench-audit` and `make soak`, so they keep working. Their
-numbers are reported by the full runs, not judged here (timers stay out of the test suite)."""
+"""Short runs of the benchmarks, so they keep working. Their numbers are reported by the full
+runs, not judged here (timers stay out of the test suite): these check that every request was
+answered as it should be and that every figure of the report is there."""
 
+import asyncio
 import json
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+from benchmarks.loadgen import Request, load
 from tests.processes import ROOT
 
+SUITE_RESULTS = ("new_comments", "likes", "thread_1000", "counts_20_threads", "first_page_by_size")
+OURS_ONLY = ("command_to_visible", "replay")
+MEASURES = 16  # rows of the table
 
-def run_benchmark(module: str, output: Path, *args: str) -> Any:
-    subprocess.run(
+
+def run_benchmark(module: str, output: Path, *args: str, timeout: float = 300) -> Any:
+    done = subprocess.run(
         [sys.executable, "-m", f"benchmarks.{module}", *args, "--output", str(output)],
         cwd=ROOT,
-        check=True,
-        timeout=300,
+        timeout=timeout,
         capture_output=True,
+        text=True,
     )
+    assert done.returncode == 0, done.stderr[-4000:]
     return json.loads(output.read_text())
 
 
@@ -49,11 +57,89 @@ def test_a_short_soak_has_no_server_errors(tmp_path: Path) -> None:
     assert report["requests"] > 100 and report["counts"]["status_5xx"] == 0
 
 
-def test_the_http_suite_writes_its_report(tmp_path: Path) -> None:
-    report = run_benchmark("suite", tmp_path / "suite.json", "--scale", "0.01")
-    assert report["machine"]["cores"] >= 1 and report["machine"]["versions"]["fastapi"]
-    results = report["results"]
-    assert [r["concurrency"] for r in results["posts"]] == [1, 16, 64]
-    assert all(r["statuses"] == {"201": r["requests"]} for r in results["posts"])
-    assert set(results["first_page_by_size"]) == {"10", "1000", "3000"}
-    assert results["redis_bytes_per_comment"] > 0
+async def _serve_chunked_then_close(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+) -> None:
+    """Answers chunked on a kept-alive connection, then with Connection: close."""
+    await reader.readuntil(b"\r\n\r\n")
+    writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n")
+    await reader.readuntil(b"\r\n\r\n")
+    writer.write(b"HTTP/1.1 201 Created\r\nContent-Length: 3\r\nConnection: close\r\n\r\nnew")
+    await writer.drain()
+    writer.close()
+
+
+async def test_the_load_generator_reads_chunked_bodies_and_reconnects_after_close() -> None:
+    connections: list[int] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(1)
+        await _serve_chunked_then_close(reader, writer)
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    bodies: list[bytes] = []
+    async with server:
+        result = await load(
+            1,
+            6,
+            lambda _: Request("GET", "/"),
+            base_url=f"http://127.0.0.1:{port}",
+            on_response=lambda _n, response, _sent: bodies.append(response.body),
+        )
+    assert result["statuses"] == {200: 3, 201: 3}
+    assert bodies == [b"ok", b"new"] * 3 and len(connections) == 3
+
+
+def check_system(results: dict[str, Any]) -> None:
+    """Every request of every measure was answered as it should be; every figure is there."""
+    assert set(SUITE_RESULTS) <= set(results)
+    for level in ("1", "16", "64"):
+        posts, likes = results["new_comments"][level], results["likes"][level]
+        assert posts["statuses"] == {"201": posts["requests"]} and posts["requests"] > 0
+        assert likes["statuses"] == {"200": likes["requests"]} and likes["requests"] > 0
+    reads = results["thread_1000"]
+    for result in (reads["whole"], reads["first_page"], results["counts_20_threads"]):
+        assert result["statuses"] == {"200": result["requests"]} and result["p99_ms"] > 0
+    sizes = results["first_page_by_size"]
+    assert set(sizes) == {"10", "1000", "100000"}
+    assert sizes["10"]["comments"] == 10 and sizes["1000"]["comments"] == reads["comments"]
+    assert results["memory"]["bytes_per_comment"] > 0
+
+
+def test_the_suite_writes_every_measure(tmp_path: Path) -> None:
+    report = run_benchmark("suite", tmp_path / "suite.json", "--scale", "0.005")
+    machine = report["machine"]
+    assert machine["cores"] >= 1 and machine["cpu"] and machine["versions"]["valkey"]
+    assert report["settings"]["commentstream"]["partitions"] >= 1
+    ours = report["results"]["commentstream"]
+    check_system(ours)
+    big = ours["first_page_by_size"]["100000"]
+    assert big["comments"] > 0 and big["statuses"] == {"200": big["requests"]}
+    visible = ours["command_to_visible"]
+    assert visible["lag"]["comments"] == visible["posts"]["statuses"]["201"] > 0
+    assert visible["lag"]["never_seen"] == 0
+    replay = ours["replay"]
+    assert replay["events"] > 0
+    assert replay["thread_view"]["events_per_s"] > 0 and replay["like_counts"]["events_per_s"] > 0
+    assert len(report["rows"]) == MEASURES and report["table"].count("\n") == MEASURES + 1
+    assert "isso" not in report["results"]
+    assert all(row["ratio"] is None for row in report["rows"])
+
+
+def test_the_suite_runs_isso_side_by_side(tmp_path: Path) -> None:
+    """Installs Isso into .bench-peer/ when missing (about 25 s, from PyPI)."""
+    report = run_benchmark(
+        "suite", tmp_path / "peer.json", "--scale", "0.005", "--peer", "isso", timeout=400
+    )
+    assert report["machine"]["versions"]["isso"]
+    isso = report["results"]["isso"]
+    check_system(isso)
+    assert "not_run" in isso["first_page_by_size"]["100000"]
+    assert all(name not in isso for name in OURS_ONLY)
+    compared = [row for row in report["rows"] if row["ratio"] is not None]
+    # posts and likes at 3 concurrencies, whole, first page, counts, first page at 10 and 1,000
+    assert len(compared) == 11
+    assert all(row["ratio"] > 0 for row in compared)
+    whole = next(row for row in report["rows"] if "whole" in row["measure"])
+    assert whole["met"] is not None

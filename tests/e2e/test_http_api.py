@@ -397,3 +397,19 @@ def page_reads(api: httpx.Client) -> dict[str, float]:
             path = line.split('path="', 1)[1].split('"', 1)[0]
             found[path] = float(line.rsplit(" ", 1)[1])
     return found
+
+
+def test_the_plain_asgi_counts_answer_as_the_fastapi_route_does(
+    api: httpx.Client, thread_id: str
+) -> None:
+    written = post(api, thread_id, "one").json()
+    read(api, thread_id, written["position"])
+    threads = [("thread", thread_id), ("thread", f"{thread_id}-empty"), ("thread", thread_id)]
+    fast = api.get("/api/v1/counts", params=threads)
+    routed = api.get("/api/v1/counts", params=[*threads, ("through", "fastapi")])
+    assert fast.status_code == routed.status_code == 200
+    assert fast.content == routed.content
+    assert fast.json() == {thread_id: 1, f"{thread_id}-empty": 0}
+    assert fast.headers["content-type"] == routed.headers["content-type"]
+    assert api.get("/api/v1/counts", params={"thread": "bad id"}).status_code == 422
+    assert api.get("/api/v1/counts").status_code == 422
