@@ -325,14 +325,22 @@ textarea{min-height:6em;resize:vertical}
     yes.focus();
   }
 
-  async function toggleLike(c) {
-    await ensureIdentity();
+  // One like request at a time per comment, in the order asked: two in flight at once could
+  // reach the server in either order (like, unlike ending up liked).
+  const likeChains = new Map();
+  function toggleLike(c) {
     const liked = !c.likes.liked_by_me;
     const before = c.likes;
     c.likes = { count: before.count + (liked ? 1 : -1), liked_by_me: liked };
     refresh(c.id);
-    const { status: code, data } = await api(liked ? "PUT" : "DELETE", threadPath + "/comments/" + c.id + "/like");
-    if (code !== 200) { c.likes = before; refresh(c.id); status.textContent = T.failed + ((data.error || {}).message || T.error); }
+    const send = async () => {
+      await ensureIdentity();
+      const { status: code, data } = await api(liked ? "PUT" : "DELETE", threadPath + "/comments/" + c.id + "/like");
+      if (code !== 200) { c.likes = before; refresh(c.id); status.textContent = T.failed + ((data.error || {}).message || T.error); }
+    };
+    const chain = (likeChains.get(c.id) || Promise.resolve()).then(send, send);
+    likeChains.set(c.id, chain);
+    return chain;
   }
 
   async function showLikers(c, button, slot) {
