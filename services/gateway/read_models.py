@@ -26,6 +26,7 @@ from services.storage.scripts import Scripts
 
 POLL_SECONDS = 0.01
 ACTIVE_CACHE_SECONDS = 0.5
+CHECKPOINTS_SHARED_SECONDS = 0.002
 
 
 def _smallest(checkpoints: tuple[str | None, str | None]) -> str | None:
@@ -49,6 +50,9 @@ class ReadModels:
         self.likes = LikeCountsReader(redis)
         self._wait = read_wait_seconds
         self._active: dict[int, tuple[float, ActiveModels]] = {}
+        self._shared_checkpoints: dict[
+            ActiveModels, tuple[float, asyncio.Future[tuple[str | None, str | None]]]
+        ] = {}
         self._edit_window = edit_window
 
     async def active(self, keys: PartitionKeys) -> ActiveModels:
@@ -75,7 +79,20 @@ class ReadModels:
         """How far every projection of this partition has read: the smallest checkpoint."""
         return _smallest(await self._checkpoints(await self.active(keys)))
 
-    async def _checkpoints(self, models: ActiveModels) -> tuple[str | None, str | None]:
+    async def _checkpoints(
+        self, models: ActiveModels, *, shared: bool = False
+    ) -> tuple[str | None, str | None]:
+        """Both projections' checkpoints. `shared`: a reading at most CHECKPOINTS_SHARED_SECONDS
+        old will do, so that under load one round trip serves the reads of that moment (a page
+        is then at least as new as the position it reports; `min_position` never shares)."""
+        if shared:
+            reading = self._shared_checkpoints.get(models)
+            if reading is not None and time.monotonic() - reading[0] < CHECKPOINTS_SHARED_SECONDS:
+                return await reading[1]
+            started = time.monotonic()
+            future = asyncio.ensure_future(self._checkpoints(models))
+            self._shared_checkpoints[models] = (started, future)
+            return await future
         thread_view, like_counts = await self.redis.mget(
             [models.thread_view.checkpoint, models.like_counts.checkpoint]
         )
@@ -105,7 +122,7 @@ class ReadModels:
         if min_position:
             await self.wait_for(keys, min_position)
         models = await self.active(keys)
-        checkpoints = await self._checkpoints(models)
+        checkpoints = await self._checkpoints(models, shared=not min_position)
         position = _smallest(checkpoints)
         if viewer is not None:
             reader = Viewer(
