@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 NODE_DEPS := node_modules/.package-lock.json
 
-.PHONY: install run test lint bench bench-http bench-quick bench-audit soak clean
+.PHONY: install run test lint bench bench-peer bench-quick bench-pipeline bench-audit soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,20 +30,28 @@ lint: install
 test: lint $(NODE_DEPS)
 	$(BIN)/pytest -q
 
-bench: install
-	$(BIN)/python -m benchmarks.run --events 100000 --posts 300
+# The suite of issue 6 (docs/benchmarks.md): table on stdout, JSON in bench-results/.
+# `make bench SCALE=0.2` runs a fifth of the sizes; bench-peer installs Isso into .bench-peer/.
+SCALE ?= 1.0
 
-bench-http: install
-	$(BIN)/python -m benchmarks.suite
+bench: install
+	$(BIN)/python -m benchmarks.suite --scale $(SCALE)
+
+bench-peer: install
+	$(BIN)/python -m benchmarks.suite --scale $(SCALE) --peer isso
+
+bench-quick: install
+	$(BIN)/python -m benchmarks.suite --scale 0.02
+
+# In-process processor throughput and a projector process catching up on a full log.
+bench-pipeline: install
+	$(BIN)/python -m benchmarks.run --events 100000 --posts 300
 
 bench-audit: install
 	$(BIN)/python -m benchmarks.audit --events 1000000
 
 soak: install
 	$(BIN)/python -m benchmarks.soak --minutes 10 --concurrency 32
-
-bench-quick: install
-	$(BIN)/python -m benchmarks.run --events 5000 --posts 30
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -9,7 +9,8 @@ not). Every SQL statement opens its own SQLite connection and thread creation an
 serialised by one lock, so writes do not scale with concurrency.
 
 Remote addresses: werkzeug's ProxyFix in Isso trusts the last X-Forwarded-For hop, and Isso keeps
-only the /24 of an IPv4 address. The helpers can send `client_ip` to act as distinct users.
+only the /24 of an IPv4 address. The request builders take
+`client_ip` to act as distinct users. POSTs carry JSON (Isso refuses form bodies).
 """
 
 import asyncio
@@ -18,11 +19,14 @@ import subprocess
 import tempfile
 import time
 import venv
-from collections.abc import Awaitable
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
+from urllib.parse import urlencode, urlsplit
 
 import httpx
+
+from benchmarks.loadgen import Connection, Request, Response, json_request
 
 ISSO_PIN = "isso==0.14.*"
 DEFAULT_ROOT = Path(__file__).resolve().parent.parent / ".bench-peer"
@@ -123,6 +127,11 @@ class IssoServer:
         return Path(self._tmp.name)
 
     @property
+    def db_path(self) -> Path:
+        """Isso's SQLite database."""
+        return self.workdir / "comments.db"
+
+    @property
     def log_path(self) -> Path:
         """Isso's stdout and stderr."""
         return self.workdir / "isso.log"
@@ -131,7 +140,7 @@ class IssoServer:
         """Write the config, start Isso and wait until it answers HTTP."""
         self._tmp = tempfile.TemporaryDirectory(prefix="isso-bench-")
         conf = self.workdir / "isso.cfg"
-        conf.write_text(isso_config(self.workdir / "comments.db", self.port))
+        conf.write_text(isso_config(self.db_path, self.port))
         with self.log_path.open("wb") as log:
             self._proc = subprocess.Popen(
                 [self.isso, "-c", conf, "run"],
@@ -184,151 +193,147 @@ class IssoServer:
         self.stop()
 
 
-def _ip_headers(client_ip: str | None) -> dict[str, str]:
+PAGE = 50  # the first page: top-level comments, and replies under each cut to as many
+
+
+def _ip_headers(client_ip: str | None) -> tuple[tuple[str, str], ...]:
     """X-Forwarded-For for `client_ip` (Isso keeps its /24), or no header."""
-    return {"X-Forwarded-For": client_ip} if client_ip else {}
+    return (("X-Forwarded-For", client_ip),) if client_ip else ()
 
 
-def _comment_json(thread_uri: str, body: str, author: str) -> dict[str, str]:
-    """A new comment's JSON; `title` spares Isso fetching the page for a new thread."""
-    return {"text": body, "author": author, "title": f"Thread {thread_uri}"}
+def _query(**params: str | int) -> str:
+    return urlencode(params)
 
 
-async def post_and_get_id(
-    client: httpx.AsyncClient,
-    thread_uri: str,
-    body: str,
-    author: str = "bench",
-    client_ip: str | None = None,
-) -> tuple[int, int | None]:
-    """POST /new?uri=...; (status, new comment id). 201 when published. Body: 3+ chars."""
-    response = await client.post(
-        "/new",
-        params={"uri": thread_uri},
-        json=_comment_json(thread_uri, body, author),
-        headers=_ip_headers(client_ip),
-    )
-    comment_id = response.json().get("id") if response.status_code in (201, 202) else None
-    return response.status_code, comment_id
+def new_comment_request(
+    thread_uri: str, body: str, author: str = "bench", client_ip: str | None = None
+) -> Request:
+    """POST /new?uri=... (201 with the comment's JSON when published). Body: 3+ chars.
+
+    The `title` spares Isso fetching the page for a new thread's title."""
+    payload = {"text": body, "author": author, "title": f"Thread {thread_uri}"}
+    return json_request("POST", f"/new?{_query(uri=thread_uri)}", payload, _ip_headers(client_ip))
 
 
-async def post_comment(
-    client: httpx.AsyncClient,
-    thread_uri: str,
-    body: str,
-    client_ip: str | None = None,
-) -> int:
-    """A new top-level comment on `thread_uri`; the HTTP status."""
-    status, _ = await post_and_get_id(client, thread_uri, body, client_ip=client_ip)
-    return status
-
-
-async def fill_thread(
-    client: httpx.AsyncClient, thread_uri: str, count: int, client_ip: str | None = None
-) -> list[int]:
-    """Post `count` comments one after another; their ids."""
-    ids = []
-    for n in range(count):
-        status, comment_id = await post_and_get_id(
-            client, thread_uri, f"comment number {n}", client_ip=client_ip
-        )
-        if comment_id is None:
-            raise RuntimeError(f"Isso refused comment {n} on {thread_uri}: {status}")
-        ids.append(comment_id)
-    return ids
-
-
-async def like(client: httpx.AsyncClient, comment_id: int, client_ip: str | None = None) -> int:
-    """POST /id/<id>/like; the HTTP status.
+def like_request(comment_id: int | str, client_ip: str | None = None) -> Request:
+    """POST /id/<id>/like (200 with the counts).
 
     Isso answers 200 even when it ignores the vote: it keeps a Bloom filter of voters' /24
     addresses per comment, seeded with the author's, so a repeat like from one address, or a like
     on one's own comment, leaves the count unchanged (the body then has a "message"). After 142
     likes + dislikes a comment takes no more votes. Pass distinct `client_ip`s to count likes.
     """
-    response = await client.post(f"/id/{comment_id}/like", headers=_ip_headers(client_ip))
-    return response.status_code
+    return Request("POST", f"/id/{comment_id}/like", headers=_ip_headers(client_ip))
 
 
-async def like_counts(
-    client: httpx.AsyncClient, comment_id: int, client_ip: str | None = None
-) -> tuple[int, int]:
-    """Like a comment; (status, like count after the request)."""
-    response = await client.post(f"/id/{comment_id}/like", headers=_ip_headers(client_ip))
-    likes = response.json().get("likes", -1) if response.status_code == 200 else -1
-    return response.status_code, int(likes)
-
-
-async def fetch_thread(client: httpx.AsyncClient, thread_uri: str, limit: int | None) -> int:
+def thread_request(thread_uri: str, limit: int | None) -> Request:
     """GET /?uri=... (all comments, oldest first), or its first `limit` top-level ones.
 
     With a limit, replies are cut to `limit` per comment too (`nested_limit`), as Isso's own
     embed does for its first page.
     """
-    params: dict[str, str | int] = {"uri": thread_uri}
-    if limit is not None:
-        params |= {"limit": limit, "nested_limit": limit}
-    response = await client.get("/", params=params)
-    return response.status_code
+    if limit is None:
+        return Request("GET", f"/?{_query(uri=thread_uri)}")
+    return Request("GET", f"/?{_query(uri=thread_uri, limit=limit, nested_limit=limit)}")
 
 
-async def counts(client: httpx.AsyncClient, uris: list[str]) -> int:
-    """POST /count with a JSON list of thread URIs; the HTTP status (body: list of counts)."""
-    response = await client.post("/count", json=uris)
-    return response.status_code
+def count_request(uris: Sequence[str]) -> Request:
+    """POST /count with a JSON list of thread URIs (answer: a list of counts)."""
+    return json_request("POST", "/count", list(uris))
+
+
+def liker_address(liker: int) -> str:
+    """A distinct /24 for each of 65,536 likers (never the authors' 127.0.0.0/24)."""
+    return f"10.{liker // 256 % 256}.{liker % 256}.7"
+
+
+class IssoSubject:
+    """Isso as a benchmark subject (benchmarks/subjects.py): threads are URIs `/<thread>`."""
+
+    name = "isso"
+
+    def __init__(self, server: IssoServer) -> None:
+        self.server = server
+        self.base_url = server.base_url
+
+    def new_comment(self, thread: str, body: str) -> Request:
+        return new_comment_request(f"/{thread}", body)
+
+    def comment_id(self, response: Response) -> str:
+        return str(response.json()["id"])
+
+    async def prepare_likers(self, count: int) -> None:
+        if count > 65_536:
+            raise ValueError("Isso likers are told apart by /24: at most 65,536")
+
+    def like(self, thread: str, comment_id: str, liker: int) -> Request:
+        return like_request(comment_id, liker_address(liker))
+
+    def whole_thread(self, thread: str) -> Request:
+        return thread_request(f"/{thread}", None)
+
+    def first_page(self, thread: str) -> Request:
+        return thread_request(f"/{thread}", PAGE)
+
+    def counts(self, threads: Sequence[str]) -> Request:
+        return count_request([f"/{thread}" for thread in threads])
+
+    async def settle(self) -> None:
+        """Isso writes synchronously: a comment is visible once its 201 is sent."""
+
+    async def memory_bytes(self) -> int:
+        """The SQLite database's size on disk (with its WAL, if any)."""
+        paths = [self.server.db_path, self.server.db_path.with_name("comments.db-wal")]
+        return sum(path.stat().st_size for path in paths if path.exists())
 
 
 THREAD_ONE = "/smoke/one"
 THREAD_TWO = "/smoke/two"
 
 
-async def _timed(label: str, call: Awaitable[int]) -> int:
-    """Await `call`, print its status and time; the status."""
-    started = time.perf_counter()
-    status = await call
-    print(f"{label:<26} {status}  {(time.perf_counter() - started) * 1000:7.2f} ms")
-    return status
+class _Smoke:
+    """The smoke check's requests on one keep-alive connection, printed as they go."""
 
+    def __init__(self, base_url: str) -> None:
+        parts = urlsplit(base_url)
+        self.connection = Connection(parts.hostname or "127.0.0.1", parts.port or 80)
+        self.host = parts.netloc
+        self.statuses: list[int] = []
 
-async def _smoke_posts(client: httpx.AsyncClient) -> list[int]:
-    """20 comments on one thread, one on another; the first thread's ids."""
-    started = time.perf_counter()
-    ids = await fill_thread(client, THREAD_ONE, 20)
-    each_ms = (time.perf_counter() - started) / len(ids) * 1000
-    print(f"{'post x20, sequential':<26} 201  {each_ms:7.2f} ms each")
-    await _timed("post on a second thread", post_comment(client, THREAD_TWO, "hello there"))
-    return ids
+    async def send(self, label: str | None, request: Request) -> Response:
+        """Send one request; print its status and time unless `label` is None."""
+        started = time.perf_counter()
+        response = await self.connection.exchange(request.encode(self.host))
+        self.statuses.append(response.status)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        if label is not None:
+            print(f"{label:<26} {response.status}  {elapsed_ms:7.2f} ms")
+        return response
 
+    async def run(self) -> list[int]:
+        started = time.perf_counter()
+        ids = [
+            (await self.send(None, new_comment_request(THREAD_ONE, f"comment {n}"))).json()["id"]
+            for n in range(20)
+        ]
+        each_ms = (time.perf_counter() - started) / len(ids) * 1000
+        print(f"{'post x20, sequential':<26} {self.statuses[-1]}  {each_ms:7.2f} ms each")
+        await self.send("post on a second thread", new_comment_request(THREAD_TWO, "hello there"))
+        await self._likes(ids[0])
+        await self.send("fetch whole thread", thread_request(THREAD_ONE, None))
+        page = (await self.send("fetch limit=5", thread_request(THREAD_ONE, 5))).json()
+        print(f"limit=5 page: {len(page['replies'])} shown, {page['hidden_replies']} hidden")
+        counted = await self.send("count 2 threads", count_request([THREAD_ONE, THREAD_TWO]))
+        print("count body:", counted.json())
+        self.connection.close()
+        return self.statuses
 
-async def _smoke_likes(client: httpx.AsyncClient, comment_id: int) -> list[int]:
-    """A like as another user, the same again, and one from the author's address."""
-    tries = {"like": "10.0.1.7", "like, same /24": "10.0.1.8", "like, author's IP": None}
-    results = [await like_counts(client, comment_id, ip) for ip in tries.values()]
-    for label, (status, likes) in zip(tries, results, strict=True):
-        print(f"{label:<26} {status}  likes now {likes}")
-    await _timed("like (timed, new /24)", like(client, comment_id, "10.0.2.7"))
-    return [status for status, _ in results]
-
-
-async def _smoke_reads(client: httpx.AsyncClient) -> list[int]:
-    """Whole and first-page thread reads and a count of both threads."""
-    statuses = [
-        await _timed("fetch whole thread", fetch_thread(client, THREAD_ONE, None)),
-        await _timed("fetch limit=5", fetch_thread(client, THREAD_ONE, 5)),
-        await _timed("count 2 threads", counts(client, [THREAD_ONE, THREAD_TWO])),
-    ]
-    page = (await client.get("/", params={"uri": THREAD_ONE, "limit": 5})).json()
-    print(f"limit=5 page: {len(page['replies'])} shown, {page['hidden_replies']} hidden")
-    print("count body:", (await client.post("/count", json=[THREAD_ONE, THREAD_TWO])).json())
-    return statuses
-
-
-async def _smoke(base_url: str) -> list[int]:
-    """The smoke check's requests; their statuses."""
-    async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
-        ids = await _smoke_posts(client)
-        statuses = await _smoke_likes(client, ids[0])
-        return statuses + await _smoke_reads(client)
+    async def _likes(self, comment_id: int) -> None:
+        """A like as another user, the same /24 again, and one from the author's address."""
+        tries = {"like": "10.0.1.7", "like, same /24": "10.0.1.8", "like, author's IP": None}
+        for label, address in tries.items():
+            response = await self.send(None, like_request(comment_id, address))
+            print(f"{label:<26} {response.status}  likes now {response.json().get('likes')}")
 
 
 def _log_summary(log: str) -> str:
@@ -344,7 +349,7 @@ def main() -> int:
     print(f"Isso {isso_version(isso)} at {isso} ({time.perf_counter() - started:.1f} s)")
     with IssoServer(isso) as server:
         print(f"listening at {server.base_url}")
-        statuses = asyncio.run(_smoke(server.base_url))
+        statuses = asyncio.run(_Smoke(server.base_url).run())
         log = server.log_path.read_text(errors="replace")
     ok = all(200 <= status < 300 for status in statuses)
     print("all 2xx" if ok else f"failures: {statuses}")

@@ -1,206 +1,166 @@
-"""The HTTP benchmark suite of issue 6: bounded load on loopback against the whole system.
+"""The benchmark suite of issue 6: bounded load on loopback, commentstream and, with --peer isso,
+Isso side by side in the same run.
 
-    python -m benchmarks.suite                 (make bench-http)
-    python -m benchmarks.suite --scale 0.05    (a quick run)
+    python -m benchmarks.suite                        (make bench)
+    python -m benchmarks.suite --peer isso            (make bench-peer)
+    python -m benchmarks.suite --scale 0.02           (make bench-quick)
 
-Prints a table and writes JSON to bench-results/ with the machine, versions and settings.
-The load generator (httpx, asyncio) runs on the same 2 cores as the system under test.
+Prints one markdown table (measure | commentstream | Isso | ratio | target | met) and writes
+JSON with the machine, versions, settings and every result to bench-results/. Requests come from
+benchmarks/loadgen.py (raw HTTP/1.1 keep-alive on uvloop), on the same cores as the systems.
+See docs/benchmarks.md for what each line measures and how.
 """
 
 import argparse
-import asyncio
 import json
-import os
-import platform
-import statistics
+import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+import traceback
+from dataclasses import asdict
 from datetime import UTC, datetime
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-import httpx
-import redis as sync_redis
+import uvloop
 
-from benchmarks.run import percentile
-from tests.processes import Stack, start_stack, stop_stack
+from benchmarks import phases, report
+from benchmarks.ours import Commentstream, command_to_visible, measure_replay, running_stack
+from benchmarks.peer_isso import IssoServer, IssoSubject, ensure_isso_venv, isso_version
+from benchmarks.phases import Plan
+from services.settings import Settings
+from tests.processes import Stack
 
-BODY_300 = ("A comment of three hundred characters, as the memory target asks. " * 5)[:300]
-
-
-async def load(
-    concurrency: int,
-    total: int,
-    request: Callable[[httpx.AsyncClient, int], Awaitable[int]],
-    base_url: str,
-) -> dict[str, Any]:
-    """`total` requests from `concurrency` workers; throughput and latency percentiles."""
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    counter = iter(range(total))
-
-    async def worker() -> None:
-        async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
-            for n in counter:
-                started = time.perf_counter()
-                status = await request(client, n)
-                latencies.append(time.perf_counter() - started)
-                statuses[status] = statuses.get(status, 0) + 1
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    elapsed = time.perf_counter() - started
-    return {
-        "concurrency": concurrency,
-        "requests": total,
-        "per_s": round(total / elapsed),
-        "p50_ms": round(statistics.median(latencies) * 1000, 2),
-        "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
-        "statuses": statuses,
-    }
+# The services' settings worth recording (those the running version has).
+RECORDED_SETTINGS = {
+    "partitions",
+    "batch_size",
+    "batch_linger_ms",
+    "write_timeout_seconds",
+    "read_wait_seconds",
+    "gateway_workers",
+}
 
 
-async def fill_thread(base_url: str, thread: str, comments: int) -> str:
-    """Post `comments` comments (concurrency 16); returns the last position."""
-    positions: list[str] = []
-
-    async def post(client: httpx.AsyncClient, n: int) -> int:
-        response = await client.post(f"/api/v1/threads/{thread}/comments", json={"body": f"c{n}"})
-        if response.status_code == 201:
-            positions.append(response.json()["position"])
-        return response.status_code
-
-    await load(16, comments, post, base_url)
-    return max(positions, key=lambda p: tuple(int(x) for x in p.split("-")))
+def say(message: str) -> None:
+    """Progress on stderr (the table goes to stdout)."""
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def machine() -> dict[str, Any]:
-    model = ""
-    with open("/proc/cpuinfo") as cpuinfo:
-        for line in cpuinfo:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return {
-        "cores": os.cpu_count(),
-        "cpu": model,
-        "python": platform.python_version(),
-        "versions": {
-            name: version(name)
-            for name in ("faststream", "redis", "fastapi", "uvicorn", "pydantic", "hiredis")
-        },
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
+def failure(measure: str, error: Exception) -> dict[str, str]:
+    """A measure that failed, for the report (the traceback goes to stderr)."""
+    say(f"{measure} failed:\n{traceback.format_exc()}")
+    return {"error": f"{type(error).__name__}: {error}"}
 
 
-async def measure(stack: Stack, scale: float) -> dict[str, Any]:
-    base = stack.base_url
-    n = lambda count: max(10, int(count * scale))  # noqa: E731
-    results: dict[str, Any] = {}
-    client = sync_redis.Redis.from_url(stack.server.url, decode_responses=True)
-    before = client.info("memory")["used_memory"]
-
-    async def post(http: httpx.AsyncClient, i: int) -> int:
-        thread = f"bench-post-{i % 50}"
-        response = await http.post(f"/api/v1/threads/{thread}/comments", json={"body": BODY_300})
-        return response.status_code
-
-    results["posts"] = [await load(c, n(2000), post, base) for c in (1, 16, 64)]
-    comments = sum(r["statuses"].get(201, 0) for r in results["posts"])
-    await asyncio.sleep(2)  # projections catch up before memory is read
-    after = client.info("memory")["used_memory"]
-    results["redis_bytes_per_comment"] = round((after - before) / max(comments, 1))
-
-    target = (await fill_thread(base, "bench-likes", 10), "bench-likes")
-    async with httpx.AsyncClient(base_url=base) as http:
-        page = (
-            await http.get(f"/api/v1/threads/{target[1]}", params={"min_position": target[0]})
-        ).json()
-        ids = [c["id"] for c in page["comments"]]
-        tokens = [(await http.post("/api/v1/session")).json()["token"] for _ in range(64)]
-
-    async def like(http: httpx.AsyncClient, i: int) -> int:
-        response = await http.put(
-            f"/api/v1/threads/bench-likes/comments/{ids[i % len(ids)]}/like",
-            headers={"Authorization": f"Bearer {tokens[i % len(tokens)]}"},
-        )
-        return response.status_code
-
-    results["likes"] = [await load(c, n(2000), like, base) for c in (1, 16, 64)]
-
-    await fill_thread(base, "bench-1000", n(1000))
-    results["thread_1000"] = {}
-    for label, params in (("first_page", {"limit": 50}), ("largest_page", {"limit": 200})):
-
-        async def read(http: httpx.AsyncClient, i: int, params: dict[str, int] = params) -> int:
-            return (await http.get("/api/v1/threads/bench-1000", params=params)).status_code
-
-        results["thread_1000"][label] = await load(16, n(1000), read, base)
-
-    threads = [f"bench-post-{i}" for i in range(20)]
-
-    async def counts(http: httpx.AsyncClient, i: int) -> int:
-        return (
-            await http.get("/api/v1/counts", params=[("thread", t) for t in threads])
-        ).status_code
-
-    results["counts_20_threads"] = await load(16, n(2000), counts, base)
-
-    results["first_page_by_size"] = {}
-    for size in (10, 1000, 3000):
-        thread = f"bench-size-{size}"
-        await fill_thread(base, thread, n(size) if size > 10 else 10)
-
-        async def first(http: httpx.AsyncClient, i: int, thread: str = thread) -> int:
-            return (await http.get(f"/api/v1/threads/{thread}", params={"limit": 50})).status_code
-
-        results["first_page_by_size"][str(size)] = await load(1, n(300), first, base)
-    client.close()
-    return results
-
-
-def table(results: dict[str, Any]) -> str:
-    rows = ["| measure | concurrency | req/s | p50 ms | p99 ms |", "|---|---|---|---|---|"]
-    for kind in ("posts", "likes"):
-        for r in results[kind]:
-            rows.append(
-                f"| {kind} | {r['concurrency']} | {r['per_s']} | {r['p50_ms']} | {r['p99_ms']} |"
+async def _measure_ours(stack: Stack, plan: Plan) -> tuple[dict[str, Any], str]:
+    """Every measure on a running stack; the results and the server's version."""
+    subject = Commentstream(stack, Settings().partitions)
+    try:
+        results = await phases.common(subject, plan, big_thread=True, progress=say)
+        rate = max(1.0, results["new_comments"]["16"]["per_s"] / 2)
+        say(f"command -> visible at {rate:.0f}/s for {plan.visible_seconds:.0f} s")
+        try:
+            results["command_to_visible"] = await command_to_visible(
+                subject, rate, plan.visible_seconds
             )
-    for label, r in results["thread_1000"].items():
-        rows.append(
-            f"| thread of 1,000: {label} | 16 | {r['per_s']} | {r['p50_ms']} | {r['p99_ms']} |"
-        )
-    r = results["counts_20_threads"]
-    rows.append(f"| counts of 20 threads | 16 | {r['per_s']} | {r['p50_ms']} | {r['p99_ms']} |")
-    for size, r in results["first_page_by_size"].items():
-        rows.append(
-            f"| first page, thread of {size} | 1 | {r['per_s']} | {r['p50_ms']} | {r['p99_ms']} |"
-        )
-    rows.append(
-        f"| Redis bytes per comment (300-char body) | | {results['redis_bytes_per_comment']} | | |"
+        except Exception as error:  # a late failure must not lose the figures already taken
+            results["command_to_visible"] = failure("command -> visible", error)
+        return results, await subject.server_version()
+    finally:
+        await subject.close()
+
+
+def run_ours(plan: Plan, scratch: Path) -> tuple[dict[str, Any], str]:
+    """commentstream's measures: the whole stack, then replay on a server of its own."""
+    say("commentstream: starting the stack")
+    with running_stack(scratch) as stack:
+        results, server = uvloop.run(_measure_ours(stack, plan))
+    say(f"replay of {plan.replay_events:,} events")
+    try:
+        results["replay"] = measure_replay(plan.replay_events, scratch)
+    except Exception as error:  # as above
+        results["replay"] = failure("replay", error)
+    return results, server
+
+
+def run_isso(plan: Plan) -> tuple[dict[str, Any], str]:
+    """Isso's measures (installed into .bench-peer/ on first use); the results and its version."""
+    say("isso: installing (once) and starting")
+    isso = ensure_isso_venv()
+    with IssoServer(isso) as server:
+        subject = IssoSubject(server)
+        results = uvloop.run(phases.common(subject, plan, big_thread=False, progress=say))
+    return results, isso_version(isso)
+
+
+def settings(plan: Plan, peer: str | None) -> dict[str, Any]:
+    """What the run was configured with."""
+    defaults = Settings()
+    return {
+        "peer": peer,
+        "plan": plan.describe(),
+        "commentstream": defaults.model_dump(include=RECORDED_SETTINGS)
+        | {
+            "processes": "gateway, processor, 2 projectors, embedded Valkey (AOF, fsync everysec)",
+            "rate_limits": "off for the default site",
+        },
+        "isso": {"server": "isso run (werkzeug, a thread per request)", "guard": "disabled"}
+        if peer
+        else None,
+        "loadgen": "benchmarks/loadgen.py: HTTP/1.1 keep-alive, one connection per worker",
+    }
+
+
+def output_path(requested: Path | None, peer: str | None) -> Path:
+    """--output, or bench-results/suite[-isso]-<UTC timestamp>.json."""
+    if requested is not None:
+        return requested
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    name = "suite" + (f"-{peer}" if peer else "")
+    return report.ROOT / "bench-results" / f"{name}-{stamp}.json"
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    return "\n".join(rows)
+    parser.add_argument("--scale", type=float, default=1.0, help="share of the full sizes")
+    parser.add_argument("--peer", choices=["isso"], default=None, help="measure Isso too")
+    parser.add_argument("--output", type=Path, default=None, help="where to write the JSON")
+    return parser.parse_args()
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--scale", type=float, default=1.0, help="share of the full request counts")
-    parser.add_argument("--output", type=Path, default=None)
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as scratch:
-        stack = start_stack(Path(scratch) / "redis", Path(scratch))
-        try:
-            results = asyncio.run(measure(stack, args.scale))
-        finally:
-            stop_stack(stack)
-    report = {"machine": machine(), "scale": args.scale, "results": results}
-    output = args.output or Path("bench-results") / f"http-{int(time.time())}.json"
+    args = parse_args()
+    plan = Plan(args.scale)
+    started = time.perf_counter()
+    results: dict[str, Any] = {}
+    seconds: dict[str, float] = {}
+    versions: dict[str, str] = {}
+    with tempfile.TemporaryDirectory(prefix="commentstream-bench-") as scratch:
+        results[report.OURS], versions["valkey"] = run_ours(plan, Path(scratch))
+    seconds[report.OURS] = round(time.perf_counter() - started, 1)
+    if args.peer == "isso":
+        results[report.PEER], versions["isso"] = run_isso(plan)
+        seconds[report.PEER] = round(time.perf_counter() - started - seconds[report.OURS], 1)
+    rows = report.rows(results)
+    document: dict[str, Any] = {
+        "machine": report.machine(versions),
+        "settings": settings(plan, args.peer),
+        "seconds": seconds | {"total": round(time.perf_counter() - started, 1)},
+        "results": results,
+        "rows": [asdict(row) for row in rows],
+        "table": report.table(rows),
+    }
+    output = output_path(args.output, args.peer)
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(report, indent=2))
-    print(table(results))
-    print(f"written to {output}")
+    output.write_text(json.dumps(document, indent=2, ensure_ascii=False))
+    print(document["table"])
+    print(f"\nwritten to {output} ({document['seconds']['total']:.0f} s)")
+    failed = [name for name, result in results[report.OURS].items() if "error" in result]
+    if failed:
+        raise SystemExit(f"failed: {', '.join(failed)} (see above)")
 
 
 if __name__ == "__main__":

@@ -33,18 +33,14 @@ async def build_generation(
 ) -> ProjectorRunner:
     """Fold the log into `generation` from its checkpoint on (up to `until` per partition)."""
     runner = ProjectorRunner(redis, projection, generation)
-
-    async def fold_partition(p: int) -> None:
+    for p in range(partitions):
         keys = PartitionKeys(p)
+        if until is not None and until.get(p) is None:
+            continue
         after = await runner.load_checkpoint(keys)
         async for page in log_entries(redis, keys, after, until[p] if until else None):
             await runner.process(keys, page)
             progress(len(page))
-
-    # Partitions are independent: folding them side by side keeps the CPU busy while one
-    # waits for Redis.
-    wanted = [p for p in range(partitions) if until is None or until.get(p) is not None]
-    await asyncio.gather(*(fold_partition(p) for p in wanted))
     return runner
 
 

@@ -133,6 +133,7 @@ def test_the_suite_runs_isso_side_by_side(tmp_path: Path) -> None:
         "suite", tmp_path / "peer.json", "--scale", "0.005", "--peer", "isso", timeout=400
     )
     assert report["machine"]["versions"]["isso"]
+    check_system(report["results"]["commentstream"])
     isso = report["results"]["isso"]
     check_system(isso)
     assert "not_run" in isso["first_page_by_size"]["100000"]

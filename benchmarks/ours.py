@@ -1,0 +1,331 @@
+"""commentstream as a benchmark subject: the stack, its requests, and the measures only it has
+(command -> visible lag, Redis bytes per comment, replay into a fresh read model)."""
+
+import asyncio
+import bisect
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import uvloop
+from redis.asyncio import Redis
+
+from benchmarks import audit
+from benchmarks.loadgen import Request, Response, json_request, load, percentile
+from benchmarks.subjects import BODY_300
+from projections.registry import PROJECTIONS
+from services.audit.replay import build_generation
+from services.embedded import EmbeddedRedis, free_port
+from services.settings import Settings
+from services.storage.keys import PartitionKeys, partition_of
+from services.supervisor import SERVICES, establish_deployment
+from tests.processes import ServiceProcess, Stack, http_ok, wait_until
+
+SITE = "default"
+PROJECTION_NAMES = tuple(PROJECTIONS)  # thread_view, like_counts
+SETTLE_TIMEOUT_S = 300.0
+Position = tuple[int, int]
+
+
+def parse_position(entry_id: str | None) -> Position:
+    """A stream entry id as (ms, seq); (0, 0) for none (projections/stream_ids.py)."""
+    if not entry_id:
+        return (0, 0)
+    millis, _, sequence = entry_id.partition("-")
+    return int(millis), int(sequence or 0)
+
+
+def stack_environment(server: EmbeddedRedis, deployment: str, port: int) -> dict[str, str]:
+    """The services' settings: production defaults, on this server, without rate limits."""
+    defaults = Settings()
+    return {
+        "COMMENTSTREAM_DEPLOYMENT": deployment,
+        "REDIS_URL": server.url,
+        "PORT": str(port),
+        "COMMENTSTREAM_SECRET": "bench-secret",
+        "COMMENTSTREAM_PARTITIONS": str(defaults.partitions),
+        "COMMENTSTREAM_BATCH_SIZE": str(defaults.batch_size),
+        "COMMENTSTREAM_WRITE_TIMEOUT_SECONDS": str(defaults.write_timeout_seconds),
+        "COMMENTSTREAM_POSTS_PER_MINUTE_PER_IP": "0",
+        "COMMENTSTREAM_POSTS_PER_MINUTE_PER_IDENTITY": "0",
+        "COMMENTSTREAM_LIKES_PER_MINUTE_PER_IDENTITY": "0",
+        "COMMENTSTREAM_MIN_SECONDS_TO_SUBMIT": "0",
+    }
+
+
+def _stop(services: list[ServiceProcess], server: EmbeddedRedis) -> None:
+    for service in services:
+        service.stop()
+    server.stop()
+
+
+@contextmanager
+def running_stack(scratch: Path) -> Iterator[Stack]:
+    """Embedded server, processor, both projectors and the gateway (as `commentstream up`
+    starts them), for a `with` block; all stopped after it, or when one fails to start."""
+    server = EmbeddedRedis(scratch / "redis").start()
+    services: list[ServiceProcess] = []
+    try:
+        deployment = asyncio.run(establish_deployment(server.url, Settings()))
+        environment = stack_environment(server, deployment, free_port())
+        for args in SERVICES.values():
+            services.append(ServiceProcess(args, environment, scratch).start())
+        stack = Stack(
+            server,
+            f"http://127.0.0.1:{environment['PORT']}",
+            dict(zip(SERVICES, services, strict=True)),
+        )
+        _wait_ready(stack.base_url, services)
+    except BaseException:
+        _stop(services, server)
+        raise
+    try:
+        yield stack
+    finally:
+        _stop(services, server)
+
+
+def _wait_ready(base_url: str, services: list[ServiceProcess]) -> None:
+    """Wait for /readyz (every service's heartbeat); else fail with the logs' tails."""
+    try:
+        wait_until(lambda: http_ok(base_url + "/readyz"), timeout=30, what="the stack")
+    except AssertionError as error:
+        tails = "\n".join(f"--- {s.log_path.name}\n{s.log()[-1500:]}" for s in services)
+        raise RuntimeError(f"the stack did not become ready:\n{tails}") from error
+
+
+async def checkpoint_keys(redis: Redis, partitions: int) -> list[list[str]]:
+    """Per partition, the checkpoint keys of both projections' active generations."""
+    keys = []
+    for p in range(partitions):
+        partition = PartitionKeys(p)
+        names = [partition.active_generation(name) for name in PROJECTION_NAMES]
+        generations = [int(g or 0) for g in await redis.mget(names)]
+        keys.append(
+            [
+                partition.projection(name, generation).checkpoint
+                for name, generation in zip(PROJECTION_NAMES, generations, strict=True)
+            ]
+        )
+    return keys
+
+
+async def visible_positions(redis: Redis, keys: list[list[str]]) -> list[Position]:
+    """Per partition, the position up to which both read models have folded the log."""
+    flat = await redis.mget([key for partition in keys for key in partition])
+    per = len(PROJECTION_NAMES)
+    return [
+        min(parse_position(value) for value in flat[p * per : (p + 1) * per])
+        for p in range(len(keys))
+    ]
+
+
+class Commentstream:
+    """commentstream as a benchmark subject (benchmarks/subjects.py)."""
+
+    name = "commentstream"
+
+    def __init__(self, stack: Stack, partitions: int) -> None:
+        self.base_url = stack.base_url
+        self.partitions = partitions
+        self.redis = Redis.from_url(stack.server.url, decode_responses=True)
+        self.tokens: list[str] = []
+
+    def thread_partition(self, thread: str) -> int:
+        return partition_of(SITE, thread, self.partitions)
+
+    def new_comment(self, thread: str, body: str) -> Request:
+        payload = {"body": body, "title": f"Thread {thread}"}
+        return json_request("POST", f"/api/v1/threads/{thread}/comments", payload)
+
+    def comment_id(self, response: Response) -> str:
+        return str(response.json()["id"])
+
+    async def prepare_likers(self, count: int) -> None:
+        """Anonymous sessions, one token per liker (POST /api/v1/session)."""
+        tokens: dict[int, str] = {}
+
+        def keep(n: int, response: Response, _: float) -> None:
+            if response.status == 201:
+                tokens[n] = response.json()["token"]
+
+        session = Request("POST", "/api/v1/session")
+        await load(16, count, lambda _: session, base_url=self.base_url, on_response=keep)
+        if len(tokens) != count:
+            raise RuntimeError(f"only {len(tokens)} of {count} sessions were created")
+        self.tokens = [tokens[n] for n in range(count)]
+
+    def like(self, thread: str, comment_id: str, liker: int) -> Request:
+        auth = (("Authorization", f"Bearer {self.tokens[liker]}"),)
+        return Request("PUT", f"/api/v1/threads/{thread}/comments/{comment_id}/like", headers=auth)
+
+    def whole_thread(self, thread: str) -> Request:
+        return Request("GET", f"/api/v1/threads/{thread}?limit=1000")
+
+    def first_page(self, thread: str) -> Request:
+        return Request("GET", f"/api/v1/threads/{thread}?limit=50")
+
+    def counts(self, threads: Sequence[str]) -> Request:
+        return Request("GET", "/api/v1/counts?" + urlencode([("thread", t) for t in threads]))
+
+    async def log_ends(self) -> list[Position]:
+        """Per partition, the position of the log's last entry."""
+        ends = []
+        for p in range(self.partitions):
+            last = await self.redis.xrevrange(PartitionKeys(p).events, count=1)
+            ends.append(parse_position(last[0][0]) if last else (0, 0))
+        return ends
+
+    async def settle(self) -> None:
+        """Wait until both read models of every partition have folded the whole log."""
+        ends = await self.log_ends()
+        keys = await checkpoint_keys(self.redis, self.partitions)
+        deadline = time.monotonic() + SETTLE_TIMEOUT_S
+        while time.monotonic() < deadline:
+            visible = await visible_positions(self.redis, keys)
+            if all(seen >= end for seen, end in zip(visible, ends, strict=True)):
+                return
+            await asyncio.sleep(0.01)
+        raise RuntimeError(f"the projections did not catch up in {SETTLE_TIMEOUT_S:.0f} s")
+
+    async def memory_bytes(self) -> int:
+        """Redis INFO memory used_memory."""
+        return int((await self.redis.info("memory"))["used_memory"])
+
+    async def server_version(self) -> str:
+        info = await self.redis.info("server")
+        return str(info.get("valkey_version") or info.get("redis_version") or "unknown")
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+
+
+@dataclass
+class Watcher:
+    """Polls checkpoints every `interval` s; per partition, when each advance was first seen."""
+
+    redis: Redis
+    partitions: int
+    interval: float = 0.001
+    timeline: list[list[tuple[Position, float]]] = field(default_factory=list)
+    polls: int = 0
+    seconds: float = 0.0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Poll until `stop` is set."""
+        keys = await checkpoint_keys(self.redis, self.partitions)
+        self.timeline = [[] for _ in range(self.partitions)]
+        started = next_poll = time.perf_counter()
+        while not stop.is_set():
+            visible = await visible_positions(self.redis, keys)
+            now = time.perf_counter()
+            for p, position in enumerate(visible):
+                line = self.timeline[p]
+                if not line or position > line[-1][0]:
+                    line.append((position, now))
+            self.polls += 1
+            # A fixed schedule: the time a poll takes does not stretch the interval.
+            next_poll = max(next_poll + self.interval, now)
+            await asyncio.sleep(next_poll - now)
+        self.seconds = time.perf_counter() - started
+
+    def visible_at(self, partition: int, position: Position) -> float | None:
+        """When a poll first saw `position` visible in `partition`, or None."""
+        line = self.timeline[partition]
+        index = bisect.bisect_left(line, position, key=lambda entry: entry[0])
+        return line[index][1] if index < len(line) else None
+
+
+def _lag_summary(lags: list[float], written: int, invisible: int) -> dict[str, Any]:
+    lags = lags or [0.0]
+    return {
+        "comments": written,
+        "never_seen": invisible,
+        "p50_ms": round(percentile(lags, 0.5) * 1000, 2),
+        "p99_ms": round(percentile(lags, 0.99) * 1000, 2),
+        "max_ms": round(max(lags) * 1000, 2),
+    }
+
+
+async def command_to_visible(
+    subject: Commentstream, rate: float, seconds: float, threads: int = 50
+) -> dict[str, Any]:
+    """Post at a fixed open-loop `rate` for `seconds`; lag from each command's send to the poll
+    that first saw both read models of its partition at or past its log position."""
+    written: list[tuple[int, Position, float]] = []
+
+    def thread(n: int) -> str:
+        return f"bench-visible-{n % threads}"
+
+    def keep(n: int, response: Response, sent: float) -> None:
+        if response.status == 201:
+            position = parse_position(response.json()["position"])
+            written.append((subject.thread_partition(thread(n)), position, sent))
+
+    watcher = Watcher(subject.redis, subject.partitions)
+    stop = asyncio.Event()
+    watching = asyncio.create_task(watcher.run(stop))
+    await asyncio.sleep(0.05)
+    posts = await load(
+        64,
+        max(1, round(rate * seconds)),
+        lambda n: subject.new_comment(thread(n), BODY_300),
+        base_url=subject.base_url,
+        on_response=keep,
+        rate=rate,
+    )
+    await subject.settle()
+    stop.set()
+    await watching
+    seen = [(watcher.visible_at(p, position), sent) for p, position, sent in written]
+    lags = [at - sent for at, sent in seen if at is not None]
+    return {
+        "rate_per_s": round(rate, 1),
+        "seconds": seconds,
+        "posts": posts,
+        "lag": _lag_summary(lags, len(written), len(seen) - len(lags)),
+        "watcher": {
+            "polls": watcher.polls,
+            "mean_poll_interval_ms": round(watcher.seconds / max(watcher.polls, 1) * 1000, 3),
+        },
+    }
+
+
+def ignore(_: int) -> None:
+    """A progress callback that shows nothing."""
+
+
+async def _replay(url: str, events: int) -> dict[str, Any]:
+    """Write `events` into an empty log as benchmarks/audit.py does; fold it into generation 1 of
+    each projection (a fresh read model), timed."""
+    # No read timeout: build_generation folds partitions side by side in one event loop, and a
+    # reply can wait unread longer than redis-py 8's default 5 s while the others fold.
+    redis = Redis.from_url(url, decode_responses=True, socket_timeout=None)
+    fill_seconds = await audit.fill(redis, events)
+    written = events // audit.EVENTS_PER_THREAD * audit.EVENTS_PER_THREAD
+    settings = Settings(redis_url=url, partitions=audit.PARTITIONS, secret=audit.SECRET)
+    results: dict[str, Any] = {
+        "events": written,
+        "partitions": audit.PARTITIONS,
+        "fill_seconds": round(fill_seconds, 2),
+    }
+    for name, make in PROJECTIONS.items():
+        started = time.perf_counter()
+        await build_generation(redis, make(redis, settings), 1, audit.PARTITIONS, ignore)
+        seconds = time.perf_counter() - started
+        results[name] = {"seconds": round(seconds, 2), "events_per_s": round(written / seconds)}
+    await redis.aclose()
+    return results
+
+
+def measure_replay(events: int, scratch: Path) -> dict[str, Any]:
+    """Replay events/s of both projections, on a server of its own."""
+    server = EmbeddedRedis(scratch / "replay").start()
+    try:
+        return uvloop.run(_replay(server.url, events))
+    finally:
+        server.stop()

@@ -1,0 +1,310 @@
+"""The suite's report: the machine it ran on, and one row per measure with ratio and target."""
+
+import os
+import platform
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+OURS, PEER = "commentstream", "isso"
+TIMES = "\u00d7"  # the multiplication sign of ratios
+OK = (200, 201)
+PACKAGES = (
+    "faststream",
+    "redis",
+    "fastapi",
+    "uvicorn",
+    "pydantic",
+    "hiredis",
+    "orjson",
+    "uvloop",
+    "httptools",
+)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _package_version(name: str) -> str:
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def _git_commit() -> str:
+    """HEAD's commit, with "+changes" when the work tree differs from it."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    return commit + ("+changes" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
+def machine(extra_versions: dict[str, str]) -> dict[str, Any]:
+    """Cores, CPU, memory, Python, package versions and the commit the run measured."""
+    pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    return {
+        "cores": os.cpu_count(),
+        "cpu": _cpu_model(),
+        "memory_gib": round(pages / 2**30, 1),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "versions": {name: _package_version(name) for name in PACKAGES} | extra_versions,
+        "commit": _git_commit(),
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the table; `met` is None where there is no target (or it needs the peer)."""
+
+    measure: str
+    commentstream: str
+    isso: str
+    ratio: float | None
+    ratio_of: str
+    target: str
+    met: bool | None
+
+
+def _errors(result: dict[str, Any]) -> str:
+    """A mark for answers other than 200 and 201 (202 is a write that timed out; 0 failed)."""
+    bad = sum(count for status, count in result["statuses"].items() if int(status) not in OK)
+    return f" ⚠ {bad} not 200/201" if bad else ""
+
+
+def rate_text(per_s: float) -> str:
+    """Requests/s: whole numbers from 100 on, else one decimal."""
+    return f"{per_s:,.0f}" if per_s >= 100 else f"{per_s:.1f}"
+
+
+def ms_text(ms: float) -> str:
+    """Milliseconds to three significant figures or so."""
+    return f"{ms:,.0f}" if ms >= 100 else (f"{ms:.1f}" if ms >= 10 else f"{ms:.2f}")
+
+
+def load_cell(result: dict[str, Any] | None) -> str:
+    """Throughput and latency of one load measure."""
+    if result is None:
+        return "—"
+    if "not_run" in result:
+        return result["not_run"]
+    return (
+        f"{rate_text(result['per_s'])}/s · p50 {ms_text(result['p50_ms'])}"
+        f" · p99 {ms_text(result['p99_ms'])} ms" + _errors(result)
+    )
+
+
+def latency_cell(result: dict[str, Any] | None) -> str:
+    """Latency of one concurrency-1 measure, with the thread's real size."""
+    if result is None:
+        return "—"
+    if "not_run" in result:
+        return result["not_run"]
+    size = f"{result['comments']:,} comments" + (", capped" if "capped" in result else "")
+    latency = f"p50 {ms_text(result['p50_ms'])} · p99 {ms_text(result['p99_ms'])} ms"
+    return f"{latency} ({size})" + _errors(result)
+
+
+def _ratio(ours: dict[str, Any] | None, peer: dict[str, Any] | None, key: str) -> float | None:
+    if not ours or not peer or key not in ours or key not in peer or not peer[key]:
+        return None
+    return float(f"{ours[key] / peer[key]:.3g}")
+
+
+def _met(ok: Callable[[], bool], result: dict[str, Any] | None) -> bool | None:
+    return ok() if result and "not_run" not in result else None
+
+
+def _load_row(
+    measure: str,
+    ours: dict[str, Any],
+    peer: dict[str, Any] | None,
+    target: str = "",
+    ok: Callable[[dict[str, Any]], bool] | None = None,
+) -> Row:
+    met = _met(lambda: ok(ours), ours) if ok else None
+    ratio = _ratio(ours, peer, "per_s")
+    return Row(measure, load_cell(ours), load_cell(peer), ratio, "req/s", target, met)
+
+
+def _posts_ok(result: dict[str, Any]) -> bool:
+    return bool(result["per_s"] >= 1800 and result["p99_ms"] < 100)
+
+
+def _throughput_rows(ours: dict[str, Any], peer: dict[str, Any] | None) -> list[Row]:
+    rows = []
+    for key, label in (("new_comments", "new comment, 201"), ("likes", "like, 200")):
+        for level in ("1", "16", "64"):
+            targeted = key == "new_comments" and level == "16"
+            rows.append(
+                _load_row(
+                    f"{label}, c{level}",
+                    ours[key][level],
+                    peer[key][level] if peer else None,
+                    "≥ 1,800/s, p99 < 100 ms" if targeted else "",
+                    _posts_ok if targeted else None,
+                )
+            )
+    return rows
+
+
+def _size_label(nominal: int, actual: int) -> str:
+    return f"{nominal:,}" if actual == nominal else f"{nominal:,} [{actual:,} at this scale]"
+
+
+def _read_rows(ours: dict[str, Any], peer: dict[str, Any] | None) -> list[Row]:
+    reads, peer_reads = ours["thread_1000"], peer["thread_1000"] if peer else None
+    size = _size_label(1000, reads["comments"])
+    whole = _load_row(
+        f"thread of {size}, whole, c16",
+        reads["whole"],
+        peer_reads["whole"] if peer_reads else None,
+    )
+    whole_met = whole.ratio >= 500 if whole.ratio is not None else None
+    rows = [
+        replace(whole, target=f"≥ 500{TIMES} Isso", met=whole_met),
+        _load_row(
+            f"thread of {size}, first page (50), c16",
+            reads["first_page"],
+            peer_reads["first_page"] if peer_reads else None,
+            "≥ 3,000/s, p99 < 30 ms",
+            lambda r: bool(r["per_s"] >= 3000 and r["p99_ms"] < 30),
+        ),
+        _load_row(
+            "counts of 20 threads, one request, c16",
+            ours["counts_20_threads"],
+            peer["counts_20_threads"] if peer else None,
+        ),
+    ]
+    return rows
+
+
+def _size_rows(ours: dict[str, Any], peer: dict[str, Any] | None) -> list[Row]:
+    sizes, peer_sizes = ours["first_page_by_size"], peer["first_page_by_size"] if peer else {}
+    smallest = sizes["10"]["p50_ms"]
+    rows = []
+    for nominal, result in sizes.items():
+        target, met = "", None
+        if nominal != "10" and "not_run" not in result:
+            target = "p50 within ±20% of the 10-comment thread's"
+            met = abs(result["p50_ms"] / smallest - 1) <= 0.2 if smallest else None
+        peer_result = peer_sizes.get(nominal)
+        rows.append(
+            Row(
+                f"first page, thread of {int(nominal):,}, c1",
+                latency_cell(result),
+                latency_cell(peer_result),
+                _ratio(result, peer_result, "p50_ms"),
+                "p50 ms",
+                target,
+                met,
+            )
+        )
+    return rows
+
+
+def _failed(result: dict[str, Any]) -> str:
+    return f"failed: {result['error']}"[:200]
+
+
+def _visible_row(visible: dict[str, Any], peer: dict[str, Any] | None) -> Row:
+    target, isso = "p99 < 50 ms", "n/a: writes are synchronous" if peer else "—"
+    if "error" in visible:
+        return Row(
+            "command → visible (both read models)", _failed(visible), isso, None, "", target, None
+        )
+    lag = visible["lag"]
+    return Row(
+        f"command → visible (both read models), open loop at {visible['rate_per_s']:,.0f}/s",
+        f"p50 {ms_text(lag['p50_ms'])} · p99 {ms_text(lag['p99_ms'])}"
+        f" · max {ms_text(lag['max_ms'])} ms",
+        isso,
+        None,
+        "",
+        target,
+        lag["p99_ms"] < 50 and lag["never_seen"] == 0,
+    )
+
+
+def _replay_rows(replay: dict[str, Any], peer: dict[str, Any] | None) -> list[Row]:
+    rows = []
+    for name in ("thread_view", "like_counts"):
+        label = f"replay into a fresh {name}"
+        if "error" in replay:
+            cell, met = _failed(replay), None
+        else:
+            label = f"replay {replay['events']:,} events into a fresh {name}"
+            cell, met = (
+                f"{replay[name]['events_per_s']:,}/s",
+                replay[name]["events_per_s"] >= 250_000,
+            )
+        isso = "n/a: no event log" if peer else "—"
+        rows.append(Row(label, cell, isso, None, "", "≥ 250,000/s", met))
+    return rows
+
+
+def _memory_row(memory: dict[str, Any], peer: dict[str, Any] | None) -> Row:
+    peer_memory = peer["memory"] if peer else None
+    return Row(
+        "bytes per comment, 300-char body",
+        f"{memory['bytes_per_comment']:,} B (Redis used_memory)",
+        f"{peer_memory['bytes_per_comment']:,} B (SQLite file)" if peer_memory else "—",
+        None,
+        "",
+        "≤ 1,500 B",
+        memory["bytes_per_comment"] <= 1500,
+    )
+
+
+def rows(results: dict[str, Any]) -> list[Row]:
+    """Every row of the table, from the results of commentstream and (maybe) Isso."""
+    ours, peer = results[OURS], results.get(PEER)
+    return (
+        _throughput_rows(ours, peer)
+        + _read_rows(ours, peer)
+        + _size_rows(ours, peer)
+        + [_visible_row(ours["command_to_visible"], peer)]
+        + _replay_rows(ours["replay"], peer)
+        + [_memory_row(ours["memory"], peer)]
+    )
+
+
+def _met_text(met: bool | None) -> str:
+    return "—" if met is None else ("met" if met else "missed")
+
+
+def _ratio_text(row: Row) -> str:
+    if row.ratio is None:
+        return "—"
+    value = f"{row.ratio:,.0f}" if row.ratio >= 100 else f"{row.ratio:.3g}"
+    return f"{value}{TIMES}" + ("" if row.ratio_of == "req/s" else f" ({row.ratio_of})")
+
+
+def table(table_rows: list[Row]) -> str:
+    """The rows as a markdown table."""
+    lines = [
+        "| measure | commentstream | Isso | ratio | target | met |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in table_rows:
+        cells = [row.measure, row.commentstream, row.isso, _ratio_text(row), row.target]
+        lines.append("| " + " | ".join([*cells, _met_text(row.met)]) + " |")
+    return "\n".join(lines)
