@@ -355,7 +355,7 @@ def main() -> None:
     """Serve (`--serve PORT`), or compare this generator with httpx at concurrency 16."""
     import uvloop
 
-    from benchmarks.peer_isso import free_port
+    from services.embedded import free_port
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--serve", type=int, default=None, help=argparse.SUPPRESS)

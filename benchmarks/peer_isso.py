@@ -14,7 +14,6 @@ only the /24 of an IPv4 address. The request builders take
 """
 
 import asyncio
-import socket
 import subprocess
 import tempfile
 import time
@@ -27,6 +26,7 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 
 from benchmarks.loadgen import Connection, Request, Response, json_request
+from services.embedded import free_port
 
 ISSO_PIN = "isso==0.14.*"
 DEFAULT_ROOT = Path(__file__).resolve().parent.parent / ".bench-peer"
@@ -68,13 +68,6 @@ def ensure_isso_venv(root: Path = DEFAULT_ROOT) -> Path:
 def isso_version(isso: Path) -> str:
     """The version of Isso installed beside the `isso` executable."""
     return _installed_version(isso.parent / "python") or "unknown"
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def isso_config(db_path: Path, port: int) -> str:

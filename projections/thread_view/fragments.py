@@ -19,7 +19,7 @@ import orjson
 from pydantic import TypeAdapter
 
 from projections.thread_view.model import CommentRecord
-from projections.thread_view.query import Author, CommentView, Likes, Viewer
+from projections.thread_view.query import Viewer, comment_view
 
 VISIBLE_SUFFIX = ',"status":"visible"'
 _TIME = TypeAdapter(datetime)  # writes times as the rest of the API does (`…Z` for UTC)
@@ -27,22 +27,7 @@ _TIME = TypeAdapter(datetime)  # writes times as the rest of the API does (`…Z
 
 def public_fragment(record: CommentRecord) -> str:
     """The open JSON object anyone may see of one comment (no likes, no replies)."""
-    visible = record.status == "visible"
-    view = CommentView(
-        id=record.id,
-        parent_id=record.parent_id,
-        author=Author(
-            name=record.name if visible else None,
-            avatar=record.avatar,
-            website=record.website if visible else None,
-        ),
-        html=record.html if visible else "",
-        created_at=record.created_at,
-        edited_at=record.edited_at,
-        status=record.status,
-        likes=Likes(count=0, liked_by_me=False),
-    )
-    whole = view.model_dump_json(
+    whole = comment_view(record, 0, None).model_dump_json(
         include={"id", "parent_id", "author", "html", "created_at", "edited_at", "status"}
     )
     return whole[:-1]

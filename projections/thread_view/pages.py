@@ -5,20 +5,26 @@ size of the thread, plus one for the caller's likes and own comments when the ca
 Sorting by "top" reads every top-level comment's like count first, so it is O(top-level).
 """
 
-import base64
-import json
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from redis.asyncio import Redis
 
+from projections.like_counts.reading import LikeCountsReader
 from projections.thread_view.fragments import (
     assemble_comments,
     own_comments,
     page_ids,
 )
-from projections.thread_view.query import InvalidCursor, SortOrder, Viewer
+from projections.thread_view.query import (
+    InvalidCursor,
+    SortOrder,
+    Viewer,
+    decode_cursor,
+    encode_cursor,
+)
 from services.storage.keys import ProjectionKeys
 from services.storage.scripts import Scripts
 
@@ -69,6 +75,7 @@ class ThreadPages:
     def __init__(self, redis: Redis, scripts: Scripts) -> None:
         self._redis = redis
         self._scripts = scripts
+        self._likes = LikeCountsReader(redis)
 
     async def page(
         self,
@@ -80,7 +87,7 @@ class ThreadPages:
     ) -> str:
         """The page as the JSON of a `ThreadView`."""
         site, thread = request.site, request.thread
-        after = decode_cursor(request.cursor, request.sort)
+        after = decode_page_cursor(request.cursor, request.sort)
         script_keys = [
             thread_view.roots(site, thread),
             thread_view.replies(site, thread),
@@ -152,7 +159,7 @@ class ThreadPages:
     async def _for_viewer(
         self,
         roots: list[str],
-        fetched: "Fetched",
+        fetched: Fetched,
         thread_view: ProjectionKeys,
         like_counts: ProjectionKeys,
         site: str,
@@ -161,15 +168,13 @@ class ThreadPages:
     ) -> dict[str, str]:
         """The shown comments again, with the caller's likes and own comments marked."""
         ids = page_ids(roots, fetched.descendants)
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for comment_id in ids:
-                pipe.zscore(like_counts.likers(site, thread, comment_id), viewer.actor_id)
-            pipe.hmget(thread_view.comments(site, thread), ids)
-            *scores, records = await pipe.execute()
-        liked = frozenset(cid for cid, score in zip(ids, scores, strict=True) if score is not None)
+        liked, records = await asyncio.gather(
+            self._likes.liked_by(like_counts, site, thread, ids, viewer.actor_id),
+            self._redis.hmget(thread_view.comments(site, thread), ids),
+        )
         mine = own_comments(dict(zip(ids, records, strict=True)), viewer)
         rendered = assemble_comments(
-            roots, fetched.descendants, fetched.fragments, fetched.likes, liked, mine
+            roots, fetched.descendants, fetched.fragments, fetched.likes, frozenset(liked), mine
         )
         return {root: comment for root, comment in zip(roots, rendered, strict=True) if comment}
 
@@ -184,20 +189,10 @@ class ThreadPages:
         return [key for key in keys if after is None or key > after]
 
 
-def encode_cursor(sort: SortOrder, key: tuple[Any, ...]) -> str:
-    return base64.urlsafe_b64encode(json.dumps([sort, list(key)]).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None, sort: SortOrder) -> tuple[Any, ...] | None:
-    if not cursor:
-        return None
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        cursor_sort, key = json.loads(base64.urlsafe_b64decode(padded))
-    except (ValueError, TypeError) as error:
-        raise InvalidCursor("cursor is not one this server gave out") from error
-    if cursor_sort != sort or not isinstance(key, list) or not key:
+def decode_page_cursor(cursor: str | None, sort: SortOrder) -> tuple[Any, ...] | None:
+    """A cursor of this server, whose key is the last top-level comment's id, or for "top"
+    its (likes, time, id)."""
+    key = decode_cursor(cursor, sort)
+    if key is not None and (not key or (sort == "top" and len(key) != 3)):
         raise InvalidCursor("cursor belongs to another sort order")
-    if sort == "top" and len(key) != 3:
-        raise InvalidCursor("cursor belongs to another sort order")
-    return tuple(key)
+    return key

@@ -48,14 +48,20 @@ class ThreadViewProjection:
     async def _load(
         self, keys: ProjectionKeys, site: str, thread: str, events: list[EventEnvelope]
     ) -> ThreadSlice:
-        meta = await self._redis.hgetall(keys.meta(site, thread))
-        if any(e.type == "AuthorErased" for e in events):
-            every = await self._redis.hgetall(keys.comments(site, thread))
-            ids, records = list(every), list(every.values())
+        everything = any(e.type == "AuthorErased" for e in events)
+        named = {e.data.get(field) for e in events for field in ("comment_id", "parent_id")}
+        ids = sorted(cid for cid in named if isinstance(cid, str))
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(keys.meta(site, thread))
+            if everything:
+                pipe.hgetall(keys.comments(site, thread))
+            elif ids:
+                pipe.hmget(keys.comments(site, thread), ids)
+            meta, *found = await pipe.execute()
+        if everything:
+            ids, records = list(found[0]), list(found[0].values())
         else:
-            named = {e.data.get(field) for e in events for field in ("comment_id", "parent_id")}
-            ids = sorted(cid for cid in named if isinstance(cid, str))
-            records = await self._redis.hmget(keys.comments(site, thread), ids) if ids else []
+            records = found[0] if found else []
         return ThreadSlice(
             meta=ThreadMeta.model_validate(meta) if meta else ThreadMeta(),
             comments={

@@ -142,7 +142,7 @@ def build_thread_view(
             return (-like_counts.get(record.id, 0), stamp, record.id)
         return (stamp, record.id)
 
-    after = _decode_cursor(cursor, sort)
+    after = decode_cursor(cursor, sort)
     top_level = sorted(children[None], key=sort_key)
     page: list[CommentView] = []
     last_key: tuple[Any, ...] | None = None
@@ -167,15 +167,15 @@ def build_thread_view(
         count=meta.count,
         position=position,
         comments=page,
-        next_cursor=_encode_cursor(sort, last_key) if more and last_key is not None else None,
+        next_cursor=encode_cursor(sort, last_key) if more and last_key is not None else None,
     )
 
 
-def _encode_cursor(sort: SortOrder, key: tuple[Any, ...]) -> str:
+def encode_cursor(sort: SortOrder, key: tuple[Any, ...]) -> str:
     return base64.urlsafe_b64encode(json.dumps([sort, list(key)]).encode()).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str | None, sort: SortOrder) -> tuple[Any, ...] | None:
+def decode_cursor(cursor: str | None, sort: SortOrder) -> tuple[Any, ...] | None:
     if not cursor:
         return None
     try:

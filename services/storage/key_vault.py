@@ -29,9 +29,9 @@ class AuthorKeyVault:
 
     async def key_for_writing(self, actor_id: str) -> bytes:
         """The author's key, created on first use."""
-        cached = self._cache.get(actor_id)
-        if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
-            return cached[1]
+        cached = self._cached(actor_id)
+        if cached is not None:
+            return cached
         # One round trip: store a new key unless there is one, and get the one there was.
         fresh = new_author_key()
         existing = await self._redis.set(
@@ -43,9 +43,9 @@ class AuthorKeyVault:
 
     async def key_for_reading(self, actor_id: str) -> bytes | None:
         """The author's key, or None when it never existed or was erased."""
-        cached = self._cache.get(actor_id)
-        if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
-            return cached[1]
+        cached = self._cached(actor_id)
+        if cached is not None:
+            return cached
         wrapped = await self._redis.get(author_key(actor_id))
         if wrapped is None:
             self._cache.pop(actor_id, None)
@@ -58,6 +58,12 @@ class AuthorKeyVault:
         """Delete the author's key for good; True if there was one."""
         self.forget(actor_id)
         return bool(await self._redis.delete(author_key(actor_id)))
+
+    def _cached(self, actor_id: str) -> bytes | None:
+        cached = self._cache.get(actor_id)
+        if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
+            return cached[1]
+        return None
 
     def forget(self, actor_id: str) -> None:
         self._cache.pop(actor_id, None)
