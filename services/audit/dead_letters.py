@@ -6,6 +6,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from services.storage.event_store import enqueue_command
 from services.storage.keys import PartitionKeys
 
 PROJECTION_NAMES = ("thread_view", "like_counts")
@@ -64,7 +65,7 @@ async def retry(redis: Redis, letter: DeadLetter) -> bool:
     if letter.kind != "commands" or "fields" not in letter.fields:
         return False
     keys = PartitionKeys(letter.partition)
-    await redis.xadd(keys.commands, json.loads(letter.fields["fields"]))
+    await enqueue_command(redis, keys, json.loads(letter.fields["fields"]))
     await redis.xdel(keys.dead_commands, letter.entry_id)
     return True
 

@@ -8,7 +8,7 @@ from events.commands import Command
 from events.outcomes import Outcome
 from services.gateway.outcome_listener import OutcomeListener
 from services.processor.command_handler import COMMAND_FIELD
-from services.storage.event_store import EventStore
+from services.storage.event_store import EventStore, enqueue_command
 
 
 class CommandSender:
@@ -29,6 +29,8 @@ class CommandSender:
     async def send(self, command: Command, *, fresh_id: bool = False) -> Outcome | None:
         """The command's outcome, or None when it is queued but not yet processed.
 
+        Raises CommandStreamMissing when the partition's command stream is gone (a wipe).
+
         `fresh_id`: the command id was made here just now, so it cannot have an outcome yet
         (the append script would find a repeated id anyway; this only saves a round trip)."""
         keys = self._store.keys_for(command.site, command.thread)
@@ -38,7 +40,7 @@ class CommandSender:
                 return Outcome.model_validate_json(first)
         future = self._listener.expect(command.command_id)
         try:
-            await self._redis.xadd(keys.commands, {COMMAND_FIELD: command.model_dump_json()})
+            await enqueue_command(self._redis, keys, {COMMAND_FIELD: command.model_dump_json()})
             return await asyncio.wait_for(asyncio.shield(future), self._timeout)
         except TimeoutError:
             recorded = await self._redis.get(keys.outcome(command.command_id))

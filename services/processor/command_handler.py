@@ -23,7 +23,7 @@ from events.identifiers import new_comment_id, new_message_id
 from events.outcomes import Outcome
 from events.personal import PersonalData, seal, sealing_context
 from events.thread_events import CommentEdited, CommentPosted, ThreadEvent
-from services.storage.event_store import CommandEntry, EventStore
+from services.storage.event_store import CommandEntry, EventStore, enqueue_command
 from services.storage.key_vault import AuthorKeyVault
 from services.storage.keys import PartitionKeys
 from services.storage.stream_fields import text
@@ -174,7 +174,7 @@ class CommandHandler:
         logger.info(
             "forwarding %s from %s to %s", command.command_id, keys.commands, target.commands
         )
-        await self._store.redis.xadd(target.commands, {COMMAND_FIELD: command.model_dump_json()})
+        await enqueue_command(self._store.redis, target, {COMMAND_FIELD: command.model_dump_json()})
         await self._store.redis.xack(keys.commands, entry.group, entry.entry_id)
         await self._store.redis.xdel(keys.commands, entry.entry_id)
 

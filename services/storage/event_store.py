@@ -206,6 +206,23 @@ async def history_envelopes(
     ]
 
 
+class CommandStreamMissing(RuntimeError):
+    """The partition's command stream is gone: the server was wiped (or the key deleted)."""
+
+
+async def enqueue_command(redis: Redis, keys: PartitionKeys, fields: dict[str, str]) -> str:
+    """XADD a command to `keys.commands`, never creating the stream (NOMKSTREAM).
+
+    The stream and its `writer` group are made once, at `0`, by `ensure_command_groups`. A
+    write that lands after a wipe must not recreate the stream: with no group on it, the
+    command would sit there unread and the log would restart empty under the same name.
+    """
+    entry_id = await redis.xadd(keys.commands, fields, nomkstream=True)  # type: ignore[arg-type]
+    if entry_id is None:
+        raise CommandStreamMissing(f"{keys.commands} does not exist")
+    return _text(entry_id)
+
+
 async def ensure_command_groups(redis: Redis, partitions: int) -> None:
     """Create the writer group on every command stream at `0`, before anything is published.
 

@@ -22,6 +22,10 @@ def test_a_wiped_server_is_refused_loudly(tmp_path: Path, logs_dir: Path) -> Non
                 api.post("/api/v1/threads/w/comments", json={"body": "before"}).status_code == 201
             )
             client.flushall()  # this test's own server
+            # A write in the moment before the services notice: refused, and it must not
+            # recreate the command stream (a stream without its group would swallow it).
+            racing = api.post("/api/v1/threads/w/comments", json={"body": "racing"})
+            assert racing.status_code == 503 and racing.json()["error"]["code"] == "store_wiped"
 
             workers = [stack.services[name] for name in ("processor", "thread_view", "like_counts")]
             wait_until(

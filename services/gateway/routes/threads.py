@@ -40,7 +40,9 @@ from services.gateway.schemas import (
     Queued,
     Written,
 )
+from services.storage.event_store import CommandStreamMissing
 
+WIPED_DETAIL = "the server lost this deployment's data; see /readyz"
 router = APIRouter(prefix="/api/v1", tags=["threads"], responses=ERROR_RESPONSES)
 STREAM_ID = r"^\d{1,20}-\d{1,20}$"
 
@@ -216,8 +218,14 @@ async def _answer(
     fresh_id: bool = True,
 ) -> JSONResponse:
     if gateway.guard.wiped:
-        raise ApiError(503, "store_wiped", "the server lost this deployment's data; see /readyz")
-    outcome = await gateway.sender.send(command, fresh_id=fresh_id)
+        raise ApiError(503, "store_wiped", WIPED_DETAIL)
+    try:
+        outcome = await gateway.sender.send(command, fresh_id=fresh_id)
+    except CommandStreamMissing as missing:
+        # A write in the moment between a wipe and the next marker check: nothing was written.
+        if not await gateway.guard.check():
+            raise ApiError(503, "store_wiped", WIPED_DETAIL) from missing
+        raise ApiError(503, "unavailable", f"{missing}; try again later") from missing
     if outcome is None:
         OUTCOMES.labels("queued", "").inc()
         queued = Queued(
