@@ -25,6 +25,7 @@ from events.envelope import encode_envelope, seal_envelope
 from events.personal import PersonalData, seal, sealing_context
 from events.thread_events import CommentLiked, CommentPosted, ThreadEvent, ThreadStarted
 from projections.registry import PROJECTIONS
+from services.audit.parallel_build import Workers
 from services.audit.replay import replay
 from services.audit.transfer import export_lines, import_lines
 from services.audit.verify import compare_models, verify_chains
@@ -117,13 +118,15 @@ async def measure(url: str, events: int, scratch: Path) -> dict[str, Any]:
 
     for name, make in PROJECTIONS.items():
         started = time.perf_counter()
-        await replay(redis, make(redis, settings), PARTITIONS, ignore)
+        await replay(redis, make(redis, settings), PARTITIONS, ignore, Workers(settings))
         results[f"replay_{name}_events_per_s"] = round(events / (time.perf_counter() - started))
         print("replay", name, results[f"replay_{name}_events_per_s"], flush=True)
 
     started = time.perf_counter()
     for make in PROJECTIONS.values():
-        differences = await compare_models(redis, make(redis, settings), PARTITIONS, ignore)
+        differences = await compare_models(
+            redis, make(redis, settings), PARTITIONS, ignore, Workers(settings)
+        )
         assert differences == [], differences[:3]
     results["verify_models_events_per_s"] = round(2 * events / (time.perf_counter() - started))
     print("verify models", results["verify_models_events_per_s"], flush=True)

@@ -18,6 +18,7 @@ from benchmarks import audit
 from benchmarks.loadgen import Request, Response, json_request, load, percentile
 from benchmarks.subjects import BODY_300
 from projections.registry import PROJECTIONS
+from services.audit.parallel_build import Workers
 from services.audit.replay import build_generation
 from services.embedded import EmbeddedRedis, free_port
 from services.settings import Settings
@@ -313,9 +314,13 @@ async def _replay(url: str, events: int) -> dict[str, Any]:
         "partitions": audit.PARTITIONS,
         "fill_seconds": round(fill_seconds, 2),
     }
+    workers = Workers(settings)
+    results["workers"] = workers.processes
     for name, make in PROJECTIONS.items():
         started = time.perf_counter()
-        await build_generation(redis, make(redis, settings), 1, audit.PARTITIONS, ignore)
+        await build_generation(
+            redis, make(redis, settings), 1, audit.PARTITIONS, ignore, workers=workers
+        )
         seconds = time.perf_counter() - started
         results[name] = {"seconds": round(seconds, 2), "events_per_s": round(written / seconds)}
     await redis.aclose()

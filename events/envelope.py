@@ -121,7 +121,11 @@ def stored_fields(envelope: EventEnvelope) -> dict[str, Any]:
 
 def decode_envelope(raw: str | bytes, position: str | None = None) -> EventEnvelope:
     """Parse one stored envelope; `position` is its entry id in the log."""
-    fields = orjson.loads(raw)
+    return envelope_from_fields(orjson.loads(raw), position)
+
+
+def envelope_from_fields(fields: dict[str, Any], position: str | None = None) -> EventEnvelope:
+    """The envelope of already parsed JSON (to look at `type` before validating the rest)."""
     if position is not None:
         fields["position"] = position
     return EventEnvelope.model_validate(fields)

@@ -13,13 +13,14 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
+import orjson
 from faststream import FastStream
 from faststream.redis import RedisBroker, StreamSub
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from events.envelope import EventEnvelope, decode_envelope
+from events.envelope import EventEnvelope, envelope_from_fields
 from projections.stream_ids import is_after
 from projections.writes import WriteBatch, commit
 from services.deployment import DeploymentGuard
@@ -36,6 +37,9 @@ RETRY_SECONDS = 0.5
 
 class Projection(Protocol):
     name: str
+    # The event types this projection folds; None for every type. Others are passed over with
+    # only their JSON parsed (the checkpoint still moves past them).
+    event_types: frozenset[str] | None
 
     async def plan(self, keys: ProjectionKeys, envelopes: list[EventEnvelope]) -> WriteBatch:
         """The writes that fold `envelopes` into the read model (may read the model first)."""
@@ -97,9 +101,13 @@ class ProjectorRunner:
                 return
             batch = WriteBatch()
             envelopes = []
+            wanted = self.projection.event_types
             for entry_id, fields in fresh:
                 try:
-                    envelope = decode_envelope(field(fields, "event"), entry_id)
+                    parsed = orjson.loads(field(fields, "event"))
+                    if wanted is not None and parsed.get("type") not in wanted:
+                        continue
+                    envelope = envelope_from_fields(parsed, entry_id)
                     envelope.event()
                     envelopes.append(envelope)
                 except Exception as error:

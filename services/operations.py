@@ -169,6 +169,7 @@ def verify(
 ) -> None:
     """Check every thread's hash chain, then every read model against a fresh replay."""
     from projections.registry import PROJECTIONS
+    from services.audit.parallel_build import Workers
     from services.audit.verify import compare_models, verify_chains
 
     async def work(t: Tools) -> dict[str, Any]:
@@ -180,7 +181,11 @@ def verify(
             for name, make in PROJECTIONS.items():
                 with progress_bar(f"replaying {name}", total) as advance:
                     differences += await compare_models(
-                        t.redis, make(t.redis, t.settings), t.settings.partitions, advance
+                        t.redis,
+                        make(t.redis, t.settings),
+                        t.settings.partitions,
+                        advance,
+                        Workers(t.settings, t.settings.replay_workers),
                     )
         return {
             "events": chains.events,
@@ -215,6 +220,7 @@ def replay(
 ) -> None:
     """Rebuild a read model from the start of the log, then switch readers to it."""
     from projections.registry import PROJECTIONS
+    from services.audit.parallel_build import Workers
     from services.audit.replay import replay as rebuild
 
     names = list(PROJECTIONS) if projection == "all" else [projection]
@@ -226,7 +232,11 @@ def replay(
         for name in names:
             with progress_bar(f"replaying {name}", total) as advance:
                 old, new = await rebuild(
-                    t.redis, PROJECTIONS[name](t.redis, t.settings), t.settings.partitions, advance
+                    t.redis,
+                    PROJECTIONS[name](t.redis, t.settings),
+                    t.settings.partitions,
+                    advance,
+                    Workers(t.settings, t.settings.replay_workers),
                 )
             err.print(f"{name}: readers switched from generation {old} to {new}")
 

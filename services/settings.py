@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     batch_size: int = 200
     batch_linger_ms: float = Field(default=2.0, ge=0, le=1000)
     gateway_workers: int = Field(default=1, ge=1, le=64)
+    replay_workers: int = Field(default=0, ge=0, le=256)  # processes for replay; 0: one per core
     allowed_origins: str = "*"
     public_url: str | None = None
     admin_key: str | None = None

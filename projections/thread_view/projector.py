@@ -20,6 +20,7 @@ logger = logging.getLogger("commentstream.projector.thread_view")
 
 class ThreadViewProjection:
     name = "thread_view"
+    event_types: frozenset[str] | None = None  # every event moves the thread version
 
     def __init__(self, redis: Redis, vault: AuthorKeyVault) -> None:
         self._redis = redis

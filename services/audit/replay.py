@@ -4,18 +4,17 @@ least as far as the old), then drop the old generation after a grace period."""
 
 import asyncio
 import logging
-from collections.abc import Callable
 
 from redis.asyncio import Redis
 
 from projections.projector import Projection, ProjectorRunner
-from services.audit.log_reader import log_entries
+from services.audit.log_reader import log_entries, log_length
+from services.audit.parallel_build import Progress, Workers, build_in_workers
 from services.storage.keys import PartitionKeys
 from services.storage.scripts import Scripts
 
 logger = logging.getLogger("commentstream.replay")
 DROP_GRACE_SECONDS = 2.0
-Progress = Callable[[int], None]
 
 
 async def active_generation(redis: Redis, name: str, partitions: int) -> dict[int, int]:
@@ -30,18 +29,30 @@ async def build_generation(
     partitions: int,
     progress: Progress,
     until: dict[int, str | None] | None = None,
-) -> ProjectorRunner:
-    """Fold the log into `generation` from its checkpoint on (up to `until` per partition)."""
+    workers: Workers | None = None,
+) -> None:
+    """Fold the log into `generation` from its checkpoint on (up to `until` per partition);
+    with `workers`, partitions are folded in several processes when the log is big enough."""
+    todo = {
+        p: until[p] if until else None
+        for p in range(partitions)
+        if until is None or until.get(p) is not None
+    }
+    if (
+        workers is not None
+        and workers.processes > 1
+        and len(todo) > 1
+        and await log_length(redis, partitions) >= workers.min_events
+    ):
+        await build_in_workers(workers, projection.name, generation, todo, progress)
+        return
     runner = ProjectorRunner(redis, projection, generation)
-    for p in range(partitions):
+    for p, last in todo.items():
         keys = PartitionKeys(p)
-        if until is not None and until.get(p) is None:
-            continue
         after = await runner.load_checkpoint(keys)
-        async for page in log_entries(redis, keys, after, until[p] if until else None):
+        async for page in log_entries(redis, keys, after, last):
             await runner.process(keys, page)
             progress(len(page))
-    return runner
 
 
 async def drop_generation(redis: Redis, name: str, generation: int, partitions: int) -> int:
@@ -61,9 +72,16 @@ async def drop_generation(redis: Redis, name: str, generation: int, partitions: 
 
 
 async def replay(
-    redis: Redis, projection: Projection, partitions: int, progress: Progress
+    redis: Redis,
+    projection: Projection,
+    partitions: int,
+    progress: Progress,
+    workers: Workers | None = None,
 ) -> tuple[int, int]:
-    """Rebuild `projection` into a new generation and switch to it; returns (old, new)."""
+    """Rebuild `projection` into a new generation and switch to it; returns (old, new).
+
+    The first pass may use `workers`; the passes that catch up with what was written
+    meanwhile are short, and run here."""
     name = projection.name
     active = await active_generation(redis, name, partitions)
     old = max(active.values())
@@ -71,8 +89,10 @@ async def replay(
     await drop_generation(redis, name, new, partitions)  # leftovers of an interrupted replay
     scripts = Scripts(redis)
     pending = set(range(partitions))
+    first_pass = workers
     while pending:
-        await build_generation(redis, projection, new, partitions, progress)
+        await build_generation(redis, projection, new, partitions, progress, workers=first_pass)
+        first_pass = None
         for p in sorted(pending):
             keys = PartitionKeys(p)
             switched = await scripts.switch_generation(

@@ -11,6 +11,7 @@ from redis.asyncio import Redis
 from events.envelope import GENESIS_HASH, chain_hash
 from projections.projector import Projection
 from services.audit.log_reader import log_entries
+from services.audit.parallel_build import Workers
 from services.audit.replay import active_generation, build_generation, drop_generation
 from services.storage.keys import PartitionKeys
 
@@ -102,7 +103,11 @@ def _check(
 
 
 async def compare_models(
-    redis: Redis, projection: Projection, partitions: int, progress: Callable[[int], None]
+    redis: Redis,
+    projection: Projection,
+    partitions: int,
+    progress: Callable[[int], None],
+    workers: Workers | None = None,
 ) -> list[Difference]:
     """Rebuild `projection` beside the live one up to the same checkpoints and diff them."""
     name = projection.name
@@ -112,7 +117,9 @@ async def compare_models(
         until[p] = await redis.get(PartitionKeys(p).projection(name, active[p]).checkpoint)
     await drop_generation(redis, name, SCRATCH_GENERATION, partitions)
     try:
-        await build_generation(redis, projection, SCRATCH_GENERATION, partitions, progress, until)
+        await build_generation(
+            redis, projection, SCRATCH_GENERATION, partitions, progress, until, workers
+        )
         differences: list[Difference] = []
         for p in range(partitions):
             keys = PartitionKeys(p)

@@ -1,5 +1,6 @@
 """Helpers for tests that drive the system through commands and the `commentstream` CLI."""
 
+import asyncio
 import subprocess
 from datetime import timedelta
 
@@ -104,6 +105,9 @@ class World:
                 parent_id=first.comment_id or "",
             )
         )
+        # The log's clock has millisecond steps: the edit must come a step after the replies,
+        # or "the thread as it was after the replies" (audit --at) would include it.
+        await asyncio.sleep(0.003)
         await self.do(
             EditComment(
                 thread=thread,
