@@ -29,6 +29,7 @@ from tests.processes import ServiceProcess, Stack, http_ok, wait_until
 SITE = "default"
 PROJECTION_NAMES = tuple(PROJECTIONS)  # thread_view, like_counts
 SETTLE_TIMEOUT_S = 300.0
+PERSISTENCE_BUSY = ("aof_rewrite_in_progress", "rdb_bgsave_in_progress", "aof_rewrite_scheduled")
 Position = tuple[int, int]
 
 
@@ -182,16 +183,25 @@ class Commentstream:
         return ends
 
     async def settle(self) -> None:
-        """Wait until both read models of every partition have folded the whole log."""
+        """Wait until both read models of every partition have folded the whole log, and the
+        server has no AOF rewrite or snapshot running (a fork that shares the two cores: after
+        a big fill it would otherwise land in the middle of the next measure)."""
         ends = await self.log_ends()
         keys = await checkpoint_keys(self.redis, self.partitions)
         deadline = time.monotonic() + SETTLE_TIMEOUT_S
         while time.monotonic() < deadline:
             visible = await visible_positions(self.redis, keys)
             if all(seen >= end for seen, end in zip(visible, ends, strict=True)):
-                return
+                break
             await asyncio.sleep(0.01)
-        raise RuntimeError(f"the projections did not catch up in {SETTLE_TIMEOUT_S:.0f} s")
+        else:
+            raise RuntimeError(f"the projections did not catch up in {SETTLE_TIMEOUT_S:.0f} s")
+        while time.monotonic() < deadline:
+            persistence = await self.redis.info("persistence")
+            if not any(persistence.get(busy) for busy in PERSISTENCE_BUSY):
+                return
+            await asyncio.sleep(0.1)
+        raise RuntimeError(f"the server was still rewriting after {SETTLE_TIMEOUT_S:.0f} s")
 
     async def memory_bytes(self) -> int:
         """Redis INFO memory used_memory."""
