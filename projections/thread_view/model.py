@@ -130,7 +130,8 @@ def apply(view: ThreadSlice, envelope: EventEnvelope, personal: PersonalData | N
                 cid: _erased(record) if record.author_id == event.author_id else record
                 for cid, record in comments.items()
             }
-    return ThreadSlice(meta=meta, comments=comments)
+    # (built without validation: meta and every record are validated models already)
+    return ThreadSlice.model_construct(meta=meta, comments=comments)
 
 
 def _erased(record: CommentRecord) -> CommentRecord:
