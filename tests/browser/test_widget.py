@@ -235,6 +235,28 @@ def test_a_write_queued_while_the_processor_is_down_shows_pending_then_lands(
     expect(heading(page)).to_have_text("One thought on “A blog post”")
 
 
+def test_a_like_queued_while_the_processor_is_down_stays_and_lands(
+    open_reader: Any, stack: Stack, thread_id: str
+) -> None:
+    page = open_reader(thread_id).page
+    post_with_mouse(page, "Like me while it sleeps")
+    card = article(page, "Like me while it sleeps")
+    expect(card.get_by_role("button", name="Reply")).to_be_visible(timeout=TIMEOUT)
+    processor = stack.services["processor"]
+    processor.stop()
+    try:
+        with page.expect_response(lambda r: r.request.method == "PUT", timeout=TIMEOUT) as answer:
+            card.get_by_role("button", name="Like", exact=True).click()
+        assert answer.value.status == 202  # queued: the write timeout passed
+        expect(card.get_by_role("button", name="Liked by 1 person")).to_be_visible()
+        expect(page.get_by_text("It could not be saved")).to_have_count(0)
+    finally:
+        processor.start()
+    page.reload()
+    card = article(page, "Like me while it sleeps")
+    expect(card.get_by_role("button", name="Liked by 1 person")).to_be_visible(timeout=30_000)
+
+
 def test_french_dark_and_within_budget(open_reader: Any, stack: Stack, thread_id: str) -> None:
     reader = open_reader(thread_id, lang="fr", theme="dark")
     page = reader.page

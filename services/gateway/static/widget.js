@@ -336,7 +336,10 @@ textarea{min-height:6em;resize:vertical}
     const send = async () => {
       await ensureIdentity();
       const { status: code, data } = await api(liked ? "PUT" : "DELETE", threadPath + "/comments/" + c.id + "/like");
-      if (code !== 200) { c.likes = before; refresh(c.id); status.textContent = T.failed + ((data.error || {}).message || T.error); }
+      // 202: queued behind a busy processor; wait for its outcome before the next request.
+      const outcome = code === 202 ? await poll(data.status_url, (o) => o) : null;
+      if (code === 200 || (outcome && outcome.status === "accepted")) return;
+      c.likes = before; refresh(c.id); status.textContent = T.failed + ((outcome || data.error || {}).message || T.error);
     };
     const chain = (likeChains.get(c.id) || Promise.resolve()).then(send, send);
     likeChains.set(c.id, chain);
