@@ -188,26 +188,20 @@ async def counts(subject: Subject, plan: Plan) -> dict[str, Any]:
     return await timed(subject, plan, 16, lambda _: request)
 
 
-async def first_page_by_size(
-    subject: Subject, plan: Plan, thread_1000: int, big_thread: bool, not_run: str
-) -> dict[str, Any]:
+async def first_page_by_size(subject: Subject, plan: Plan, thread_1000: int) -> dict[str, Any]:
     """First-page latency (concurrency 1) on threads of 10, 1,000 and 100,000 comments.
 
     The "1,000" thread is the one `thread_reads` filled (`thread_1000` comments); the big one is
-    filled at concurrency 16 for at most `plan.fill_seconds` (or not at all, with `not_run` as
-    the reason). Every thread is filled and visible before the first is read, so all three are
-    read in the same state."""
+    filled at concurrency 16 for at most `plan.fill_seconds`. Every thread is filled and visible
+    before the first is read, so all three are read in the same state."""
     sizes: dict[str, Any] = {
         "10": {"comments": len((await fill(subject, _size_thread(10), 10))[0])},
         "1000": {"comments": thread_1000},
-        "100000": await _fill_big(subject, _size_thread(100_000), plan)
-        if big_thread
-        else {"not_run": not_run},
+        "100000": await _fill_big(subject, _size_thread(100_000), plan),
     }
     await subject.settle()
     for nominal, entry in sizes.items():
-        if "not_run" not in entry:
-            entry |= await timed(subject, plan, 1, _same(subject.first_page, nominal))
+        entry |= await timed(subject, plan, 1, _same(subject.first_page, nominal))
     return sizes
 
 
@@ -239,16 +233,6 @@ async def _fill_big(subject: Subject, thread: str, plan: Plan) -> dict[str, Any]
     return entry
 
 
-def why_not_filled(subject: Subject, plan: Plan, posts_per_s: float) -> str:
-    """Why the big thread is not filled on a subject, from its measured posting rate."""
-    rate = max(posts_per_s, 0.1)
-    return (
-        f"not run (filled to 1,000 only): {plan.thread_big:,} comments at its {rate:.0f} posts/s"
-        f" (c16) would take ~{_duration(plan.thread_big / rate)},"
-        f" 100,000 ~{_duration(100_000 / rate)}"
-    )
-
-
 def _duration(seconds: float) -> str:
     return f"{seconds / 60:.0f} min" if seconds >= 120 else f"{seconds:.0f} s"
 
@@ -256,10 +240,8 @@ def _duration(seconds: float) -> str:
 Progress = Callable[[str], None]
 
 
-async def common(
-    subject: Subject, plan: Plan, big_thread: bool, progress: Progress
-) -> dict[str, Any]:
-    """Every measure both systems run, in order; the big thread only with `big_thread`."""
+async def common(subject: Subject, plan: Plan, progress: Progress) -> dict[str, Any]:
+    """Every measure both systems run, in order."""
     results: dict[str, Any] = {}
     progress(f"{subject.name}: new comments at c1, c16, c64")
     results["new_comments"], results["memory"] = await new_comments(subject, plan)
@@ -269,10 +251,8 @@ async def common(
     results["thread_1000"] = await thread_reads(subject, plan)
     progress(f"{subject.name}: counts of 20 threads")
     results["counts_20_threads"] = await counts(subject, plan)
-    not_run = why_not_filled(subject, plan, results["new_comments"]["16"]["per_s"])
-    big = f"up to {plan.thread_big:,} comments" if big_thread else "not the big one"
-    progress(f"{subject.name}: first page by thread size ({big})")
+    progress(f"{subject.name}: first page by thread size (up to {plan.thread_big:,} comments)")
     results["first_page_by_size"] = await first_page_by_size(
-        subject, plan, results["thread_1000"]["comments"], big_thread, not_run
+        subject, plan, results["thread_1000"]["comments"]
     )
     return results

@@ -104,8 +104,6 @@ def load_cell(result: dict[str, Any] | None) -> str:
     """Throughput and latency of one load measure."""
     if result is None:
         return "—"
-    if "not_run" in result:
-        return result["not_run"]
     return (
         f"{rate_text(result['per_s'])}/s · p50 {ms_text(result['p50_ms'])}"
         f" · p99 {ms_text(result['p99_ms'])} ms" + _errors(result)
@@ -116,8 +114,6 @@ def latency_cell(result: dict[str, Any] | None) -> str:
     """Latency of one concurrency-1 measure, with the thread's real size."""
     if result is None:
         return "—"
-    if "not_run" in result:
-        return result["not_run"]
     size = f"{result['comments']:,} comments" + (", capped" if "capped" in result else "")
     latency = f"p50 {ms_text(result['p50_ms'])} · p99 {ms_text(result['p99_ms'])} ms"
     return f"{latency} ({size})" + _errors(result)
@@ -130,7 +126,7 @@ def _ratio(ours: dict[str, Any] | None, peer: dict[str, Any] | None, key: str) -
 
 
 def _met(ok: Callable[[], bool], result: dict[str, Any] | None) -> bool | None:
-    return ok() if result and "not_run" not in result else None
+    return ok() if result else None
 
 
 def _load_row(
@@ -203,7 +199,7 @@ def _size_rows(ours: dict[str, Any], peer: dict[str, Any] | None) -> list[Row]:
     rows = []
     for nominal, result in sizes.items():
         target, met = "", None
-        if nominal != "10" and "not_run" not in result:
+        if nominal != "10":
             target = "p50 within ±20% of the 10-comment thread's"
             met = abs(result["p50_ms"] / smallest - 1) <= 0.2 if smallest else None
         peer_result = peer_sizes.get(nominal)

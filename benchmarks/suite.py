@@ -57,7 +57,7 @@ async def _measure_ours(stack: Stack, plan: Plan) -> tuple[dict[str, Any], str]:
     """Every measure on a running stack; the results and the server's version."""
     subject = Commentstream(stack, Settings().partitions)
     try:
-        results = await phases.common(subject, plan, big_thread=True, progress=say)
+        results = await phases.common(subject, plan, progress=say)
         rate = max(1.0, results["new_comments"]["16"]["per_s"] / 2)
         say(f"command -> visible at {rate:.0f}/s for {plan.visible_seconds:.0f} s")
         try:
@@ -90,7 +90,7 @@ def run_isso(plan: Plan) -> tuple[dict[str, Any], str]:
     isso = ensure_isso_venv()
     with IssoServer(isso) as server:
         subject = IssoSubject(server)
-        results = uvloop.run(phases.common(subject, plan, big_thread=False, progress=say))
+        results = uvloop.run(phases.common(subject, plan, progress=say))
     return results, isso_version(isso)
 
 
