@@ -313,8 +313,8 @@ def ignore(_: int) -> None:
 async def _replay(url: str, events: int) -> dict[str, Any]:
     """Write `events` into an empty log as benchmarks/audit.py does; fold it into generation 1 of
     each projection (a fresh read model), timed."""
-    # No read timeout: build_generation folds partitions side by side in one event loop, and a
-    # reply can wait unread longer than redis-py 8's default 5 s while the others fold.
+    # No read timeout: on two busy cores, a fill pipeline of 2,000 entries may take longer than
+    # redis-py 8's default.
     redis = Redis.from_url(url, decode_responses=True, socket_timeout=None)
     fill_seconds = await audit.fill(redis, events)
     written = events // audit.EVENTS_PER_THREAD * audit.EVENTS_PER_THREAD
