@@ -20,11 +20,10 @@ from benchmarks.subjects import BODY_300
 from projections.registry import PROJECTIONS
 from services.audit.parallel_build import Workers
 from services.audit.replay import build_generation
-from services.embedded import EmbeddedRedis, free_port
+from services.embedded import EmbeddedRedis
 from services.settings import Settings
 from services.storage.keys import PartitionKeys, partition_of
-from services.supervisor import SERVICES, establish_deployment
-from tests.processes import ServiceProcess, Stack, http_ok, wait_until
+from tests.processes import Stack, start_services, stop_stack
 
 SITE = "default"
 PROJECTION_NAMES = tuple(PROJECTIONS)  # thread_view, like_counts
@@ -41,13 +40,10 @@ def parse_position(entry_id: str | None) -> Position:
     return int(millis), int(sequence or 0)
 
 
-def stack_environment(server: EmbeddedRedis, deployment: str, port: int) -> dict[str, str]:
-    """The services' settings: production defaults, on this server, without rate limits."""
+def stack_environment() -> dict[str, str]:
+    """The services' settings: production defaults, without rate limits."""
     defaults = Settings()
     return {
-        "COMMENTSTREAM_DEPLOYMENT": deployment,
-        "REDIS_URL": server.url,
-        "PORT": str(port),
         "COMMENTSTREAM_SECRET": "bench-secret",
         "COMMENTSTREAM_PARTITIONS": str(defaults.partitions),
         "COMMENTSTREAM_BATCH_SIZE": str(defaults.batch_size),
@@ -59,45 +55,15 @@ def stack_environment(server: EmbeddedRedis, deployment: str, port: int) -> dict
     }
 
 
-def _stop(services: list[ServiceProcess], server: EmbeddedRedis) -> None:
-    for service in services:
-        service.stop()
-    server.stop()
-
-
 @contextmanager
 def running_stack(scratch: Path) -> Iterator[Stack]:
     """Embedded server, processor, both projectors and the gateway (as `commentstream up`
-    starts them), for a `with` block; all stopped after it, or when one fails to start."""
-    server = EmbeddedRedis(scratch / "redis").start()
-    services: list[ServiceProcess] = []
-    try:
-        deployment = asyncio.run(establish_deployment(server.url, Settings()))
-        environment = stack_environment(server, deployment, free_port())
-        for args in SERVICES.values():
-            services.append(ServiceProcess(args, environment, scratch).start())
-        stack = Stack(
-            server,
-            f"http://127.0.0.1:{environment['PORT']}",
-            dict(zip(SERVICES, services, strict=True)),
-        )
-        _wait_ready(stack.base_url, services)
-    except BaseException:
-        _stop(services, server)
-        raise
+    starts them), for a `with` block; all stopped after it."""
+    stack = start_services(EmbeddedRedis(scratch / "redis").start(), scratch, stack_environment())
     try:
         yield stack
     finally:
-        _stop(services, server)
-
-
-def _wait_ready(base_url: str, services: list[ServiceProcess]) -> None:
-    """Wait for /readyz (every service's heartbeat); else fail with the logs' tails."""
-    try:
-        wait_until(lambda: http_ok(base_url + "/readyz"), timeout=30, what="the stack")
-    except AssertionError as error:
-        tails = "\n".join(f"--- {s.log_path.name}\n{s.log()[-1500:]}" for s in services)
-        raise RuntimeError(f"the stack did not become ready:\n{tails}") from error
+        stop_stack(stack)
 
 
 async def checkpoint_keys(redis: Redis, partitions: int) -> list[list[str]]:

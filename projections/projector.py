@@ -23,6 +23,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from events.envelope import EventEnvelope, envelope_from_fields
 from projections.stream_ids import is_after
 from projections.writes import WriteBatch, commit
+from services.audit.log_reader import log_entries
 from services.deployment import DeploymentGuard
 from services.heartbeat import supervise
 from services.redis_client import connect, make_broker, raw_entries
@@ -77,6 +78,20 @@ class ProjectorRunner:
         checkpoint = await self.redis.get(target.checkpoint)
         self.positions[keys.p] = (target, checkpoint)
         return checkpoint
+
+    async def fold_log(
+        self,
+        keys: PartitionKeys,
+        until: str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        """Fold partition `keys.p`'s log from the stored checkpoint up to `until` (None: its
+        end), page by page; `progress` hears how many entries each page held."""
+        after = await self.load_checkpoint(keys)
+        async for page in log_entries(self.redis, keys, after, until):
+            await self.process(keys, page)
+            if progress is not None:
+                progress(len(page))
 
     async def process(self, keys: PartitionKeys, entries: Iterable[tuple[str, Any]]) -> None:
         """Fold one batch of (entry id, fields) of partition `keys.p`; returns once committed."""

@@ -185,7 +185,7 @@ def verify(
                         make(t.redis, t.settings),
                         t.settings.partitions,
                         advance,
-                        Workers(t.settings, t.settings.replay_workers),
+                        Workers(t.settings),
                     )
         return {
             "events": chains.events,
@@ -236,7 +236,7 @@ def replay(
                     PROJECTIONS[name](t.redis, t.settings),
                     t.settings.partitions,
                     advance,
-                    Workers(t.settings, t.settings.replay_workers),
+                    Workers(t.settings),
                 )
             err.print(f"{name}: readers switched from generation {old} to {new}")
 

@@ -112,13 +112,7 @@ NO_LIMITS = {
 def start_stack(data_dir: Path, logs_dir: Path, fsync: str = "everysec", **env: str) -> Stack:
     """Its own server in `data_dir`, then processor, both projectors and the gateway."""
     server = EmbeddedRedis(data_dir, fsync=fsync).start()
-    port = free_port()
-    # As `commentstream up` does: every service is told which deployment to expect.
-    deployment = asyncio.run(establish_deployment(server.url, Settings()))
     environment = {
-        "COMMENTSTREAM_DEPLOYMENT": deployment,
-        "REDIS_URL": server.url,
-        "PORT": str(port),
         "COMMENTSTREAM_PARTITIONS": "4",
         "COMMENTSTREAM_SECRET": "e2e-secret",
         "COMMENTSTREAM_WRITE_TIMEOUT_SECONDS": "2",
@@ -148,14 +142,38 @@ def start_stack(data_dir: Path, logs_dir: Path, fsync: str = "everysec", **env: 
         ),
         **env,
     }
-    services = {
-        name: ServiceProcess(args, environment, logs_dir).start() for name, args in SERVICES.items()
-    }
-    stack = Stack(server, f"http://127.0.0.1:{port}", services)
-    wait_until(
-        lambda: http_ok(stack.base_url + "/readyz"), timeout=30, what="the stack to be ready"
-    )
-    return stack
+    return start_services(server, logs_dir, environment)
+
+
+def start_services(server: EmbeddedRedis, logs_dir: Path, environment: dict[str, str]) -> Stack:
+    """Processor, both projectors and the gateway on a started `server`, each told which
+    deployment to expect as `commentstream up` does, once /readyz says all are up. If that
+    fails, every one of them and the server are stopped again, and the logs' tails are shown."""
+    services: dict[str, ServiceProcess] = {}
+    try:
+        deployment = asyncio.run(establish_deployment(server.url, Settings()))
+        port = free_port()
+        own = {"COMMENTSTREAM_DEPLOYMENT": deployment, "REDIS_URL": server.url, "PORT": str(port)}
+        for name, args in SERVICES.items():
+            services[name] = ServiceProcess(args, own | environment, logs_dir).start()
+        stack = Stack(server, f"http://127.0.0.1:{port}", services)
+        _wait_ready(stack)
+        return stack
+    except BaseException:
+        for service in services.values():
+            service.stop()
+        server.stop()
+        raise
+
+
+def _wait_ready(stack: Stack) -> None:
+    try:
+        wait_until(lambda: http_ok(stack.base_url + "/readyz"), 30, "the stack to be ready")
+    except AssertionError as error:
+        tails = "\n".join(
+            f"--- {s.log_path.name}\n{s.log()[-1500:]}" for s in stack.services.values()
+        )
+        raise RuntimeError(f"the stack did not become ready:\n{tails}") from error
 
 
 def stop_stack(stack: Stack) -> None:

@@ -24,16 +24,15 @@ _folded: "Synchronized[int] | None" = None  # in a worker: the shared counter
 
 @dataclass(frozen=True)
 class Workers:
-    """Build in `count` processes (0: one per core) when the log holds at least `min_events`
-    entries; below that, starting processes costs more than it saves."""
+    """Build in `settings.replay_workers` processes (0: one per core) when the log holds at
+    least `min_events` entries; below that, starting processes costs more than it saves."""
 
     settings: Settings
-    count: int = 0
     min_events: int = 20_000
 
     @property
     def processes(self) -> int:
-        return self.count or os.cpu_count() or 1
+        return self.settings.replay_workers or os.cpu_count() or 1
 
 
 async def build_in_workers(
@@ -90,16 +89,11 @@ async def _build_partition(
     # Imported here: this runs in a fresh (spawned) process.
     from projections.projector import ProjectorRunner
     from projections.registry import PROJECTIONS
-    from services.audit.log_reader import log_entries
     from services.redis_client import connect
 
     redis = connect(settings)
     try:
         runner = ProjectorRunner(redis, PROJECTIONS[name](redis, settings), generation)
-        keys = PartitionKeys(p)
-        after = await runner.load_checkpoint(keys)
-        async for page in log_entries(redis, keys, after, until):
-            await runner.process(keys, page)
-            _count(len(page))
+        await runner.fold_log(PartitionKeys(p), until, _count)
     finally:
         await redis.aclose()

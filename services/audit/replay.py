@@ -8,7 +8,7 @@ import logging
 from redis.asyncio import Redis
 
 from projections.projector import Projection, ProjectorRunner
-from services.audit.log_reader import log_entries, log_length
+from services.audit.log_reader import log_length
 from services.audit.parallel_build import Progress, Workers, build_in_workers
 from services.storage.keys import PartitionKeys
 from services.storage.scripts import Scripts
@@ -48,11 +48,7 @@ async def build_generation(
         return
     runner = ProjectorRunner(redis, projection, generation)
     for p, last in todo.items():
-        keys = PartitionKeys(p)
-        after = await runner.load_checkpoint(keys)
-        async for page in log_entries(redis, keys, after, last):
-            await runner.process(keys, page)
-            progress(len(page))
+        await runner.fold_log(PartitionKeys(p), last, progress)
 
 
 async def drop_generation(redis: Redis, name: str, generation: int, partitions: int) -> int:

@@ -9,7 +9,7 @@ an error from Redis) goes on to FastAPI, whose answer, error or not, is the refe
 """
 
 import re
-from typing import Any, cast
+from typing import Any, cast, get_args
 from urllib.parse import parse_qsl
 
 import orjson
@@ -21,15 +21,19 @@ from projections.thread_view.query import InvalidCursor, SortOrder
 from services.gateway.context import Gateway
 from services.gateway.limits import ASGIApp, Receive, Scope, Send
 from services.gateway.metrics import PAGE_READS
+from services.gateway.routes.threads import (
+    MAX_COUNTED_THREADS,
+    MAX_CURSOR_CHARS,
+    MAX_PAGE_LIMIT,
+    STREAM_ID,
+)
 
 THREAD_PATH = re.compile(r"^/api/v1/threads/(" + THREAD_ID_PATTERN.strip("^$") + r")$")
 SITE = re.compile(SITE_ID_PATTERN)
-STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
-SORTS = ("oldest", "newest", "top")
-MAX_LIMIT = 1000
+STREAM_ID_MATCH = re.compile(STREAM_ID)
+SORTS = get_args(SortOrder)
 ROUTE_PATH = "/api/v1/threads/{thread}"
 COUNTS_PATH = "/api/v1/counts"
-MAX_COUNTED_THREADS = 200
 THREAD = re.compile(THREAD_ID_PATTERN)
 
 
@@ -111,9 +115,9 @@ class FastThreadReads:
         if (
             not SITE.match(site)
             or sort not in SORTS
-            or not (limit.isascii() and limit.isdigit() and 1 <= int(limit) <= MAX_LIMIT)
-            or (cursor is not None and (not cursor or len(cursor) > 512))
-            or (min_position is not None and not STREAM_ID.match(min_position))
+            or not (limit.isascii() and limit.isdigit() and 1 <= int(limit) <= MAX_PAGE_LIMIT)
+            or (cursor is not None and (not cursor or len(cursor) > MAX_CURSOR_CHARS))
+            or (min_position is not None and not STREAM_ID_MATCH.match(min_position))
         ):
             return None
         request = PageRequest(site, match.group(1), cast(SortOrder, sort), int(limit), cursor)

@@ -36,7 +36,7 @@ async def test_workers_build_the_same_read_models_as_the_live_projectors(
             BUILT,
             settings.partitions,
             folded.append,
-            workers=Workers(settings, count=2, min_events=0),
+            workers=Workers(settings.model_copy(update={"replay_workers": 2}), min_events=0),
         )
         for p in range(settings.partitions):
             keys = PartitionKeys(p)

@@ -20,7 +20,6 @@ from events.outcomes import Outcome
 from projections.like_counts.projector import LikeCountsProjection
 from projections.projector import ProjectorRunner
 from projections.thread_view.projector import ThreadViewProjection
-from services.audit.log_reader import log_entries
 from services.processor.command_handler import CommandHandler
 from services.settings import Settings
 from services.storage.event_store import EventStore
@@ -69,9 +68,7 @@ class World:
         for p in range(self.settings.partitions):
             keys = PartitionKeys(p)
             for runner in runners:
-                after = await runner.load_checkpoint(keys)
-                async for page in log_entries(redis, keys, after):
-                    await runner.process(keys, page)
+                await runner.fold_log(keys)
 
     async def discussion(self, thread: str) -> dict[str, str]:
         """Alice posts, Bob replies, Alice edits, Carol likes and unlikes, Bob deletes his reply."""

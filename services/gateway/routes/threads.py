@@ -45,6 +45,10 @@ from services.storage.event_store import CommandStreamMissing
 WIPED_DETAIL = "the server lost this deployment's data; see /readyz"
 router = APIRouter(prefix="/api/v1", tags=["threads"], responses=ERROR_RESPONSES)
 STREAM_ID = r"^\d{1,20}-\d{1,20}$"
+# Limits of a page read, shared with the plain ASGI path (services/gateway/fast_reads.py).
+MAX_PAGE_LIMIT = 1000
+MAX_CURSOR_CHARS = 512
+MAX_COUNTED_THREADS = 200
 
 
 @router.get("/threads/{thread}", response_model=ThreadView)
@@ -54,8 +58,8 @@ async def read_thread(
     viewer: Caller,
     site: SiteParam = "default",
     sort: SortOrder = "oldest",
-    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_LIMIT)] = 50,
+    cursor: Annotated[str | None, Query(max_length=MAX_CURSOR_CHARS)] = None,
     min_position: Annotated[str | None, Query(pattern=STREAM_ID)] = None,
 ) -> Response:
     """Top-level comments, `limit` at a time, each with its whole reply tree."""
@@ -195,7 +199,7 @@ async def who_likes(
 @router.get("/counts", response_model=dict[str, int])
 async def counts(
     gateway: GatewayDep,
-    thread: Annotated[list[str], Query(min_length=1, max_length=200)],
+    thread: Annotated[list[str], Query(min_length=1, max_length=MAX_COUNTED_THREADS)],
     site: SiteParam = "default",
 ) -> dict[str, int]:
     """Visible comments per thread, for listing pages: `?thread=a&thread=b`."""
