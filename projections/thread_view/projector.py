@@ -16,6 +16,7 @@ from services.storage.key_vault import AuthorKeyVault
 from services.storage.keys import ProjectionKeys
 
 logger = logging.getLogger("commentstream.projector.thread_view")
+SEALING_TYPES = frozenset({"CommentPosted", "CommentEdited"})
 
 
 class ThreadViewProjection:
@@ -28,6 +29,7 @@ class ThreadViewProjection:
 
     async def plan(self, keys: ProjectionKeys, envelopes: list[EventEnvelope]) -> WriteBatch:
         batch = WriteBatch()
+        await self._vault.prefetch_for_reading(sealing_authors(envelopes))
         by_thread = groupby(
             sorted(envelopes, key=lambda e: (e.site, e.thread, e.thread_version)),
             key=lambda e: (e.site, e.thread),
@@ -133,6 +135,23 @@ class ThreadViewProjection:
             root = record.root_id or ""
             lists[root] = append_reply(lists[root], record.id, record.parent_id or root)
         batch.add("HSET", keys.replies(site, thread), *[p for pair in lists.items() for p in pair])
+
+
+def sealing_authors(envelopes: list[EventEnvelope]) -> set[str]:
+    """The authors whose keys unseal these events' personal data."""
+    authors = set()
+    for envelope in envelopes:
+        if envelope.type not in SEALING_TYPES:
+            continue
+        try:
+            event = envelope.event()
+        except Exception:  # the fold dead-letters it; nothing to fetch for it
+            continue
+        if isinstance(event, CommentPosted | CommentEdited) and not isinstance(
+            event.personal, PersonalData
+        ):
+            authors.add(event.personal.key_id)
+    return authors
 
 
 async def personal_data(vault: AuthorKeyVault, envelope: EventEnvelope) -> PersonalData | None:

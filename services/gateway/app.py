@@ -22,6 +22,7 @@ from services.gateway.metrics import MeasureAndHarden
 from services.gateway.outcome_listener import OutcomeListener
 from services.gateway.read_models import ReadModels
 from services.gateway.routes import admin, system, threads, widget
+from services.gc_pauses import freeze_startup_objects
 from services.redis_client import connect
 from services.settings import Settings, settings_for_a_process
 from services.sites import Sites
@@ -64,6 +65,7 @@ def create_app(settings: Settings) -> FastAPI:
                 settings.public_url and settings.public_url + "/demo",
             )
         )
+        freeze_startup_objects()
         try:
             yield
         finally:
