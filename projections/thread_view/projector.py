@@ -2,6 +2,7 @@
 
 import logging
 from itertools import groupby
+from typing import Any
 
 from redis.asyncio import Redis
 
@@ -13,7 +14,7 @@ from projections.thread_view.fragments import append_reply, public_fragment, roo
 from projections.thread_view.model import CommentRecord, ThreadMeta, ThreadSlice, apply
 from projections.writes import WriteBatch
 from services.storage.key_vault import AuthorKeyVault
-from services.storage.keys import ProjectionKeys
+from services.storage.keys import ProjectionKeys, author_key
 
 logger = logging.getLogger("commentstream.projector.thread_view")
 SEALING_TYPES = frozenset({"CommentPosted", "CommentEdited"})
@@ -29,14 +30,15 @@ class ThreadViewProjection:
 
     async def plan(self, keys: ProjectionKeys, envelopes: list[EventEnvelope]) -> WriteBatch:
         batch = WriteBatch()
-        await self._vault.prefetch_for_reading(sealing_authors(envelopes))
-        by_thread = groupby(
-            sorted(envelopes, key=lambda e: (e.site, e.thread, e.thread_version)),
-            key=lambda e: (e.site, e.thread),
-        )
-        for (site, thread), group in by_thread:
-            events = list(group)
-            before = await self._load(keys, site, thread, events)
+        threads = [
+            (site, thread, list(group))
+            for (site, thread), group in groupby(
+                sorted(envelopes, key=lambda e: (e.site, e.thread, e.thread_version)),
+                key=lambda e: (e.site, e.thread),
+            )
+        ]
+        slices = await self._load(keys, threads, sealing_authors(envelopes))
+        for (site, thread, events), before in zip(threads, slices, strict=True):
             view = before
             for envelope in events:
                 if envelope.type == "AuthorErased":
@@ -49,30 +51,28 @@ class ThreadViewProjection:
         return batch
 
     async def _load(
-        self, keys: ProjectionKeys, site: str, thread: str, events: list[EventEnvelope]
-    ) -> ThreadSlice:
-        everything = any(e.type == "AuthorErased" for e in events)
-        named = {e.data.get(field) for e in events for field in ("comment_id", "parent_id")}
-        ids = sorted(cid for cid in named if isinstance(cid, str))
+        self,
+        keys: ProjectionKeys,
+        threads: list[tuple[str, str, list[EventEnvelope]]],
+        authors: set[str],
+    ) -> list[ThreadSlice]:
+        """The touched slice of every thread in the batch, and the keys of its authors not
+        held yet, in one round trip."""
+        wanted = [comments_to_load(events) for _, _, events in threads]
+        unknown = self._vault.uncached(authors)
         async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.hgetall(keys.meta(site, thread))
-            if everything:
-                pipe.hgetall(keys.comments(site, thread))
-            elif ids:
-                pipe.hmget(keys.comments(site, thread), ids)
-            meta, *found = await pipe.execute()
-        if everything:
-            ids, records = list(found[0]), list(found[0].values())
-        else:
-            records = found[0] if found else []
-        return ThreadSlice(
-            meta=ThreadMeta.model_validate(meta) if meta else ThreadMeta(),
-            comments={
-                cid: CommentRecord.model_validate_json(raw)
-                for cid, raw in zip(ids, records, strict=True)
-                if raw
-            },
-        )
+            for (site, thread, _), ids in zip(threads, wanted, strict=True):
+                pipe.hgetall(keys.meta(site, thread))
+                if ids is None:
+                    pipe.hgetall(keys.comments(site, thread))
+                elif ids:
+                    pipe.hmget(keys.comments(site, thread), ids)
+            for actor_id in unknown:
+                pipe.get(author_key(actor_id))
+            replies = iter(await pipe.execute())
+        slices = [_slice(next(replies), ids, next(replies) if ids != [] else []) for ids in wanted]
+        self._vault.remember_wrapped(unknown, list(replies))
+        return slices
 
     async def _write(
         self,
@@ -135,6 +135,31 @@ class ThreadViewProjection:
             root = record.root_id or ""
             lists[root] = append_reply(lists[root], record.id, record.parent_id or root)
         batch.add("HSET", keys.replies(site, thread), *[p for pair in lists.items() for p in pair])
+
+
+def comments_to_load(events: list[EventEnvelope]) -> list[str] | None:
+    """The comments these events name (None: all of them, an author erased touches any)."""
+    if any(e.type == "AuthorErased" for e in events):
+        return None
+    named = {e.data.get(field) for e in events for field in ("comment_id", "parent_id")}
+    return sorted(cid for cid in named if isinstance(cid, str))
+
+
+def _slice(meta: dict[str, str], ids: list[str] | None, found: Any) -> ThreadSlice:
+    """A thread's slice from its meta hash and its comment records (HGETALL when `ids` is
+    None, else HMGET of `ids`)."""
+    if ids is None:
+        ids, records = list(found), list(found.values())
+    else:
+        records = found
+    return ThreadSlice(
+        meta=ThreadMeta.model_validate(meta) if meta else ThreadMeta(),
+        comments={
+            cid: CommentRecord.model_validate_json(raw)
+            for cid, raw in zip(ids, records, strict=True)
+            if raw
+        },
+    )
 
 
 def sealing_authors(envelopes: list[EventEnvelope]) -> set[str]:

@@ -55,21 +55,17 @@ class AuthorKeyVault:
         self._cache[actor_id] = (time.monotonic(), key)
         return key
 
-    async def prefetch_for_reading(self, actor_ids: Iterable[str]) -> None:
-        """Cache the keys of these authors that are not cached yet, in one round trip (a
-        projector's batch names many authors; fetching each key on its own cost a round trip
-        per new author)."""
-        missing = sorted({a for a in actor_ids if self._cached(a) is None})
-        if not missing:
-            return
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for actor_id in missing:
-                pipe.get(author_key(actor_id))
-            found = await pipe.execute()
+    def uncached(self, actor_ids: Iterable[str]) -> list[str]:
+        """Which of these authors' keys are not held: a projector fetches them with the rest of
+        its batch's reads (one round trip, where one per author was before)."""
+        return sorted({actor_id for actor_id in actor_ids if self._cached(actor_id) is None})
+
+    def remember_wrapped(self, actor_ids: list[str], wrapped: list[str | bytes | None]) -> None:
+        """Hold the keys fetched for `uncached` authors (None: no key, nothing held)."""
         now = time.monotonic()
-        for actor_id, wrapped in zip(missing, found, strict=True):
-            if wrapped is not None:
-                self._cache[actor_id] = (now, self._unwrap(actor_id, wrapped))
+        for actor_id, value in zip(actor_ids, wrapped, strict=True):
+            if value is not None:
+                self._cache[actor_id] = (now, self._unwrap(actor_id, value))
 
     async def erase(self, actor_id: str) -> bool:
         """Delete the author's key for good; True if there was one."""

@@ -171,15 +171,19 @@ async def test_a_state_in_the_old_single_field_layout_is_converted_when_read(
     assert after.comments[first.comment_id].likers == {"anon:2"} and after.version == 3
 
 
-async def test_a_projector_fetches_a_batch_of_author_keys_in_one_go(
+async def test_author_keys_fetched_with_a_batch_are_held_for_reading(
     redis: Redis, settings: Settings
 ) -> None:
     writer = AuthorKeyVault(redis, settings.secret)
     keys = {actor: await writer.key_for_writing(actor) for actor in ("anon:k1", "anon:k2")}
     reader = AuthorKeyVault(redis, settings.secret)
-    await reader.prefetch_for_reading(["anon:k1", "anon:k2", "anon:never"])
-    # Held from the prefetch, not read again: gone from Redis, the reader still has them.
+    await reader.key_for_reading("anon:k1")
+    wanted = reader.uncached(["anon:k1", "anon:k2", "anon:never"])
+    assert wanted == ["anon:k2", "anon:never"]
+    reader.remember_wrapped(wanted, await redis.mget([f"cs:vault:{a}" for a in wanted]))
+    # Held, not read again: gone from Redis, the reader still has them.
     await redis.delete("cs:vault:anon:k1", "cs:vault:anon:k2")
     assert await reader.key_for_reading("anon:k1") == keys["anon:k1"]
     assert await reader.key_for_reading("anon:k2") == keys["anon:k2"]
     assert await reader.key_for_reading("anon:never") is None
+    assert reader.uncached(["anon:k1", "anon:k2", "anon:never"]) == ["anon:never"]
