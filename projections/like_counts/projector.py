@@ -37,8 +37,9 @@ class LikeChanges:
         batch = WriteBatch()
         for counts, per_comment in self.deltas.items():
             for comment_id, delta in per_comment.items():
-                if delta:
-                    batch.add("HINCRBY", counts, comment_id, delta)
+                # Even by 0: a like and its unlike in two batches leave the count at "0", so
+                # the same two in one batch must too (live and replayed models are equal).
+                batch.add("HINCRBY", counts, comment_id, delta)
         for likers, members in self.likers.items():
             added = [p for m, s in members.items() if s is not None for p in (s, m)]
             removed = [m for m, s in members.items() if s is None]
