@@ -80,8 +80,9 @@ def comment_view(
     replies: list[CommentView] | None = None,
 ) -> CommentView:
     """The public form of one comment record."""
-    mine = viewer is not None and record.author_id == viewer.actor_id
     visible = record.status == "visible"
+    # A deleted (or held) comment is no one's to edit: the page script's rule too (own_comments).
+    mine = visible and viewer is not None and record.author_id == viewer.actor_id
     return CommentView(
         id=record.id,
         parent_id=record.parent_id,
@@ -96,10 +97,10 @@ def comment_view(
         status=record.status,
         likes=Likes(count=like_count, liked_by_me=viewer is not None and record.id in viewer.liked),
         mine=mine,
-        source=record.body if mine and visible else None,
+        source=record.body if mine else None,
         editable_until=(
             record.created_at + viewer.edit_window
-            if mine and visible and viewer is not None and viewer.anonymous
+            if mine and viewer is not None and viewer.anonymous
             else None
         ),
         replies=replies or [],
@@ -136,20 +137,21 @@ def build_thread_view(
 
     def sort_key(record: CommentRecord) -> tuple[Any, ...]:
         stamp = record.created_at.timestamp()
-        if sort == "newest":
-            return (-stamp, record.id)
         if sort == "top":
             return (-like_counts.get(record.id, 0), stamp, record.id)
         return (stamp, record.id)
 
+    # "newest" is "oldest" backwards, ties (one millisecond) included, as the roots' sorted set
+    # gives them to the page script (ZREVRANGE: score, then id, both descending).
+    descending = sort == "newest"
     after = decode_cursor(cursor, sort)
-    top_level = sorted(children[None], key=sort_key)
+    top_level = sorted(children[None], key=sort_key, reverse=descending)
     page: list[CommentView] = []
     last_key: tuple[Any, ...] | None = None
     more = False
     for record in top_level:
         key = sort_key(record)
-        if after is not None and key <= after:
+        if after is not None and (key >= after if descending else key <= after):
             continue
         shown = view(record)
         if shown is None:
@@ -185,4 +187,6 @@ def decode_cursor(cursor: str | None, sort: SortOrder) -> tuple[Any, ...] | None
         raise InvalidCursor("cursor is not one this server gave out") from error
     if cursor_sort != sort or not isinstance(key, list):
         raise InvalidCursor("cursor belongs to another sort order")
+    if sort == "newest" and key and isinstance(key[0], int | float) and key[0] < 0:
+        key[0] = -key[0]  # given out before newest-first cursors kept the time as it is
     return tuple(key)

@@ -9,7 +9,7 @@ from events.envelope import GENESIS_HASH, seal_envelope
 from events.personal import PersonalData
 from events.thread_events import CommentDeleted, CommentPosted, ThreadStarted
 from projections.thread_view.model import ThreadSlice, apply
-from projections.thread_view.query import InvalidCursor, build_thread_view
+from projections.thread_view.query import InvalidCursor, Viewer, build_thread_view
 from projections.thread_view.rendering import render
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -51,7 +51,7 @@ def fold(*envelopes):  # type: ignore[no-untyped-def]
 
 
 def page_of(  # type: ignore[no-untyped-def]
-    view, likes=None, sort="oldest", limit=10, cursor=None
+    view, likes=None, sort="oldest", limit=10, cursor=None, viewer=None
 ):
     return build_thread_view(
         site="default",
@@ -59,7 +59,7 @@ def page_of(  # type: ignore[no-untyped-def]
         meta=view.meta,
         records=view.comments,
         like_counts=likes or {},
-        viewer=None,
+        viewer=viewer,
         sort=sort,
         limit=limit,
         cursor=cursor,
@@ -102,6 +102,10 @@ def test_deleted_comment_stays_as_placeholder_only_while_it_has_replies() -> Non
     assert [c.id for c in page.comments] == ["a"]
     assert page.comments[0].status == "deleted" and page.comments[0].html == ""
     assert [r.id for r in page.comments[0].replies] == ["b"]
+    # Its author sees a placeholder too, not their own comment to edit (the page script agrees).
+    own = page_of(view, viewer=Viewer(actor_id="anon:a", anonymous=True))
+    assert not own.comments[0].mine and own.comments[0].source is None
+    assert own.comments[0].replies[0].mine
 
 
 def test_paging_by_cursor_visits_every_top_level_comment_once() -> None:
@@ -115,6 +119,21 @@ def test_paging_by_cursor_visits_every_top_level_comment_once() -> None:
         seen, cursor = [], None
         while True:
             page = page_of(view, likes=likes, sort=sort, limit=3, cursor=cursor)
+            seen += [c.id for c in page.comments]
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        assert seen == expected, sort
+
+
+def test_comments_of_one_millisecond_come_newest_first_as_the_page_script_orders_them() -> None:
+    # Ties on time go by id, descending for "newest" as ZREVRANGE gives them: the exact
+    # reverse of "oldest", page by page across the tie.
+    view = fold(*(posted(v, cid) for v, cid in enumerate(["b", "d", "a", "c"], start=1)))
+    for sort, expected in (("oldest", ["a", "b", "c", "d"]), ("newest", ["d", "c", "b", "a"])):
+        seen, cursor = [], None
+        while True:
+            page = page_of(view, sort=sort, limit=1, cursor=cursor)
             seen += [c.id for c in page.comments]
             cursor = page.next_cursor
             if cursor is None:
