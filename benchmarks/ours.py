@@ -225,12 +225,14 @@ class _RepeatedMget(asyncio.Protocol):
 
 @dataclass
 class Watcher:
-    """Polls checkpoints every `interval` s; per partition, when each advance was first seen."""
+    """Polls checkpoints every `interval` s; per projection and partition, when each advance
+    was first seen."""
 
     redis: Redis
     partitions: int
     interval: float = 0.001
-    timeline: list[list[tuple[Position, float]]] = field(default_factory=list)
+    # timelines[projection index][partition]: (position, when first seen), rising
+    timelines: list[list[list[tuple[Position, float]]]] = field(default_factory=list)
     polls: int = 0
     seconds: float = 0.0
 
@@ -244,7 +246,7 @@ class Watcher:
             server.get("host", "127.0.0.1"),
             server.get("port", 6379),
         )
-        self.timeline = [[] for _ in range(self.partitions)]
+        self.timelines = [[[] for _ in range(self.partitions)] for _ in PROJECTION_NAMES]
         started = next_poll = time.perf_counter()
         last: list[bytes | None] = []
         try:
@@ -264,19 +266,25 @@ class Watcher:
         self.seconds = time.perf_counter() - started
 
     def _note(self, flat: list[bytes | None], per: int, now: float) -> None:
-        for p, line in enumerate(self.timeline):
-            position = min(
-                parse_position(value.decode() if value else None)
-                for value in flat[p * per : (p + 1) * per]
-            )
-            if not line or position > line[-1][0]:
-                line.append((position, now))
+        for i, timeline in enumerate(self.timelines):
+            for p, line in enumerate(timeline):
+                value = flat[p * per + i]
+                position = parse_position(value.decode() if value else None)
+                if not line or position > line[-1][0]:
+                    line.append((position, now))
 
-    def visible_at(self, partition: int, position: Position) -> float | None:
-        """When a poll first saw `position` visible in `partition`, or None."""
-        line = self.timeline[partition]
-        index = bisect.bisect_left(line, position, key=lambda entry: entry[0])
-        return line[index][1] if index < len(line) else None
+    def visible_at(
+        self, partition: int, position: Position, projections: Sequence[str] = PROJECTION_NAMES
+    ) -> float | None:
+        """When a poll first saw `position` folded by all of `projections` in `partition`."""
+        seen = []
+        for name in projections:
+            line = self.timelines[PROJECTION_NAMES.index(name)][partition]
+            index = bisect.bisect_left(line, position, key=lambda entry: entry[0])
+            if index == len(line):
+                return None
+            seen.append(line[index][1])
+        return max(seen)
 
 
 def _lag_summary(lags: list[float], written: int, invisible: int) -> dict[str, Any]:
@@ -324,11 +332,17 @@ async def command_to_visible(
         await watching
     seen = [(watcher.visible_at(p, position), sent) for p, position, sent in written]
     lags = [at - sent for at, sent in seen if at is not None]
+    # The issue's own measure: visible in the thread view (like counts aside).
+    in_view = [
+        (watcher.visible_at(p, position, ["thread_view"]), sent) for p, position, sent in written
+    ]
+    view_lags = [at - sent for at, sent in in_view if at is not None]
     return {
         "rate_per_s": round(rate, 1),
         "seconds": seconds,
         "posts": posts,
         "lag": _lag_summary(lags, len(written), len(seen) - len(lags)),
+        "lag_thread_view": _lag_summary(view_lags, len(written), len(in_view) - len(view_lags)),
         "watcher": {
             "polls": watcher.polls,
             "mean_poll_interval_ms": round(watcher.seconds / max(watcher.polls, 1) * 1000, 3),

@@ -118,7 +118,8 @@ def test_the_suite_writes_every_measure(tmp_path: Path) -> None:
     assert big["comments"] > 0 and big["statuses"] == {"200": big["requests"]}
     visible = ours["command_to_visible"]
     assert visible["lag"]["comments"] == visible["posts"]["statuses"]["201"] > 0
-    assert visible["lag"]["never_seen"] == 0
+    assert visible["lag"]["never_seen"] == 0 == visible["lag_thread_view"]["never_seen"]
+    assert visible["lag_thread_view"]["p99_ms"] <= visible["lag"]["p99_ms"]
     replay = ours["replay"]
     assert replay["events"] > 0
     assert replay["thread_view"]["events_per_s"] > 0 and replay["like_counts"]["events_per_s"] > 0
