@@ -9,6 +9,7 @@ import hashlib
 import os
 import time
 from collections.abc import Iterable
+from itertools import islice
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from redis.asyncio import Redis
@@ -17,6 +18,8 @@ from events.personal import new_author_key
 from services.storage.keys import author_key
 
 CACHE_SECONDS = 30.0
+MAX_HELD = 50_000
+EVICT_PER_CALL = 8  # more than one is held per call, so the cache shrinks back
 
 
 class AuthorKeyVault:
@@ -39,7 +42,7 @@ class AuthorKeyVault:
             author_key(actor_id), self._wrap(actor_id, fresh), nx=True, get=True
         )
         key = fresh if existing is None else self._unwrap(actor_id, existing)
-        self._cache[actor_id] = (time.monotonic(), key)
+        self._hold(actor_id, key, time.monotonic())
         return key
 
     async def key_for_reading(self, actor_id: str) -> bytes | None:
@@ -52,7 +55,7 @@ class AuthorKeyVault:
             self._cache.pop(actor_id, None)
             return None
         key = self._unwrap(actor_id, wrapped)
-        self._cache[actor_id] = (time.monotonic(), key)
+        self._hold(actor_id, key, time.monotonic())
         return key
 
     def uncached(self, actor_ids: Iterable[str]) -> list[str]:
@@ -65,12 +68,23 @@ class AuthorKeyVault:
         now = time.monotonic()
         for actor_id, value in zip(actor_ids, wrapped, strict=True):
             if value is not None:
-                self._cache[actor_id] = (now, self._unwrap(actor_id, value))
+                self._hold(actor_id, self._unwrap(actor_id, value), now)
 
     async def erase(self, actor_id: str) -> bool:
         """Delete the author's key for good; True if there was one."""
         self.forget(actor_id)
         return bool(await self._redis.delete(author_key(actor_id)))
+
+    def _hold(self, actor_id: str, key: bytes, now: float) -> None:
+        """Cache a key. Entries stay in the order they were held, oldest first, so the expired
+        ones (and, past MAX_HELD, the oldest) leave from the front: a long-running service sees
+        a new anonymous author with almost every post, and the cache must not grow with them."""
+        self._cache.pop(actor_id, None)
+        self._cache[actor_id] = (now, key)
+        for oldest, (held_at, _) in list(islice(self._cache.items(), EVICT_PER_CALL)):
+            if now - held_at < CACHE_SECONDS and len(self._cache) <= MAX_HELD:
+                break
+            del self._cache[oldest]
 
     def _cached(self, actor_id: str) -> bytes | None:
         cached = self._cache.get(actor_id)
