@@ -8,7 +8,7 @@ from typing import Any
 from faststream.redis.parser import BinaryMessageFormatV1
 from pydantic import ValidationError
 
-from events.commands import Command, parse_command
+from events.commands import Command, EditComment, PostComment, parse_command
 from events.decider import (
     DecisionContext,
     Rejection,
@@ -64,10 +64,20 @@ class CommandHandler:
         """Decide and append, retrying on a concurrent append to the same thread.
 
         `occurred_at` is for imports, which keep each comment's original time."""
+        # A new author's key is made in the round trip that reads the state, not in one of its
+        # own (should the command be refused, the author has a key and nothing sealed with it).
+        key = None
+        if isinstance(command, PostComment | EditComment) and not self._vault.holds(
+            command.actor.id
+        ):
+            key = self._vault.key_request(command.actor.id)
         for _ in range(MAX_CONFLICT_RETRIES):
-            state = await self._store.load_state(
-                command.site, command.thread, comments_needed(command)
+            state, replies = await self._store.load_state_with(
+                command.site, command.thread, comments_needed(command), [key.queue] if key else []
             )
+            if key is not None:
+                self._vault.key_reply(key, replies[0])
+                key = None
             now = occurred_at or datetime.now(UTC)
             decision = decide(
                 state,

@@ -1,10 +1,11 @@
 """The event store: the log `cs:{p}:events`, per-thread history, and the one atomic append."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 from redis.exceptions import ResponseError
 
 from events.decider import ThreadState
@@ -56,17 +57,37 @@ class EventStore:
         self, site: str, thread: str, comment_ids: Iterable[str] | None = ()
     ) -> ThreadState:
         """The thread's state with the given comments (all of them when None)."""
+        state, _ = await self.load_state_with(site, thread, comment_ids)
+        return state
+
+    async def load_state_with(
+        self,
+        site: str,
+        thread: str,
+        comment_ids: Iterable[str] | None = (),
+        also: Sequence[Callable[[Pipeline], None]] = (),
+    ) -> tuple[ThreadState, list[Any]]:
+        """As `load_state`, with the commands `also` queues in the same round trip; returns
+        their replies too."""
         key = self.keys_for(site, thread).thread_state(site, thread)
-        if comment_ids is None:
-            values: dict[str, str | None] = await self.redis.hgetall(key)
+        names = None if comment_ids is None else fields_to_read(comment_ids)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            if names is None:
+                pipe.hgetall(key)
+            else:
+                pipe.hmget(key, names)
+            for queue in also:
+                queue(pipe)
+            found, *replies = await pipe.execute()
+        if names is None:
+            values: dict[str, str | None] = found
             values.setdefault(THREAD_FIELD, None)
         else:
-            names = fields_to_read(comment_ids)
-            values = dict(zip(names, await self.redis.hmget(key, names), strict=True))
+            values = dict(zip(names, found, strict=True))
         legacy = values.get(LEGACY_FIELD)
         if legacy:
-            return await self._convert_legacy(key, legacy, comment_ids)
-        return state_from_fields(values)
+            return await self._convert_legacy(key, legacy, comment_ids), replies
+        return state_from_fields(values), replies
 
     async def _convert_legacy(
         self, key: str, legacy: str, comment_ids: Iterable[str] | None

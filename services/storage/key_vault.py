@@ -9,10 +9,12 @@ import hashlib
 import os
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from itertools import islice
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 
 from events.personal import new_author_key
 from services.storage.keys import author_key
@@ -20,6 +22,16 @@ from services.storage.keys import author_key
 CACHE_SECONDS = 30.0
 MAX_HELD = 50_000
 EVICT_PER_CALL = 8  # more than one is held per call, so the cache shrinks back
+
+
+@dataclass(frozen=True)
+class KeyRequest:
+    actor_id: str
+    fresh: bytes
+    wrapped: str
+
+    def queue(self, pipe: Pipeline) -> None:
+        pipe.set(author_key(self.actor_id), self.wrapped, nx=True, get=True)
 
 
 class AuthorKeyVault:
@@ -36,14 +48,24 @@ class AuthorKeyVault:
         cached = self._cached(actor_id)
         if cached is not None:
             return cached
-        # One round trip: store a new key unless there is one, and get the one there was.
+        request = self.key_request(actor_id)
+        existing = await self._redis.set(author_key(actor_id), request.wrapped, nx=True, get=True)
+        return self.key_reply(request, existing)
+
+    def key_request(self, actor_id: str) -> "KeyRequest":
+        """The author's key as one command for a caller's own round trip (the processor sends
+        it with its state read): store a new key unless there is one, get the one there was."""
         fresh = new_author_key()
-        existing = await self._redis.set(
-            author_key(actor_id), self._wrap(actor_id, fresh), nx=True, get=True
-        )
-        key = fresh if existing is None else self._unwrap(actor_id, existing)
-        self._hold(actor_id, key, time.monotonic())
+        return KeyRequest(actor_id, fresh, self._wrap(actor_id, fresh))
+
+    def key_reply(self, request: "KeyRequest", existing: str | bytes | None) -> bytes:
+        """The key a `key_request` gave: the new one, or the one that was there; now held."""
+        key = request.fresh if existing is None else self._unwrap(request.actor_id, existing)
+        self._hold(request.actor_id, key, time.monotonic())
         return key
+
+    def holds(self, actor_id: str) -> bool:
+        return self._cached(actor_id) is not None
 
     async def key_for_reading(self, actor_id: str) -> bytes | None:
         """The author's key, or None when it never existed or was erased."""

@@ -12,6 +12,8 @@ from events.commands import LikeComment, PostComment
 from events.decider import ThreadState, comments_needed
 from events.envelope import GENESIS_HASH, stored_fields, verify_link
 from events.outcomes import Outcome
+from events.personal import Sealed, sealing_context, unseal
+from events.thread_events import CommentPosted
 from services.processor.command_handler import CommandHandler
 from services.settings import Settings
 from services.storage.event_store import EventStore
@@ -187,3 +189,23 @@ async def test_author_keys_fetched_with_a_batch_are_held_for_reading(
     assert await reader.key_for_reading("anon:k2") == keys["anon:k2"]
     assert await reader.key_for_reading("anon:never") is None
     assert reader.uncached(["anon:k1", "anon:k2", "anon:never"]) == ["anon:never"]
+
+
+async def test_a_post_is_sealed_with_the_key_its_author_already_had(
+    store: EventStore, handler: CommandHandler, redis: Redis, settings: Settings, thread_id: str
+) -> None:
+    # The processor asks for the author's key with its state read (SET NX GET): a key made
+    # elsewhere first is the one it must use, not the fresh one it offered.
+    key = await AuthorKeyVault(redis, settings.secret).key_for_writing("anon:first")
+    outcome = await handler.handle(
+        PostComment(thread=thread_id, actor=Actor(id="anon:first"), body="sealed once")
+    )
+    assert outcome.status == "accepted" and outcome.comment_id
+    posted = [
+        envelope.event()
+        for envelope in await store.thread_history("default", thread_id)
+        if envelope.type == "CommentPosted"
+    ]
+    assert isinstance(posted[0], CommentPosted) and isinstance(posted[0].personal, Sealed)
+    context = sealing_context("default", thread_id, outcome.comment_id)
+    assert unseal(posted[0].personal, key, context).body == "sealed once"
