@@ -53,7 +53,7 @@ def test_a_host_site_user_comments_under_their_own_name(api: httpx.Client, threa
         jwt.encode(
             {"sub": "x", "aud": "sso", "exp": int(time.time()) + 300}, None, algorithm="none"
         ),
-        sso_token(secret="another-sites-secret"),
+        sso_token(secret="another-sites-secret-also-32-bytes-long"),
         sso_token(secret=STRICT_SSO_SECRET),
         sso_token(exp=int(time.time()) - 120),
         sso_token(aud="strict"),
