@@ -38,7 +38,7 @@ class Settings(BaseSettings):
     claim_idle_ms: int = 30_000
     max_deliveries: int = 5
     batch_size: int = 200
-    batch_linger_ms: float = Field(default=2.0, ge=0, le=1000)
+    batch_linger_ms: float = Field(default=0.0, ge=0, le=1000)
     gateway_workers: int = Field(default=1, ge=1, le=64)
     replay_workers: int = Field(default=0, ge=0, le=256)  # processes for replay; 0: one per core
     allowed_origins: str = "*"
