@@ -10,7 +10,6 @@ from faststream import FastStream
 from redis.asyncio import Redis
 
 from services.deployment import DeploymentGuard
-from services.gc_pauses import freeze_startup_objects
 from services.settings import Settings
 from services.storage.keys import HEARTBEATS
 
@@ -53,7 +52,6 @@ def supervise(app: FastStream, redis: Redis, service: str, settings: Settings) -
 
     @app.after_startup
     async def start_heartbeat() -> None:
-        freeze_startup_objects()
         wiped = asyncio.Event()
         tasks.append(asyncio.create_task(beat_forever(redis, instance)))
         tasks.append(asyncio.create_task(guard.watch(wiped)))

@@ -37,14 +37,13 @@ class _HiredisPacking:
             args = tuple(args[0].encode().split()) + args[1:]
         elif isinstance(args[0], bytes) and b" " in args[0]:
             args = tuple(args[0].split()) + args[1:]
+        packable = []
         for arg in args:
             if isinstance(arg, bool) or arg is None:  # redis-py refuses these too
                 raise DataError(f"Invalid input of type: {type(arg).__name__!r}")
-        packable = tuple(
-            bytes(arg) if isinstance(arg, bytearray | memoryview) else arg for arg in args
-        )
+            packable.append(bytes(arg) if isinstance(arg, bytearray | memoryview) else arg)
         try:
-            return [hiredis.pack_command(packable)]  # type: ignore[arg-type]
+            return [hiredis.pack_command(tuple(packable))]  # type: ignore[arg-type]
         except TypeError as error:
             raise DataError(str(error)) from error
 

@@ -17,7 +17,6 @@ from services.storage.key_vault import AuthorKeyVault
 from services.storage.keys import ProjectionKeys, author_key
 
 logger = logging.getLogger("commentstream.projector.thread_view")
-SEALING_TYPES = frozenset({"CommentPosted", "CommentEdited"})
 
 
 class ThreadViewProjection:
@@ -163,20 +162,14 @@ def _slice(meta: dict[str, str], ids: list[str] | None, found: Any) -> ThreadSli
 
 
 def sealing_authors(envelopes: list[EventEnvelope]) -> set[str]:
-    """The authors whose keys unseal these events' personal data."""
-    authors = set()
-    for envelope in envelopes:
-        if envelope.type not in SEALING_TYPES:
-            continue
-        try:
-            event = envelope.event()
-        except Exception:  # the fold dead-letters it; nothing to fetch for it
-            continue
-        if isinstance(event, CommentPosted | CommentEdited) and not isinstance(
-            event.personal, PersonalData
-        ):
-            authors.add(event.personal.key_id)
-    return authors
+    """The authors whose keys unseal these events' personal data (the runner has parsed every
+    event already: those that fail are dead-lettered before a plan)."""
+    return {
+        event.personal.key_id
+        for envelope in envelopes
+        if isinstance(event := envelope.event(), CommentPosted | CommentEdited)
+        and not isinstance(event.personal, PersonalData)
+    }
 
 
 async def personal_data(vault: AuthorKeyVault, envelope: EventEnvelope) -> PersonalData | None:

@@ -26,12 +26,15 @@ EVICT_PER_CALL = 8  # more than one is held per call, so the cache shrinks back
 
 @dataclass(frozen=True)
 class KeyRequest:
+    """A new key offered for an author: stored unless they have one (SET NX GET)."""
+
     actor_id: str
+    key: str  # where it is kept
     fresh: bytes
     wrapped: str
 
     def queue(self, pipe: Pipeline) -> None:
-        pipe.set(author_key(self.actor_id), self.wrapped, nx=True, get=True)
+        pipe.set(self.key, self.wrapped, nx=True, get=True)
 
 
 class AuthorKeyVault:
@@ -49,16 +52,16 @@ class AuthorKeyVault:
         if cached is not None:
             return cached
         request = self.key_request(actor_id)
-        existing = await self._redis.set(author_key(actor_id), request.wrapped, nx=True, get=True)
+        existing = await self._redis.set(request.key, request.wrapped, nx=True, get=True)
         return self.key_reply(request, existing)
 
-    def key_request(self, actor_id: str) -> "KeyRequest":
+    def key_request(self, actor_id: str) -> KeyRequest:
         """The author's key as one command for a caller's own round trip (the processor sends
         it with its state read): store a new key unless there is one, get the one there was."""
         fresh = new_author_key()
-        return KeyRequest(actor_id, fresh, self._wrap(actor_id, fresh))
+        return KeyRequest(actor_id, author_key(actor_id), fresh, self._wrap(actor_id, fresh))
 
-    def key_reply(self, request: "KeyRequest", existing: str | bytes | None) -> bytes:
+    def key_reply(self, request: KeyRequest, existing: str | bytes | None) -> bytes:
         """The key a `key_request` gave: the new one, or the one that was there; now held."""
         key = request.fresh if existing is None else self._unwrap(request.actor_id, existing)
         self._hold(request.actor_id, key, time.monotonic())
