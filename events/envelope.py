@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
@@ -117,6 +118,23 @@ def stored_fields(envelope: EventEnvelope) -> dict[str, Any]:
     fields = envelope.model_dump(mode="json", exclude={"position"})
     fields["occurred_at"] = format_timestamp(envelope.occurred_at)
     return fields
+
+
+# The end of a stored envelope: canonical JSON sorts keys, and `type` sorts after every other
+# key of an envelope, so the type is the last member. The `{` or `,` before it rules out a key
+# that merely ends in `type` (its quote would be escaped).
+_TYPE_AT_END = re.compile(r'[{,]"type":"([A-Za-z]+)"\}\Z')
+_TAIL = 64
+
+
+def stored_type(raw: str | bytes) -> str | None:
+    """The `type` of a stored envelope, read off its end without parsing the rest; None when
+    the end is not of that form (then only parsing it tells)."""
+    tail = raw[-_TAIL:]
+    if isinstance(tail, bytes):
+        tail = tail.decode(errors="replace")
+    found = _TYPE_AT_END.search(tail)
+    return found.group(1) if found else None
 
 
 def decode_envelope(raw: str | bytes, position: str | None = None) -> EventEnvelope:

@@ -20,7 +20,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from events.envelope import EventEnvelope, envelope_from_fields
+from events.envelope import EventEnvelope, envelope_from_fields, stored_type
 from projections.stream_ids import is_after
 from projections.writes import WriteBatch, commit
 from services.audit.log_reader import log_entries
@@ -93,8 +93,11 @@ class ProjectorRunner:
             if progress is not None:
                 progress(len(page))
 
-    async def process(self, keys: PartitionKeys, entries: Iterable[tuple[str, Any]]) -> None:
-        """Fold one batch of (entry id, fields) of partition `keys.p`; returns once committed."""
+    async def process(
+        self, keys: PartitionKeys, entries: Iterable[tuple[str, str | bytes | None]]
+    ) -> None:
+        """Fold one batch of (entry id, stored envelope) of partition `keys.p`, in log order;
+        returns once committed."""
         entries = list(entries)
         if not entries:
             return
@@ -106,20 +109,26 @@ class ProjectorRunner:
                 logger.warning("%s: Redis unavailable (%s); retrying", self.projection.name, error)
                 await asyncio.sleep(RETRY_SECONDS)
 
-    async def _process_once(self, keys: PartitionKeys, entries: list[tuple[str, Any]]) -> None:
+    async def _process_once(
+        self, keys: PartitionKeys, entries: list[tuple[str, str | bytes | None]]
+    ) -> None:
         if keys.p not in self.positions:
             await self.load_checkpoint(keys)
         while True:
             target, checkpoint = self.positions[keys.p]
-            fresh = [(entry_id, f) for entry_id, f in entries if is_after(entry_id, checkpoint)]
+            fresh = entries[_first_after(entries, checkpoint) :]
             if not fresh:
                 return
             batch = WriteBatch()
             envelopes = []
             wanted = self.projection.event_types
-            for entry_id, fields in fresh:
+            for entry_id, raw in fresh:
+                if wanted is not None and raw:
+                    kind = stored_type(raw)
+                    if kind is not None and kind not in wanted:
+                        continue  # not of interest here, known without parsing it
                 try:
-                    parsed = orjson.loads(field(fields, "event"))
+                    parsed = orjson.loads(raw or b"")
                     if wanted is not None and parsed.get("type") not in wanted:
                         continue
                     envelope = envelope_from_fields(parsed, entry_id)
@@ -149,6 +158,14 @@ class ProjectorRunner:
                 "switched generation" if committed == -1 else "checkpoint moved",
             )
             await self.load_checkpoint(keys)
+
+
+def _first_after(entries: list[tuple[str, Any]], checkpoint: str | None) -> int:
+    """The index of the first entry after `checkpoint` (entries are in log order)."""
+    for index, (entry_id, _) in enumerate(entries):
+        if is_after(entry_id, checkpoint):
+            return index
+    return len(entries)
 
 
 def build_projector(
@@ -200,7 +217,7 @@ def _subscribe(
         await runner.process(
             keys,
             (
-                (text(entry_id), fields)
+                (text(entry_id), field(fields, "event"))
                 for entry_id, fields in zip(entries, raw["data"], strict=True)
             ),
         )

@@ -123,8 +123,7 @@ async def search_log(
     found: list[EventEnvelope] = []
     for p in range(partitions):
         async for page in log_entries(redis, PartitionKeys(p)):
-            for entry_id, fields in page:
-                raw = fields.get("event", "")
+            for entry_id, raw in page:
                 if needle in raw:
                     found.append(decode_envelope(raw, entry_id))
             progress(len(page))

@@ -40,8 +40,8 @@ async def export_lines(
 
 async def _entries(redis: Redis, keys: PartitionKeys) -> AsyncIterator[tuple[str, str]]:
     async for page in log_entries(redis, keys):
-        for entry_id, fields in page:
-            yield entry_id, fields["event"]
+        for entry in page:
+            yield entry
 
 
 async def _push(

@@ -56,9 +56,9 @@ async def verify_chains(
     broken: set[tuple[str, str]] = set()
     for p in range(partitions):
         async for page in log_entries(redis, PartitionKeys(p)):
-            for entry_id, fields in page:
+            for entry_id, raw in page:
                 report.events += 1
-                _check(report, heads, broken, entry_id, fields.get("event", ""))
+                _check(report, heads, broken, entry_id, raw)
             progress(len(page))
     report.threads = len(heads) + len(broken - heads.keys())
     return report

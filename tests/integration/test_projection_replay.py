@@ -79,6 +79,11 @@ def command_for(op: tuple[str, int, int, int], created: dict[str, list[str]]) ->
             return UnlikeComment(thread=thread, actor=actor, comment_id=target)
 
 
+def logged(entries: list[tuple[str, dict[str, str]]]) -> list[tuple[str, str]]:
+    """XRANGE entries as a projector takes them: (entry id, stored envelope)."""
+    return [(entry_id, fields["event"]) for entry_id, fields in entries]
+
+
 class LiveFeed:
     """Feeds the log to projectors as FastStream would, plus the faults we inject."""
 
@@ -87,7 +92,7 @@ class LiveFeed:
         self.vault = vault
         self.runners = self._new_runners()
         self.cursor: dict[int, str] = {p: "0" for p in range(PARTITIONS)}
-        self.last_batch: dict[int, list[tuple[str, Any]]] = {}
+        self.last_batch: dict[int, list[tuple[str, str]]] = {}
 
     def _new_runners(self) -> list[ProjectorRunner]:
         return [
@@ -98,7 +103,9 @@ class LiveFeed:
     async def deliver(self, count: int) -> None:
         for p in range(PARTITIONS):
             keys = PartitionKeys(p)
-            entries = await self.redis.xrange(keys.events, min=f"({self.cursor[p]}", count=count)
+            entries = logged(
+                await self.redis.xrange(keys.events, min=f"({self.cursor[p]}", count=count)
+            )
             if entries:
                 self.cursor[p] = entries[-1][0]
                 self.last_batch[p] = entries
@@ -213,7 +220,7 @@ async def scenario(url: str, ops: list, deliveries: list) -> None:  # type: igno
             keys = PartitionKeys(p)
             for entry_id, fields in await live.xrange(keys.events):
                 await replay.xadd(keys.events, fields, id=entry_id)
-            entries = await replay.xrange(keys.events)
+            entries = logged(await replay.xrange(keys.events))
             for runner in (
                 ProjectorRunner(replay, ThreadViewProjection(replay, vault)),
                 ProjectorRunner(replay, LikeCountsProjection()),
