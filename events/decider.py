@@ -41,7 +41,7 @@ class CommentState(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     id: str
-    parent_id: str | None
+    parent_id: str | None = None
     author_id: str
     created_at: datetime
     deleted: bool = False

@@ -6,6 +6,7 @@ events name), folds the events into it with `apply`, and writes back what change
 
 from datetime import datetime
 
+import orjson
 from pydantic import BaseModel, ConfigDict
 
 from events.envelope import EventEnvelope
@@ -27,11 +28,11 @@ class CommentRecord(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     id: str
-    parent_id: str | None
+    parent_id: str | None = None
     root_id: str | None = None  # the top-level comment of a reply's tree
     author_id: str
-    name: str | None
-    website: str | None
+    name: str | None = None
+    website: str | None = None
     avatar: str
     html: str = ""  # stored in the public fragment only (see projector._write)
     body: str = ""
@@ -39,6 +40,17 @@ class CommentRecord(BaseModel):
     created_at: datetime
     edited_at: datetime | None = None
     status: str = "visible"  # visible | deleted | pending | spam
+
+
+def stored_record(record: CommentRecord) -> str:
+    """A record as its hash keeps it: without its id (the field name), its HTML (the public
+    fragment holds it: every event that changes a record renders or blanks it again, so it is
+    never read back) and its default values."""
+    return record.model_dump_json(exclude={"id", "html"}, exclude_defaults=True)
+
+
+def record_from_stored(comment_id: str, raw: str | bytes) -> CommentRecord:
+    return CommentRecord.model_validate({**orjson.loads(raw), "id": comment_id})
 
 
 class ThreadMeta(BaseModel):

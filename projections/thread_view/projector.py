@@ -11,7 +11,13 @@ from events.personal import PersonalData, sealing_context, unseal
 from events.thread_events import CommentEdited, CommentPosted
 from projections.projector import dead_letter
 from projections.thread_view.fragments import append_reply, public_fragment, root_score
-from projections.thread_view.model import CommentRecord, ThreadMeta, ThreadSlice, apply
+from projections.thread_view.model import (
+    ThreadMeta,
+    ThreadSlice,
+    apply,
+    record_from_stored,
+    stored_record,
+)
 from projections.writes import WriteBatch
 from services.storage.key_vault import AuthorKeyVault
 from services.storage.keys import ProjectionKeys, author_key
@@ -92,16 +98,7 @@ class ThreadViewProjection:
         ]
         if not changed:
             return
-        # The record leaves out its HTML, which its public fragment holds: every event that
-        # changes a record renders (or blanks) the HTML again, so it is never read back.
-        flat = [
-            part
-            for record in changed
-            for part in (
-                record.id,
-                record.model_dump_json(exclude={"html"}, exclude_defaults=True),
-            )
-        ]
+        flat = [part for record in changed for part in (record.id, stored_record(record))]
         batch.add("HSET", keys.comments(site, thread), *flat)
         fragments = [part for record in changed for part in (record.id, public_fragment(record))]
         batch.add("HSET", keys.public(site, thread), *fragments)
@@ -154,9 +151,7 @@ def _slice(meta: dict[str, str], ids: list[str] | None, found: Any) -> ThreadSli
     return ThreadSlice(
         meta=ThreadMeta.model_validate(meta) if meta else ThreadMeta(),
         comments={
-            cid: CommentRecord.model_validate_json(raw)
-            for cid, raw in zip(ids, records, strict=True)
-            if raw
+            cid: record_from_stored(cid, raw) for cid, raw in zip(ids, records, strict=True) if raw
         },
     )
 

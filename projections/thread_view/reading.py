@@ -4,7 +4,7 @@ from collections.abc import Iterable
 
 from redis.asyncio import Redis
 
-from projections.thread_view.model import CommentRecord, ThreadMeta
+from projections.thread_view.model import CommentRecord, ThreadMeta, record_from_stored
 from services.storage.keys import ProjectionKeys
 
 
@@ -21,7 +21,7 @@ class ThreadViewReader:
             meta, comments = await pipe.execute()
         return (
             ThreadMeta.model_validate(meta) if meta else ThreadMeta(),
-            {cid: CommentRecord.model_validate_json(raw) for cid, raw in comments.items()},
+            {cid: record_from_stored(cid, raw) for cid, raw in comments.items()},
         )
 
     async def counts(

@@ -4,12 +4,14 @@ A command reads only the fields it needs (`comments_needed`), and an append writ
 fields that changed, so neither grows with the size of the thread.
 
 Fields: `version`, `head` (the hash chain head), `thread` (started, title, url as JSON) and
-`c:<comment id>` (a `CommentState` as JSON). Before this layout the whole state was one JSON
+`c:<comment id>` (a `CommentState` as JSON, without its id and default values, which the field
+name and the model give back). Before this layout the whole state was one JSON
 field, `state`; such a hash is converted the first time it is read (LEGACY_FIELD).
 """
 
 from collections.abc import Iterable, Mapping
 
+import orjson
 from pydantic import BaseModel, ConfigDict
 
 from events.decider import CommentState, ThreadState
@@ -20,6 +22,7 @@ HEAD_FIELD = "head"
 THREAD_FIELD = "thread"
 LEGACY_FIELD = "state"
 HEADER_FIELDS = (VERSION_FIELD, HEAD_FIELD, THREAD_FIELD, LEGACY_FIELD)
+COMMENT_PREFIX = "c:"
 
 
 class ThreadHeader(BaseModel):
@@ -31,7 +34,7 @@ class ThreadHeader(BaseModel):
 
 
 def comment_field(comment_id: str) -> str:
-    return f"c:{comment_id}"
+    return f"{COMMENT_PREFIX}{comment_id}"
 
 
 def fields_to_read(comment_ids: Iterable[str]) -> list[str]:
@@ -43,9 +46,11 @@ def state_from_fields(values: Mapping[str, str | None]) -> ThreadState:
     header = ThreadHeader.model_validate_json(values[THREAD_FIELD] or "{}")
     comments = {}
     for name, raw in values.items():
-        if name.startswith("c:") and raw:
-            comment = CommentState.model_validate_json(raw)
-            comments[comment.id] = comment
+        if name.startswith(COMMENT_PREFIX) and raw:
+            comment_id = name[len(COMMENT_PREFIX) :]
+            comments[comment_id] = CommentState.model_validate(
+                {**orjson.loads(raw), "id": comment_id}
+            )
     return ThreadState(
         version=int(values.get(VERSION_FIELD) or 0),
         head_hash=values.get(HEAD_FIELD) or GENESIS_HASH,
@@ -63,7 +68,10 @@ def state_fields(state: ThreadState, comment_ids: Iterable[str] | None = None) -
     pairs = [THREAD_FIELD, header.model_dump_json()]
     for comment_id in ids:
         comment = state.comments[comment_id]
-        pairs += [comment_field(comment_id), comment.model_dump_json(exclude_defaults=True)]
+        pairs += [
+            comment_field(comment_id),
+            comment.model_dump_json(exclude={"id"}, exclude_defaults=True),
+        ]
     return pairs
 
 
