@@ -45,6 +45,10 @@ class Projection(Protocol):
     async def plan(self, keys: ProjectionKeys, envelopes: list[EventEnvelope]) -> WriteBatch:
         """The writes that fold `envelopes` into the read model (may read the model first)."""
 
+    def same_stored(self, key: str, field: str, live: str, rebuilt: str) -> bool:
+        """Whether two unequal values of one hash field mean the same: one written in an older
+        stored form. (Verify compares a live model with its replay value by value.)"""
+
 
 def dead_letter(batch: WriteBatch, keys: ProjectionKeys, entry_id: str, reason: str) -> None:
     """Park an event the projection cannot fold; it is written with the batch."""

@@ -60,6 +60,9 @@ class LikeCountsProjection:
             fold(changes, keys, envelope)
         return changes.writes()
 
+    def same_stored(self, key: str, field: str, live: str, rebuilt: str) -> bool:
+        return False  # one stored form only
+
 
 def fold(changes: LikeChanges, keys: ProjectionKeys, envelope: EventEnvelope) -> None:
     """One event's change; only likes and unlikes touch this model."""

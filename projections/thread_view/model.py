@@ -34,7 +34,7 @@ class CommentRecord(BaseModel):
     name: str | None = None
     website: str | None = None
     avatar: str
-    html: str = ""  # stored in the public fragment only (see projector._write)
+    html: str = ""  # stored in the public fragment only (see stored_record)
     body: str = ""
     markup: str = "markdown"
     created_at: datetime

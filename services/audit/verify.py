@@ -125,7 +125,7 @@ async def compare_models(
             keys = PartitionKeys(p)
             live = keys.projection(name, active[p])
             found = await _diff(
-                redis, name, live.prefix, keys.projection(name, SCRATCH_GENERATION).prefix
+                redis, projection, live.prefix, keys.projection(name, SCRATCH_GENERATION).prefix
             )
             # A live model that moved on while verify ran is not comparable: skip it.
             if found and await redis.get(live.checkpoint) == until[p]:
@@ -135,7 +135,8 @@ async def compare_models(
         await drop_generation(redis, name, SCRATCH_GENERATION, partitions)
 
 
-async def _diff(redis: Redis, name: str, live: str, scratch: str) -> list[Difference]:
+async def _diff(redis: Redis, projection: Projection, live: str, scratch: str) -> list[Difference]:
+    name = projection.name
     suffixes = {key[len(live) :] async for key in redis.scan_iter(match=live + ":*", count=1000)}
     suffixes |= {
         key[len(scratch) :] async for key in redis.scan_iter(match=scratch + ":*", count=1000)
@@ -148,10 +149,13 @@ async def _diff(redis: Redis, name: str, live: str, scratch: str) -> list[Differ
             continue
         if isinstance(mine, dict) and isinstance(fresh, dict):
             for item in sorted(set(mine) | set(fresh)):
-                if mine.get(item) != fresh.get(item):
-                    differences.append(
-                        Difference(name, live + suffix, item, mine.get(item), fresh.get(item))
-                    )
+                was, now = mine.get(item), fresh.get(item)
+                if was != now and not (
+                    was is not None
+                    and now is not None
+                    and projection.same_stored(live + suffix, item, was, now)
+                ):
+                    differences.append(Difference(name, live + suffix, item, was, now))
         else:
             differences.append(Difference(name, live + suffix, None, mine, fresh))
     return differences

@@ -8,6 +8,7 @@ import zlib
 from dataclasses import dataclass
 
 PREFIX = "cs"
+COMMENTS_SUFFIX = ":comments"
 WRITER_GROUP = "writer"
 
 
@@ -91,7 +92,7 @@ class ProjectionKeys:
 
     def comments(self, site: str, thread: str) -> str:
         """thread_view: hash comment id -> comment record JSON."""
-        return f"{self.prefix}:{site}/{thread}:comments"
+        return f"{self.prefix}:{site}/{thread}{COMMENTS_SUFFIX}"
 
     def public(self, site: str, thread: str) -> str:
         """thread_view: hash comment id -> public JSON fragment (thread_view/fragments.py)."""

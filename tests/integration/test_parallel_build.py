@@ -30,9 +30,10 @@ async def test_workers_build_the_same_read_models_as_the_live_projectors(
     folded: list[int] = []
 
     for name, make in PROJECTIONS.items():
+        projection = make(redis, settings)
         await build_generation(
             redis,
-            make(redis, settings),
+            projection,
             BUILT,
             settings.partitions,
             folded.append,
@@ -42,7 +43,7 @@ async def test_workers_build_the_same_read_models_as_the_live_projectors(
             keys = PartitionKeys(p)
             live, built = keys.projection(name, 0), keys.projection(name, BUILT)
             assert await redis.get(built.checkpoint) == await redis.get(live.checkpoint)
-            assert await _diff(redis, name, live.prefix, built.prefix) == []
+            assert await _diff(redis, projection, live.prefix, built.prefix) == []
     # every entry was counted once per projection, by the workers
     log = sum([await redis.xlen(PartitionKeys(p).events) for p in range(settings.partitions)])
     assert sum(folded) == 2 * log
