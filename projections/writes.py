@@ -17,12 +17,22 @@ class Write:
     args: tuple[str | bytes | int | float, ...] = ()
 
 
+# Redis's Lua unpacks at most about 8,000 values into one call: a write with more values is
+# split into several of the same command (pairs stay together), which together do the same.
+MAX_VALUES_PER_WRITE = 4_000
+SPLITTABLE = frozenset({"HSET", "HDEL", "ZADD", "ZREM"})
+
+
 @dataclass
 class WriteBatch:
     writes: list[Write] = field(default_factory=list)
 
     def add(self, command: str, key: str, *args: str | bytes | int | float) -> None:
-        self.writes.append(Write(command, key, args))
+        if command not in SPLITTABLE or len(args) <= MAX_VALUES_PER_WRITE:
+            self.writes.append(Write(command, key, args))
+            return
+        for start in range(0, len(args), MAX_VALUES_PER_WRITE):
+            self.writes.append(Write(command, key, args[start : start + MAX_VALUES_PER_WRITE]))
 
 
 async def commit(

@@ -71,7 +71,10 @@ CONVERT_LEGACY_STATE = """
 if redis.call('HGET', KEYS[1], 'state') ~= ARGV[1] then
   return 0
 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+-- In chunks: Lua unpacks at most about 8,000 values at once (an even size keeps pairs whole).
+for first = 2, #ARGV, 4000 do
+  redis.call('HSET', KEYS[1], unpack(ARGV, first, math.min(first + 3999, #ARGV)))
+end
 redis.call('HDEL', KEYS[1], 'state')
 return 1
 """
@@ -101,11 +104,7 @@ for _ = 1, tonumber(ARGV[4]) do
   end
   local key = KEYS[tonumber(ARGV[at + 1])]
   local argc = tonumber(ARGV[at + 2])
-  local args = {}
-  for j = 1, argc do
-    args[j] = ARGV[at + 2 + j]
-  end
-  redis.call(command, key, unpack(args))
+  redis.call(command, key, unpack(ARGV, at + 3, at + 2 + argc))
   at = at + 3 + argc
 end
 redis.call('SET', KEYS[1], ARGV[2])

@@ -2,14 +2,14 @@
 
 import asyncio
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from redis.asyncio import Redis
 
 from events.actors import Actor
 from events.commands import LikeComment, PostComment
-from events.decider import ThreadState, comments_needed
+from events.decider import CommentState, ThreadState, comments_needed
 from events.envelope import GENESIS_HASH, stored_fields, verify_link
 from events.outcomes import Outcome
 from events.personal import Sealed, sealing_context, unseal
@@ -171,6 +171,29 @@ async def test_a_state_in_the_old_single_field_layout_is_converted_when_read(
     assert "state" not in fields and f"c:{first.comment_id}" in fields
     after = await store.load_state("default", thread_id, None)
     assert after.comments[first.comment_id].likers == {"anon:2"} and after.version == 3
+
+
+async def test_a_big_state_in_the_old_layout_is_converted_whole(
+    store: EventStore, redis: Redis, thread_id: str
+) -> None:
+    """More comments than Lua unpacks at once (about 8,000 values, here 10,000)."""
+    created = datetime(2026, 1, 1, tzinfo=UTC)
+    comments = {
+        f"c{n}": CommentState(id=f"c{n}", author_id="anon:a", created_at=created)
+        for n in range(5_000)
+    }
+    state = ThreadState(version=5_001, started=True, comments=comments)
+    key = store.keys_for("default", thread_id).thread_state("default", thread_id)
+    await redis.hset(
+        key,
+        mapping={"version": state.version, "head": GENESIS_HASH, "state": state.model_dump_json()},
+    )
+    assert (await store.load_state("default", thread_id, None)).comments == comments
+    fields = await redis.hgetall(key)
+    assert "state" not in fields and len(fields) == 3 + len(comments)
+    assert (await store.load_state("default", thread_id, ["c4999"])).comments == {
+        "c4999": comments["c4999"]
+    }
 
 
 async def test_author_keys_fetched_with_a_batch_are_held_for_reading(
