@@ -38,8 +38,10 @@ RETRY_SECONDS = 0.5
 
 class Projection(Protocol):
     name: str
-    # The event types this projection folds; None for every type. Others are passed over with
-    # only their JSON parsed (the checkpoint still moves past them).
+    # The event types this projection folds; None for every type. Others are passed over, known
+    # by the type at the end of their stored JSON without parsing it (events/envelope.py,
+    # stored_type), so an undecodable entry of such a type is left to the projections that fold
+    # it; the checkpoint still moves past them.
     event_types: frozenset[str] | None
 
     async def plan(self, keys: ProjectionKeys, envelopes: list[EventEnvelope]) -> WriteBatch:
