@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from redis.asyncio import Redis
 
 from services.storage.keys import ProjectionKeys
-from services.storage.scripts import Scripts
+from services.storage.scripts import MAX_VALUES_PER_CALL, Scripts
 
 
 @dataclass(frozen=True)
@@ -17,9 +17,8 @@ class Write:
     args: tuple[str | bytes | int | float, ...] = ()
 
 
-# Redis's Lua unpacks at most about 8,000 values into one call: a write with more values is
-# split into several of the same command (pairs stay together), which together do the same.
-MAX_VALUES_PER_WRITE = 4_000
+# Commands whose values may be split into several writes of the same command that together do
+# the same (the commit script cannot unpack more than MAX_VALUES_PER_CALL values at once).
 SPLITTABLE = frozenset({"HSET", "HDEL", "ZADD", "ZREM"})
 
 
@@ -28,11 +27,11 @@ class WriteBatch:
     writes: list[Write] = field(default_factory=list)
 
     def add(self, command: str, key: str, *args: str | bytes | int | float) -> None:
-        if command not in SPLITTABLE or len(args) <= MAX_VALUES_PER_WRITE:
+        if command not in SPLITTABLE or len(args) <= MAX_VALUES_PER_CALL:
             self.writes.append(Write(command, key, args))
             return
-        for start in range(0, len(args), MAX_VALUES_PER_WRITE):
-            self.writes.append(Write(command, key, args[start : start + MAX_VALUES_PER_WRITE]))
+        for start in range(0, len(args), MAX_VALUES_PER_CALL):
+            self.writes.append(Write(command, key, args[start : start + MAX_VALUES_PER_CALL]))
 
 
 async def commit(

@@ -65,7 +65,7 @@ def own_comments(records: Mapping[str, str | None], viewer: Viewer) -> dict[str,
     for comment_id, raw in records.items():
         if not raw:
             continue
-        record = orjson.loads(raw)  # stored without its default values (see the projector)
+        record = orjson.loads(raw)  # stored without its id and defaults (model.stored_record)
         status = record.get("status", CommentRecord.model_fields["status"].default)
         if record["author_id"] != viewer.actor_id or status != "visible":
             continue

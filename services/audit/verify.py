@@ -150,10 +150,12 @@ async def _diff(redis: Redis, projection: Projection, live: str, scratch: str) -
         if isinstance(mine, dict) and isinstance(fresh, dict):
             for item in sorted(set(mine) | set(fresh)):
                 was, now = mine.get(item), fresh.get(item)
-                if was != now and not (
-                    was is not None
-                    and now is not None
-                    and projection.same_stored(live + suffix, item, was, now)
+                if was == now:
+                    continue
+                if (
+                    was is None
+                    or now is None
+                    or not projection.same_stored(live + suffix, item, was, now)
                 ):
                     differences.append(Difference(name, live + suffix, item, was, now))
         else:

@@ -11,6 +11,11 @@ from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError
 
+# Redis's Lua unpacks at most about 8,000 values into one call, so a write of more values is
+# made in several calls of at most this many (an even number: field/value pairs stay whole).
+# COMMIT_PROJECTION's writes are split by projections/writes.py; other scripts chunk themselves.
+MAX_VALUES_PER_CALL = 4_000
+
 # KEYS: 1 thread state hash, 2 partition log, 3 thread history, 4 outcome record,
 #       5 outcome stream, 6 command stream
 # ARGV: 1 expected version ('' for an outcome not decided on a thread's state: a parked
@@ -71,13 +76,13 @@ CONVERT_LEGACY_STATE = """
 if redis.call('HGET', KEYS[1], 'state') ~= ARGV[1] then
   return 0
 end
--- In chunks: Lua unpacks at most about 8,000 values at once (an even size keeps pairs whole).
-for first = 2, #ARGV, 4000 do
-  redis.call('HSET', KEYS[1], unpack(ARGV, first, math.min(first + 3999, #ARGV)))
+-- In chunks of MAX_VALUES_PER_CALL (Lua unpacks at most about 8,000 values at once).
+for first = 2, #ARGV, {chunk} do
+  redis.call('HSET', KEYS[1], unpack(ARGV, first, math.min(first + {chunk} - 1, #ARGV)))
 end
 redis.call('HDEL', KEYS[1], 'state')
 return 1
-"""
+""".replace("{chunk}", str(MAX_VALUES_PER_CALL))
 
 # Writes a projection's read model and its checkpoint in one step, only if the checkpoint is
 # still the one the batch was computed from (so a duplicate delivery changes nothing) and, for
