@@ -202,7 +202,9 @@ textarea{min-height:6em;resize:vertical}
     if (c.status === "deleted") body.append(h("p", { class: "deleted" }, T.deleted));
     else if (c.pending) body.append(...c.text.split(/\n{2,}/).map((p) => h("p", {}, p)));
     else body.innerHTML = c.html; // sanitised by the server's allow-list
-    const slot = h("div", { class: "slot" });
+    // A redraw (a live like, say) keeps what is open under the comment: a form and what was typed.
+    const kept = li.querySelector(":scope > article > .slot");
+    const slot = kept && c.status !== "deleted" && !c.pending ? kept : h("div", { class: "slot" });
     const parent = comments.get(c.parent_id);
     const article = h("article", { "aria-labelledby": nameId, class: c.pending ? "pending" : null },
       h("header", {}, identicon(c.author.avatar), h("cite", { id: nameId }, who), h("span", { class: "meta" }, T.says),
@@ -213,6 +215,8 @@ textarea{min-height:6em;resize:vertical}
       c.pending ? h("p", { class: "note", role: "status" }, c.pending) : c.status !== "deleted" && actions(c, slot),
       slot);
     li.replaceChildren(article, replies);
+    const opener = slot.opener && [...article.querySelectorAll("footer button")].find((b) => b.textContent === slot.opener.textContent);
+    if (opener && slot.firstChild) { opener.setAttribute("aria-expanded", "true"); slot.opener = opener; }
   }
 
   function actions(c, slot) {
@@ -226,7 +230,8 @@ textarea{min-height:6em;resize:vertical}
   }
 
   function openForm(slot, opener, opts) {
-    const close = () => { slot.replaceChildren(); opener.setAttribute("aria-expanded", "false"); opener.focus(); };
+    slot.opener = opener; // the button of the redrawn comment, after a redraw (see fill)
+    const close = () => { const o = slot.opener; slot.opener = null; slot.replaceChildren(); o.setAttribute("aria-expanded", "false"); o.focus(); };
     opener.setAttribute("aria-expanded", "true");
     slot.replaceChildren(commentForm({ ...opts, close }));
     slot.querySelector("textarea").focus();
@@ -321,6 +326,7 @@ textarea{min-height:6em;resize:vertical}
       if (code === 200) load(true, data.position);
       else { slot.replaceChildren(h("p", { class: "error", role: "alert" }, T.failed + ((data.error || {}).message || T.error))); }
     } }, T.yesDelete);
+    slot.opener = null;
     slot.replaceChildren(h("p", { role: "group", "aria-label": T.confirmDelete }, T.confirmDelete, " ", yes, " ", h("button", { type: "button", onclick: cancel }, T.cancel)));
     yes.focus();
   }
@@ -349,6 +355,7 @@ textarea{min-height:6em;resize:vertical}
   async function showLikers(c, button, slot) {
     if (button.getAttribute("aria-expanded") === "true") { slot.replaceChildren(); return button.setAttribute("aria-expanded", "false"); }
     const { data } = await api("GET", threadPath + "/comments/" + c.id + "/likes?limit=50");
+    slot.opener = null;
     slot.replaceChildren(h("ul", { "aria-label": T.whoLikes }, (data.likers || []).map((l) => h("li", {}, l.name || T.anonymous))));
     button.setAttribute("aria-expanded", "true");
   }
@@ -356,9 +363,10 @@ textarea{min-height:6em;resize:vertical}
   function refresh(id) {
     const li = nodes.get(id);
     if (!li) return;
-    const focused = root.activeElement && li.firstChild.contains(root.activeElement) && root.activeElement.textContent;
+    const active = root.activeElement && li.firstChild.contains(root.activeElement) ? root.activeElement : null;
     fill(li, comments.get(id));
-    if (focused) [...li.firstChild.querySelectorAll("button")].find((b) => b.textContent === focused)?.focus();
+    if (active && active.isConnected) active.focus(); // in a kept form: moved, so it lost the focus
+    else if (active) [...li.firstChild.querySelectorAll("button")].find((b) => b.textContent === active.textContent)?.focus();
   }
 
   // --- live updates --------------------------------------------------------------------------
