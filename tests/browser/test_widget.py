@@ -178,24 +178,30 @@ def test_a_second_reader_sees_new_comments_and_likes_live(open_reader: Any, thre
 def test_a_live_update_keeps_an_open_form_and_what_was_typed(
     open_reader: Any, thread_id: str
 ) -> None:
-    """A like from another reader redraws the comment: the edit form open under it, the text
-    typed in it and the focus stay."""
-    writer = open_reader(thread_id).page
-    other = open_reader(thread_id).page
-    post_with_mouse(writer, "Being edited", name="Eda")
-    card = article(writer, "Being edited")
-    card.get_by_role("button", name="Edit").click()
-    field = writer.get_by_role("form", name="Edit").get_by_label("Comment")
+    """An edit by the author redraws the comment for every reader: the reply form another
+    reader has open under it, what they typed and their focus stay."""
+    author = open_reader(thread_id).page
+    reader = open_reader(thread_id).page
+    post_with_mouse(author, "Before the fix", name="Eda")
+    card = article(reader, "Before the fix")
+    card.get_by_role("button", name="Reply").click(timeout=TIMEOUT)
+    field = reader.get_by_role("form", name="Reply to Eda").get_by_label("Comment")
     field.fill("Half typed")
-    article(other, "Being edited").get_by_role("button", name="Like", exact=True).click(
-        timeout=TIMEOUT
-    )
-    expect(card.get_by_role("button", name="Liked by 1 person")).to_be_visible(timeout=TIMEOUT)
+
+    article(author, "Before the fix").get_by_role("button", name="Edit").click()
+    editor = author.get_by_role("form", name="Edit")
+    editor.get_by_label("Comment").fill("After the fix")
+    editor.get_by_role("button", name="Save").click()
+    expect(article(reader, "After the fix")).to_be_visible(timeout=TIMEOUT)
     expect(field).to_have_value("Half typed")
     expect(field).to_be_focused()
-    writer.keyboard.type(", and finished")
-    writer.get_by_role("form", name="Edit").get_by_role("button", name="Save").click()
-    expect(article(writer, "Half typed, and finished")).to_be_visible(timeout=TIMEOUT)
+    reader.keyboard.type(", and finished")
+    reader.get_by_role("form", name="Reply to Eda").get_by_role(
+        "button", name="Post Comment"
+    ).click()
+    expect(reader.locator(".replies article", has_text="Half typed, and finished")).to_be_visible(
+        timeout=TIMEOUT
+    )
 
 
 def test_script_payloads_render_as_text_and_never_run(open_reader: Any, thread_id: str) -> None:

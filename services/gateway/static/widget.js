@@ -338,14 +338,14 @@ textarea{min-height:6em;resize:vertical}
     const liked = !c.likes.liked_by_me;
     const before = c.likes;
     c.likes = { count: before.count + (liked ? 1 : -1), liked_by_me: liked };
-    refresh(c.id);
+    showLikes(c.id);
     const send = async () => {
       await ensureIdentity();
       const { status: code, data } = await api(liked ? "PUT" : "DELETE", threadPath + "/comments/" + c.id + "/like");
       // 202: queued behind a busy processor; wait for its outcome before the next request.
       const outcome = code === 202 ? await poll(data.status_url, (o) => o) : null;
       if (code === 200 || (outcome && outcome.status === "accepted")) return;
-      c.likes = before; refresh(c.id); status.textContent = T.failed + ((outcome || data.error || {}).message || T.error);
+      c.likes = before; showLikes(c.id); status.textContent = T.failed + ((outcome || data.error || {}).message || T.error);
     };
     const chain = (likeChains.get(c.id) || Promise.resolve()).then(send, send);
     likeChains.set(c.id, chain);
@@ -358,6 +358,17 @@ textarea{min-height:6em;resize:vertical}
     slot.opener = null;
     slot.replaceChildren(h("ul", { "aria-label": T.whoLikes }, (data.likers || []).map((l) => h("li", {}, l.name || T.anonymous))));
     button.setAttribute("aria-expanded", "true");
+  }
+
+  // A like changes two buttons in place: redrawing the comment would replace the one being
+  // pressed (a Space whose keyup lands on its replacement clicks nothing).
+  function showLikes(id) {
+    const c = comments.get(id), footer = nodes.get(id)?.querySelector(":scope > article > footer");
+    if (!footer) return refresh(id);
+    const [like, likers] = footer.children;
+    like.setAttribute("aria-pressed", String(!!c.likes.liked_by_me));
+    likers.textContent = T.liked(c.likes.count);
+    likers.hidden = !c.likes.count;
   }
 
   function refresh(id) {
@@ -387,7 +398,7 @@ textarea{min-height:6em;resize:vertical}
     const on = (type, fn) => events.addEventListener(type, (e) => fn(JSON.parse(e.data)));
     on("comment", (d) => { setCount(d.count); upsert(d.comment, true); });
     on("update", (d) => { setCount(d.count); upsert(d.comment, false); });
-    on("likes", (d) => { const c = comments.get(d.id); if (c) { c.likes = { ...c.likes, count: d.count }; refresh(d.id); } });
+    on("likes", (d) => { const c = comments.get(d.id); if (c) { c.likes = { ...c.likes, count: d.count }; showLikes(d.id); } });
   }
 
   // A host page that signs its user in after the widget loaded: commentstreamSignIn(jwt).
