@@ -3,6 +3,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY events ./events
 COPY services ./services
+COPY storage ./storage
 COPY projections ./projections
 RUN pip install --no-cache-dir .
 USER nobody

@@ -26,6 +26,7 @@ run: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: lint $(NODE_DEPS)
 	$(BIN)/pytest -q

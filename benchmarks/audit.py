@@ -25,14 +25,14 @@ from events.envelope import encode_envelope, seal_envelope
 from events.personal import PersonalData, seal, sealing_context
 from events.thread_events import CommentLiked, CommentPosted, ThreadEvent, ThreadStarted
 from projections.registry import PROJECTIONS
-from services.audit.parallel_build import Workers
-from services.audit.replay import replay
-from services.audit.transfer import export_lines, import_lines
-from services.audit.verify import compare_models, verify_chains
 from services.embedded import EmbeddedRedis
+from services.operations.parallel_build import Workers
+from services.operations.replay import replay
+from services.operations.transfer import export_lines, import_lines
+from services.operations.verify import compare_models, verify_chains
 from services.settings import Settings
-from services.storage.key_vault import AuthorKeyVault
-from services.storage.keys import PartitionKeys, partition_of
+from storage.key_vault import AuthorKeyVault
+from storage.keys import PartitionKeys, partition_of
 
 PARTITIONS = 8
 EVENTS_PER_THREAD = 100
@@ -118,14 +118,19 @@ async def measure(url: str, events: int, scratch: Path) -> dict[str, Any]:
 
     for name, make in PROJECTIONS.items():
         started = time.perf_counter()
-        await replay(redis, make(redis, settings), PARTITIONS, ignore, Workers(settings))
+        projection = make(redis, AuthorKeyVault(redis, settings.secret))
+        await replay(redis, projection, PARTITIONS, ignore, Workers(settings))
         results[f"replay_{name}_events_per_s"] = round(events / (time.perf_counter() - started))
         print("replay", name, results[f"replay_{name}_events_per_s"], flush=True)
 
     started = time.perf_counter()
     for make in PROJECTIONS.values():
         differences = await compare_models(
-            redis, make(redis, settings), PARTITIONS, ignore, Workers(settings)
+            redis,
+            make(redis, AuthorKeyVault(redis, settings.secret)),
+            PARTITIONS,
+            ignore,
+            Workers(settings),
         )
         assert differences == [], differences[:3]
     results["verify_models_events_per_s"] = round(2 * events / (time.perf_counter() - started))

@@ -25,27 +25,27 @@ from benchmarks.loadgen import (
     percentile,
 )
 from benchmarks.subjects import BODY_300
+from projections.names import PROJECTION_NAMES
 from projections.registry import PROJECTIONS
-from services.audit.parallel_build import Workers
-from services.audit.replay import build_generation
 from services.embedded import EmbeddedRedis
+from services.operations.parallel_build import Workers
+from services.operations.replay import build_generation
 from services.settings import Settings
-from services.storage.keys import PartitionKeys, partition_of
+from storage.key_vault import AuthorKeyVault
+from storage.keys import PartitionKeys, partition_of
+from storage.stream_entries import parse_stream_id
 from tests.processes import Stack, start_services, stop_stack
 
 SITE = "default"
-PROJECTION_NAMES = tuple(PROJECTIONS)  # thread_view, like_counts
+
 SETTLE_TIMEOUT_S = 300.0
 PERSISTENCE_BUSY = ("aof_rewrite_in_progress", "rdb_bgsave_in_progress", "aof_rewrite_scheduled")
 Position = tuple[int, int]
 
 
 def parse_position(entry_id: str | None) -> Position:
-    """A stream entry id as (ms, seq); (0, 0) for none (projections/stream_ids.py)."""
-    if not entry_id:
-        return (0, 0)
-    millis, _, sequence = entry_id.partition("-")
-    return int(millis), int(sequence or 0)
+    """A stream entry id as (ms, seq); (0, 0) for none (storage/stream_entries.py)."""
+    return parse_stream_id(entry_id) if entry_id else (0, 0)
 
 
 def stack_environment() -> dict[str, str]:
@@ -374,7 +374,12 @@ async def _replay(url: str, events: int) -> dict[str, Any]:
         server_before = await server_cpu_seconds(redis)
         started = time.perf_counter()
         await build_generation(
-            redis, make(redis, settings), 1, audit.PARTITIONS, ignore, workers=workers
+            redis,
+            make(redis, AuthorKeyVault(redis, settings.secret)),
+            1,
+            audit.PARTITIONS,
+            ignore,
+            workers=workers,
         )
         seconds = time.perf_counter() - started
         server = await server_cpu_seconds(redis) - server_before

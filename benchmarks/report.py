@@ -10,6 +10,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from projections.names import PROJECTION_NAMES
+
 OURS, PEER = "commentstream", "isso"
 TIMES = "\u00d7"  # the multiplication sign of ratios
 OK = (200, 201)
@@ -243,7 +245,7 @@ def _visible_row(visible: dict[str, Any], peer: dict[str, Any] | None) -> Row:
 
 def _replay_rows(replay: dict[str, Any], peer: dict[str, Any] | None) -> list[Row]:
     rows = []
-    for name in ("thread_view", "like_counts"):
+    for name in PROJECTION_NAMES:
         label = f"replay into a fresh {name}"
         if "error" in replay:
             cell, met = _failed(replay), None

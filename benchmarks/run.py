@@ -28,9 +28,9 @@ from projections.thread_view.projector import ThreadViewProjection
 from services.embedded import EmbeddedRedis
 from services.processor.command_handler import CommandHandler
 from services.settings import Settings
-from services.storage.event_store import EventStore
-from services.storage.key_vault import AuthorKeyVault
-from services.storage.keys import PartitionKeys
+from storage.event_store import EventStore
+from storage.key_vault import AuthorKeyVault
+from storage.keys import PartitionKeys
 from tests.processes import ServiceProcess, start_stack, stop_stack, wait_until
 
 EVENTS_PER_THREAD = 100

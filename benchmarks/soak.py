@@ -19,7 +19,8 @@ import httpx
 import psutil
 import redis as sync_redis
 
-from services.storage.keys import PartitionKeys
+from projections.names import PROJECTION_NAMES
+from storage.keys import PartitionKeys
 from tests.processes import Stack, start_stack, stop_stack
 
 PARTITIONS = 4
@@ -76,7 +77,7 @@ def lag_ms(client: sync_redis.Redis) -> int:
         if not last:
             continue
         end = int(last[0][0].split("-")[0])
-        for name in ("thread_view", "like_counts"):
+        for name in PROJECTION_NAMES:
             active = int(client.get(keys.active_generation(name)) or 0)
             checkpoint = client.get(keys.projection(name, active).checkpoint) or "0-0"
             worst = max(worst, end - int(checkpoint.split("-")[0]))

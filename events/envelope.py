@@ -149,8 +149,18 @@ def envelope_from_fields(fields: dict[str, Any], position: str | None = None) ->
     return EventEnvelope.model_validate(fields)
 
 
-def verify_link(raw_fields: dict[str, Any], expected_prev_hash: str) -> bool:
-    """True when a stored envelope's hash is right and it follows `expected_prev_hash`."""
-    return raw_fields.get("prev_hash") == expected_prev_hash and raw_fields.get(
-        "hash"
-    ) == chain_hash(raw_fields)
+def broken_link(
+    stored: dict[str, Any], previous_version: int, previous_hash: str
+) -> tuple[str, str, str] | None:
+    """What breaks the chain from a thread's previous event (its version and hash: 0 and
+    GENESIS_HASH before the first) to the stored envelope `stored`, as (problem, expected,
+    found); None when it links."""
+    version = stored.get("thread_version")
+    if version != previous_version + 1:
+        return "version gap", str(previous_version + 1), str(version)
+    if stored.get("prev_hash") != previous_hash:
+        return "prev_hash does not link", previous_hash, str(stored.get("prev_hash"))
+    actual = chain_hash(stored)
+    if actual != stored.get("hash"):
+        return "hash does not match content", actual, str(stored.get("hash"))
+    return None

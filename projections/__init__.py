@@ -1,1 +1,1 @@
-"""Projector services and their read models: thread view, like counts."""
+"""The read models: pure folds of the log and, for each, the one reader everyone reads it with."""

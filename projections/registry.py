@@ -1,18 +1,19 @@
-"""The projections a `commentstream project NAME` process can run."""
+"""The projections a `commentstream project NAME` process can run, by name."""
 
 from collections.abc import Callable
 
 from redis.asyncio import Redis
 
 from projections.like_counts.projector import LikeCountsProjection
-from projections.projector import Projection
+from projections.names import LIKE_COUNTS, PROJECTION_NAMES, THREAD_VIEW
+from projections.projection import Projection
 from projections.thread_view.projector import ThreadViewProjection
-from services.settings import Settings
-from services.storage.key_vault import AuthorKeyVault
+from storage.key_vault import AuthorKeyVault
 
-PROJECTIONS: dict[str, Callable[[Redis, Settings], Projection]] = {
-    ThreadViewProjection.name: lambda redis, settings: ThreadViewProjection(
-        redis, AuthorKeyVault(redis, settings.secret)
-    ),
-    LikeCountsProjection.name: lambda redis, settings: LikeCountsProjection(),
+MakeProjection = Callable[[Redis, AuthorKeyVault], Projection]
+
+PROJECTIONS: dict[str, MakeProjection] = {
+    THREAD_VIEW: lambda redis, vault: ThreadViewProjection(redis, vault),
+    LIKE_COUNTS: lambda redis, vault: LikeCountsProjection(),
 }
+assert tuple(PROJECTIONS) == PROJECTION_NAMES

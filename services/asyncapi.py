@@ -9,7 +9,7 @@ from events.commands import Command
 from events.envelope import EventEnvelope
 from events.outcomes import Outcome
 from services.settings import Settings
-from services.storage.keys import PartitionKeys
+from storage.keys import PartitionKeys
 
 
 def asyncapi_document(settings: Settings) -> Any:

@@ -10,15 +10,12 @@ from typing import Annotated, Any
 import typer
 import uvloop
 
-from services.operations import register_operations
+from projections.names import PROJECTION_NAMES
+from services.operations.cli import register_operations
 from services.settings import Settings, settings_for_a_process
 
-
-class ProjectionName(StrEnum):
-    """Kept here, not read from projections.registry, so `--help` stays fast."""
-
-    thread_view = "thread_view"
-    like_counts = "like_counts"
+# From projections.names, not projections.registry, so that `--help` stays fast.
+ProjectionName = StrEnum("ProjectionName", {name: name for name in PROJECTION_NAMES})  # type: ignore[misc]
 
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
@@ -73,11 +70,11 @@ def gateway() -> None:
 
 
 def _run_service(application: Any, guard: Any) -> None:
-    """Run a FastStream app on uvloop (as uvicorn runs the gateway: about 5 to 10% more posts/s
-    measured), with what its startup built frozen out of the collector's sight (the gateway does
-    the same in its lifespan); exit 3 if the server turned out wiped (see services/deployment)."""
-    from services.deployment import EXIT_WIPED, StoreWiped
+    """Run a FastStream app on uvloop (as uvicorn runs the gateway), with what its startup built
+    frozen out of the collector's sight (the gateway does the same in its lifespan); exit 3 if
+    the server turned out wiped (see storage/deployment)."""
     from services.gc_pauses import freeze_startup_objects
+    from storage.deployment import EXIT_WIPED, StoreWiped
 
     @application.after_startup
     async def freeze() -> None:
@@ -102,8 +99,8 @@ def processor() -> None:
 @app.command()
 def project(projection: ProjectionName) -> None:
     """Run one projector."""
-    from projections.projector import build_projector
     from projections.registry import PROJECTIONS
+    from services.projector.app import build_projector
 
     _run_service(*build_projector(settings_for_a_process(), PROJECTIONS[projection.value]))
 

@@ -2,8 +2,8 @@
 
 A full (oldest-generation) collection walks every tracked object. After startup a service holds
 hundreds of thousands of them (FastAPI, pydantic and FastStream models, imported modules) that
-live as long as the process, so each full collection took 50 to 70 ms here, and every request
-or event in flight waited that long: it was the tail of the write path (docs/benchmarks.md).
+live as long as the process, so each full collection takes tens of milliseconds, and every
+request or event in flight waits that long: the tail of the write path (docs/benchmarks.md).
 Freezing what startup built moves it out of the collector's sight; later collections walk only
 what the service made since.
 """

@@ -1,12 +1,15 @@
 """All configuration, read once from environment variables (documented in the README)."""
 
 import logging
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from events.decider import DEFAULT_EDIT_WINDOW
 
 
 class Limits(BaseModel):
@@ -31,7 +34,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     partitions: int = Field(default=8, ge=1, le=1024)
     secret: str = "change-me-in-production"
-    edit_window_seconds: int = 15 * 60
+    edit_window_seconds: int = int(DEFAULT_EDIT_WINDOW.total_seconds())
     write_timeout_seconds: float = 3.0
     read_wait_seconds: float = 2.0
     outcome_ttl_seconds: int = 7 * 24 * 3600
@@ -43,6 +46,9 @@ class Settings(BaseSettings):
     replay_workers: int = Field(default=0, ge=0, le=256)  # processes for replay; 0: one per core
     allowed_origins: str = "*"
     public_url: str | None = None
+    # Seed the demo thread: None (unset) means no; `commentstream up` on its embedded server
+    # sets it for its children unless it is set.
+    demo: bool | None = None
     admin_key: str | None = None
     deployment: str | None = None
     sites_file: str | None = None
@@ -53,6 +59,11 @@ class Settings(BaseSettings):
     posts_per_minute_per_identity: int = DEFAULT_LIMITS.posts_per_minute_per_identity
     likes_per_minute_per_identity: int = DEFAULT_LIMITS.likes_per_minute_per_identity
     min_seconds_to_submit: float = DEFAULT_LIMITS.min_seconds_to_submit
+
+    @property
+    def edit_window(self) -> timedelta:
+        """How long an anonymous author may edit or delete their comment."""
+        return timedelta(seconds=self.edit_window_seconds)
 
     @property
     def limits(self) -> Limits:

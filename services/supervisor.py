@@ -11,17 +11,17 @@ from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 
-from services.deployment import EXIT_WIPED, DeploymentGuard
+from projections.names import PROJECTION_NAMES
 from services.embedded import EmbeddedRedis
 from services.settings import Settings
+from storage.deployment import EXIT_WIPED, DeploymentGuard
 
 logger = logging.getLogger("commentstream.up")
 
 SERVICES: dict[str, list[str]] = {
     "gateway": ["gateway"],
     "processor": ["processor"],
-    "thread_view": ["project", "thread_view"],
-    "like_counts": ["project", "like_counts"],
+    **{name: ["project", name] for name in PROJECTION_NAMES},
 }
 RESTART_BACKOFF_SECONDS = 1.0
 
@@ -66,6 +66,7 @@ def run_everything(settings: Settings) -> int:
     if not settings.redis_url:
         server = EmbeddedRedis(settings.data_dir).start()
         env["REDIS_URL"] = server.url
+        env.setdefault("COMMENTSTREAM_DEMO", "true")  # a first look: the demo post has comments
         print(f"embedded server ({server.url}) with its data in {settings.data_dir}/", flush=True)
     env["COMMENTSTREAM_DEPLOYMENT"] = asyncio.run(establish_deployment(env["REDIS_URL"], settings))
     children = [Child(name, args) for name, args in SERVICES.items()]

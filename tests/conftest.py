@@ -65,7 +65,8 @@ def logs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory, logs_dir: Path) -> Iterator[Stack]:
-    running = start_stack(tmp_path_factory.mktemp("e2e-data"), logs_dir)
+    # The demo is seeded here, as `commentstream up` does on its embedded server.
+    running = start_stack(tmp_path_factory.mktemp("e2e-data"), logs_dir, COMMENTSTREAM_DEMO="true")
     yield running
     stop_stack(running)
 

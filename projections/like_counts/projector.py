@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 
 from events.envelope import EventEnvelope
 from events.thread_events import CommentLiked, CommentUnliked
-from projections.writes import WriteBatch
-from services.storage.keys import ProjectionKeys
+from projections.names import LIKE_COUNTS
+from storage.keys import ProjectionKeys
+from storage.read_model_writes import WriteBatch
 
 
 @dataclass
@@ -51,7 +52,7 @@ class LikeChanges:
 
 
 class LikeCountsProjection:
-    name = "like_counts"
+    name = LIKE_COUNTS
     event_types: frozenset[str] | None = frozenset({"CommentLiked", "CommentUnliked"})
 
     async def plan(self, keys: ProjectionKeys, envelopes: list[EventEnvelope]) -> WriteBatch:
@@ -59,9 +60,6 @@ class LikeCountsProjection:
         for envelope in envelopes:
             fold(changes, keys, envelope)
         return changes.writes()
-
-    def same_stored(self, key: str, field: str, live: str, rebuilt: str) -> bool:
-        return False  # one stored form only
 
 
 def fold(changes: LikeChanges, keys: ProjectionKeys, envelope: EventEnvelope) -> None:

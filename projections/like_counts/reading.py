@@ -5,7 +5,7 @@ from typing import NamedTuple
 
 from redis.asyncio import Redis
 
-from services.storage.keys import ProjectionKeys
+from storage.keys import ProjectionKeys
 
 
 class Like(NamedTuple):
@@ -20,6 +20,9 @@ class LikeCountsReader:
     async def counts(self, keys: ProjectionKeys, site: str, thread: str) -> dict[str, int]:
         raw = await self._redis.hgetall(keys.like_counts(site, thread))
         return {comment_id: int(count) for comment_id, count in raw.items()}
+
+    async def count(self, keys: ProjectionKeys, site: str, thread: str, comment_id: str) -> int:
+        return int(await self._redis.hget(keys.like_counts(site, thread), comment_id) or 0)
 
     async def liked_by(
         self, keys: ProjectionKeys, site: str, thread: str, comment_ids: list[str], actor_id: str

@@ -25,8 +25,8 @@ from projections.thread_view.query import (
     decode_cursor,
     encode_cursor,
 )
-from services.storage.keys import ProjectionKeys
-from services.storage.scripts import Scripts
+from storage.keys import ProjectionKeys
+from storage.scripts import Scripts
 
 SLACK = 8  # extra top-level comments fetched, for the ones hidden (deleted without replies)
 

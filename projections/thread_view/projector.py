@@ -7,9 +7,10 @@ from typing import Any
 from redis.asyncio import Redis
 
 from events.envelope import EventEnvelope
-from events.personal import PersonalData, sealing_context, unseal
-from events.thread_events import CommentEdited, CommentPosted
-from projections.projector import dead_letter
+from events.personal import PersonalData
+from events.thread_events import AuthorErased, CommentDeleted, CommentEdited, CommentPosted
+from projections.names import THREAD_VIEW
+from projections.projection import dead_letter
 from projections.thread_view.fragments import append_reply, public_fragment, root_score
 from projections.thread_view.model import (
     ThreadMeta,
@@ -18,29 +19,21 @@ from projections.thread_view.model import (
     record_from_stored,
     stored_record,
 )
-from projections.writes import WriteBatch
-from services.storage.key_vault import AuthorKeyVault
-from services.storage.keys import COMMENTS_SUFFIX, ProjectionKeys, author_key
+from storage.key_vault import AuthorKeyVault
+from storage.keys import ProjectionKeys, author_key
+from storage.read_model_writes import WriteBatch
+from storage.unsealing import personal_data
 
 logger = logging.getLogger("commentstream.projector.thread_view")
 
 
 class ThreadViewProjection:
-    name = "thread_view"
+    name = THREAD_VIEW
     event_types: frozenset[str] | None = None  # every event moves the thread version
 
     def __init__(self, redis: Redis, vault: AuthorKeyVault) -> None:
         self._redis = redis
         self._vault = vault
-
-    def same_stored(self, key: str, field: str, live: str, rebuilt: str) -> bool:
-        """Records stored in an older form (with their id and null fields) read the same."""
-        if not key.endswith(COMMENTS_SUFFIX):
-            return False
-        try:
-            return record_from_stored(field, live) == record_from_stored(field, rebuilt)
-        except ValueError:
-            return False
 
     async def plan(self, keys: ProjectionKeys, envelopes: list[EventEnvelope]) -> WriteBatch:
         batch = WriteBatch()
@@ -55,8 +48,8 @@ class ThreadViewProjection:
         for (site, thread, events), before in zip(threads, slices, strict=True):
             view = before
             for envelope in events:
-                if envelope.type == "AuthorErased":
-                    self._vault.forget(str(envelope.data.get("author_id")))
+                if isinstance(erased := envelope.event(), AuthorErased):
+                    self._vault.forget(erased.author_id)
                 try:
                     view = apply(view, envelope, await personal_data(self._vault, envelope))
                 except Exception as error:
@@ -143,11 +136,19 @@ class ThreadViewProjection:
 
 
 def comments_to_load(events: list[EventEnvelope]) -> list[str] | None:
-    """The comments these events name (None: all of them, an author erased touches any)."""
-    if any(e.type == "AuthorErased" for e in events):
-        return None
-    named = {e.data.get(field) for e in events for field in ("comment_id", "parent_id")}
-    return sorted(cid for cid in named if isinstance(cid, str))
+    """The comments these events name, read from the typed (upcast) events (None: all of them,
+    an author erased touches any)."""
+    named: set[str] = set()
+    for envelope in events:
+        event = envelope.event()
+        match event:
+            case AuthorErased():
+                return None
+            case CommentPosted(parent_id=str(parent_id)):
+                named |= {event.comment_id, parent_id}
+            case CommentPosted() | CommentEdited() | CommentDeleted():
+                named.add(event.comment_id)
+    return sorted(named)
 
 
 def _slice(meta: dict[str, str], ids: list[str] | None, found: Any) -> ThreadSlice:
@@ -174,17 +175,3 @@ def sealing_authors(envelopes: list[EventEnvelope]) -> set[str]:
         if isinstance(event := envelope.event(), CommentPosted | CommentEdited)
         and not isinstance(event.personal, PersonalData)
     }
-
-
-async def personal_data(vault: AuthorKeyVault, envelope: EventEnvelope) -> PersonalData | None:
-    """The unsealed personal fields of an event, None if it has none or its author was erased."""
-    event = envelope.event()
-    if not isinstance(event, CommentPosted | CommentEdited):
-        return None
-    sealed = event.personal
-    if isinstance(sealed, PersonalData):
-        return sealed
-    key = await vault.key_for_reading(sealed.key_id)
-    if key is None:
-        return None
-    return unseal(sealed, key, sealing_context(envelope.site, envelope.thread, event.comment_id))

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from events.decider import DEFAULT_EDIT_WINDOW
 from projections.thread_view.model import CommentRecord, ThreadMeta
 
 SortOrder = Literal["oldest", "newest", "top"]
@@ -70,7 +71,7 @@ class Viewer:
     actor_id: str
     anonymous: bool
     liked: frozenset[str] = frozenset()
-    edit_window: timedelta = timedelta(minutes=15)
+    edit_window: timedelta = DEFAULT_EDIT_WINDOW
 
 
 def comment_view(
@@ -187,6 +188,4 @@ def decode_cursor(cursor: str | None, sort: SortOrder) -> tuple[Any, ...] | None
         raise InvalidCursor("cursor is not one this server gave out") from error
     if cursor_sort != sort or not isinstance(key, list):
         raise InvalidCursor("cursor belongs to another sort order")
-    if sort == "newest" and key and isinstance(key[0], int | float) and key[0] < 0:
-        key[0] = -key[0]  # given out before newest-first cursors kept the time as it is
     return tuple(key)

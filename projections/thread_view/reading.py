@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from redis.asyncio import Redis
 
 from projections.thread_view.model import CommentRecord, ThreadMeta, record_from_stored
-from services.storage.keys import ProjectionKeys
+from storage.keys import ProjectionKeys
 
 
 class ThreadViewReader:
@@ -23,6 +23,16 @@ class ThreadViewReader:
             ThreadMeta.model_validate(meta) if meta else ThreadMeta(),
             {cid: record_from_stored(cid, raw) for cid, raw in comments.items()},
         )
+
+    async def public_comment(
+        self, keys: ProjectionKeys, site: str, thread: str, comment_id: str
+    ) -> tuple[str | None, int]:
+        """One comment's public JSON fragment (None if unknown) and the thread's visible count."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hget(keys.public(site, thread), comment_id)
+            pipe.hget(keys.meta(site, thread), "count")
+            fragment, count = await pipe.execute()
+        return fragment, int(count or 0)
 
     async def counts(
         self, site: str, threads: Iterable[tuple[str, ProjectionKeys]]

@@ -7,8 +7,8 @@ from fastapi import Request
 from redis.asyncio import Redis
 
 from services.gateway.errors import ApiError
-from services.storage.keys import rate_limit
-from services.storage.scripts import Scripts
+from storage.keys import rate_limit
+from storage.scripts import Scripts
 
 IDLE_EXPIRY_MS = 10 * 60 * 1000
 

@@ -3,12 +3,10 @@
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
 
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
-from services.deployment import DeploymentGuard
 from services.gateway.abuse import RateLimiter
 from services.gateway.command_sender import CommandSender
 from services.gateway.context import Gateway
@@ -23,15 +21,16 @@ from services.gateway.outcome_listener import OutcomeListener
 from services.gateway.read_models import ReadModels
 from services.gateway.routes import admin, system, threads, widget
 from services.gc_pauses import freeze_startup_objects
-from services.redis_client import connect
 from services.settings import Settings, settings_for_a_process
 from services.sites import Sites
-from services.storage.event_store import EventStore, ensure_command_groups
-from services.storage.key_vault import AuthorKeyVault
+from storage.connection import connect
+from storage.deployment import DeploymentGuard
+from storage.event_store import EventStore, ensure_command_groups
+from storage.key_vault import AuthorKeyVault
 
 
 def create_app(settings: Settings) -> FastAPI:
-    redis = connect(settings)
+    redis = connect(settings.redis_url)
     store = EventStore(redis, settings.partitions, settings.outcome_ttl_seconds)
     listener = OutcomeListener(redis, settings.partitions)
     gateway = Gateway(
@@ -41,9 +40,7 @@ def create_app(settings: Settings) -> FastAPI:
         sender=CommandSender(
             redis, store, listener, settings.write_timeout_seconds, settings.outcome_ttl_seconds
         ),
-        reads=ReadModels(
-            redis, settings.read_wait_seconds, timedelta(seconds=settings.edit_window_seconds)
-        ),
+        reads=ReadModels(redis, settings.read_wait_seconds, settings.edit_window),
         signer=TokenSigner(settings.secret),
         vault=AuthorKeyVault(redis, settings.secret),
         guard=DeploymentGuard(redis, settings.deployment),
@@ -56,22 +53,19 @@ def create_app(settings: Settings) -> FastAPI:
         await gateway.guard.establish()
         await ensure_command_groups(redis, settings.partitions)
         await listener.start()
-        watching = asyncio.create_task(gateway.guard.watch())
-        seeding = asyncio.create_task(
-            seed_demo(
-                store,
-                gateway.sender,
-                "default",
-                settings.public_url and settings.public_url + "/demo",
+        background = [asyncio.create_task(gateway.guard.watch())]
+        if settings.demo:  # only where asked: the log of a real site is no place for it
+            demo_url = settings.public_url and settings.public_url + "/demo"
+            background.append(
+                asyncio.create_task(seed_demo(store, gateway.sender, "default", demo_url))
             )
-        )
         freeze_startup_objects()
         try:
             yield
         finally:
-            seeding.cancel()
-            watching.cancel()
-            await asyncio.gather(seeding, watching, return_exceptions=True)
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
             await listener.stop()
             await redis.aclose()
 

@@ -1,14 +1,16 @@
 """Publish a command and wait for its outcome, or report it queued (HTTP 202)."""
 
 import asyncio
+import contextlib
 
 from redis.asyncio import Redis
 
 from events.commands import Command
 from events.outcomes import Outcome
 from services.gateway.outcome_listener import OutcomeListener
-from services.processor.command_handler import COMMAND_FIELD
-from services.storage.event_store import EventStore, enqueue_command
+from storage.event_store import EventStore, enqueue_command
+from storage.failures import STORE_UNAVAILABLE
+from storage.stream_entries import COMMAND_FIELD
 
 
 class CommandSender:
@@ -46,7 +48,10 @@ class CommandSender:
             recorded = await self._redis.get(keys.outcome(command.command_id))
             if recorded:
                 return Outcome.model_validate_json(recorded)
-            await self._redis.set(keys.queued(command.command_id), "1", ex=self._queued_ttl)
+            # The command is queued whatever happens to this mark (a store at `maxmemory` refuses
+            # it): it is answered as queued, never as refused.
+            with contextlib.suppress(*STORE_UNAVAILABLE):
+                await self._redis.set(keys.queued(command.command_id), "1", ex=self._queued_ttl)
             return None
         finally:
             self._listener.forget(command.command_id)

@@ -4,15 +4,15 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
-from services.deployment import DeploymentGuard
 from services.gateway.abuse import RateLimiter
 from services.gateway.command_sender import CommandSender
 from services.gateway.identity import TokenSigner
 from services.gateway.read_models import ReadModels
 from services.settings import Settings
 from services.sites import Sites
-from services.storage.event_store import EventStore
-from services.storage.key_vault import AuthorKeyVault
+from storage.deployment import DeploymentGuard
+from storage.event_store import EventStore
+from storage.key_vault import AuthorKeyVault
 
 
 @dataclass

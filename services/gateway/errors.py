@@ -6,10 +6,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import OutOfMemoryError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger("commentstream.gateway")
+STORE_FULL_RETRY_SECONDS = 5
 
 # How each rejection code of the decider (or processor) answers over HTTP.
 REJECTION_STATUS = {
@@ -82,6 +84,17 @@ def install_error_handlers(app: FastAPI) -> None:
             error_body("unavailable", "the store is unavailable; try again shortly"),
             503,
             headers={"Retry-After": "2"},
+        )
+
+    @app.exception_handler(OutOfMemoryError)
+    async def store_full(_: Request, error: Exception) -> JSONResponse:
+        logger.warning("Redis refuses writes: %s", error)
+        return JSONResponse(
+            error_body(
+                "store_full", "the store is full and takes no writes now; try again shortly"
+            ),
+            503,
+            headers={"Retry-After": str(STORE_FULL_RETRY_SECONDS)},
         )
 
     @app.exception_handler(Exception)

@@ -18,8 +18,8 @@ from events.thread_events import (
     CommentUnliked,
 )
 from services.gateway.read_models import ReadModels
-from services.storage.event_store import history_envelopes
-from services.storage.keys import PartitionKeys
+from storage.event_store import history_envelopes
+from storage.keys import PartitionKeys
 
 BLOCK_MS = 15_000
 RETRY_MS = 2_000

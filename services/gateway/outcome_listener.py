@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from events.outcomes import Outcome
-from services.storage.keys import PartitionKeys
+from storage.keys import PartitionKeys
 
 logger = logging.getLogger("commentstream.gateway.outcomes")
 BLOCK_MS = 1000

@@ -10,19 +10,18 @@ import orjson
 from redis.asyncio import Redis
 
 from events.actors import Actor
-from projections.like_counts.projector import LikeCountsProjection
 from projections.like_counts.reading import LikeCountsReader
-from projections.stream_ids import is_after, parse_stream_id
+from projections.names import LIKE_COUNTS, THREAD_VIEW
 from projections.thread_view.fragments import standalone_comment
 from projections.thread_view.pages import PageRequest, ThreadPages
-from projections.thread_view.projector import ThreadViewProjection
 from projections.thread_view.query import Viewer
 from projections.thread_view.reading import ThreadViewReader
 from projections.thread_view.rendering import avatar_seed
 from services.gateway.page_cache import PageCache
 from services.gateway.schemas import Liker, LikersPage
-from services.storage.keys import PartitionKeys, ProjectionKeys, partition_of
-from services.storage.scripts import Scripts
+from storage.keys import PartitionKeys, ProjectionKeys, partition_of
+from storage.scripts import Scripts
+from storage.stream_entries import is_after, parse_stream_id
 
 POLL_SECONDS = 0.01
 ACTIVE_CACHE_SECONDS = 0.5
@@ -59,12 +58,12 @@ class ReadModels:
         """The generations readers use in this partition (a replay may switch them).
 
         Remembered for ACTIVE_CACHE_SECONDS: a replaced generation is kept for a grace period
-        longer than that (services/audit/replay.py), so a reader never finds it gone."""
+        longer than that (services/operations/replay.py), so a reader never finds it gone."""
         now = time.monotonic()
         cached = self._active.get(keys.p)
         if cached is not None and now - cached[0] < ACTIVE_CACHE_SECONDS:
             return cached[1]
-        names = (ThreadViewProjection.name, LikeCountsProjection.name)
+        names = (THREAD_VIEW, LIKE_COUNTS)
         thread_view, like_counts = await self.redis.mget(
             [keys.active_generation(name) for name in names]
         )
@@ -176,20 +175,17 @@ class ReadModels:
         """One comment as anyone sees it (JSON, replies left out), and the thread's visible
         count, for live updates."""
         models = await self.active(keys)
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hget(models.thread_view.public(site, thread), comment_id)
-            pipe.hget(models.like_counts.like_counts(site, thread), comment_id)
-            pipe.hget(models.thread_view.meta(site, thread), "count")
-            fragment, likes, count = await pipe.execute()
+        fragment, count = await self.threads.public_comment(
+            models.thread_view, site, thread, comment_id
+        )
         if fragment is None:
-            return None, int(count or 0)
-        return orjson.loads(standalone_comment(fragment, int(likes or 0))), int(count or 0)
+            return None, count
+        likes = await self.likes.count(models.like_counts, site, thread, comment_id)
+        return orjson.loads(standalone_comment(fragment, likes)), count
 
     async def like_count(self, keys: PartitionKeys, site: str, thread: str, comment_id: str) -> int:
         models = await self.active(keys)
-        return int(
-            await self.redis.hget(models.like_counts.like_counts(site, thread), comment_id) or 0
-        )
+        return await self.likes.count(models.like_counts, site, thread, comment_id)
 
     async def counts(self, site: str, threads: list[str], partitions: int) -> dict[str, int]:
         """Visible comments per thread, for listing pages (one round trip, as a rule)."""

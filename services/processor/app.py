@@ -7,22 +7,23 @@ pending until it is claimed again or, after `max_deliveries`, dead-lettered.
 """
 
 import logging
-from datetime import timedelta
 from typing import Any
 
 from faststream import FastStream
 from faststream.middlewares import AckPolicy
 from faststream.redis import RedisBroker, StreamSub
 
-from services.deployment import DeploymentGuard
-from services.heartbeat import instance_name, supervise
 from services.processor.command_handler import CommandHandler
-from services.redis_client import connect, make_broker, raw_entries
+from services.runtime import make_broker, raw_entries, supervise
 from services.settings import Settings
-from services.storage.event_store import CommandEntry, EventStore, ensure_command_groups
-from services.storage.key_vault import AuthorKeyVault
-from services.storage.keys import WRITER_GROUP, PartitionKeys
-from services.storage.stream_fields import text
+from storage.connection import connect
+from storage.deployment import DeploymentGuard
+from storage.event_store import CommandEntry, EventStore, ensure_command_groups
+from storage.failures import until_the_store_takes_it
+from storage.heartbeats import instance_name
+from storage.key_vault import AuthorKeyVault
+from storage.keys import WRITER_GROUP, PartitionKeys
+from storage.stream_entries import text
 
 logger = logging.getLogger("commentstream.processor")
 SERVICE = "processor"
@@ -31,19 +32,19 @@ SERVICE = "processor"
 def build_processor(settings: Settings) -> tuple[FastStream, DeploymentGuard]:
     broker = make_broker(settings)
     app = FastStream(broker)
-    redis = connect(settings)
+    redis = connect(settings.redis_url)
     store = EventStore(redis, settings.partitions, settings.outcome_ttl_seconds)
     handler = CommandHandler(
         store,
         AuthorKeyVault(redis, settings.secret),
-        timedelta(seconds=settings.edit_window_seconds),
+        settings.edit_window,
     )
     guard = supervise(app, redis, SERVICE, settings)
     instance = instance_name(SERVICE)
 
     for p in range(settings.partitions):
         keys = PartitionKeys(p)
-        _subscribe_new(broker, handler, keys, instance, settings.batch_size)
+        _subscribe_new(broker, handler, keys, instance, settings)
         _subscribe_claims(broker, handler, store, keys, instance, settings)
 
     @app.on_startup
@@ -54,7 +55,11 @@ def build_processor(settings: Settings) -> tuple[FastStream, DeploymentGuard]:
 
 
 def _subscribe_new(
-    broker: RedisBroker, handler: CommandHandler, keys: PartitionKeys, instance: str, batch: int
+    broker: RedisBroker,
+    handler: CommandHandler,
+    keys: PartitionKeys,
+    instance: str,
+    settings: Settings,
 ) -> None:
     @broker.subscriber(
         stream=StreamSub(
@@ -62,7 +67,7 @@ def _subscribe_new(
             group=WRITER_GROUP,
             consumer=instance,
             batch=True,
-            max_records=batch,
+            max_records=settings.batch_size,
             polling_interval=100,
         ),
         ack_policy=AckPolicy.MANUAL,
@@ -72,7 +77,7 @@ def _subscribe_new(
     )
     async def on_commands(raw: Any) -> None:
         for entry_id, fields in zip(raw["message_ids"], raw["data"], strict=True):
-            await _handle_one(handler, keys, text(entry_id), fields)
+            await _handle_one(handler, keys, instance, text(entry_id), fields, settings)
 
 
 def _subscribe_claims(
@@ -111,14 +116,28 @@ def _subscribe_claims(
             )
             return
         logger.info("claimed %s on %s (delivery %d)", entry_id, keys.commands, deliveries)
-        await _handle_one(handler, keys, entry_id, raw["data"])
+        await _handle_one(handler, keys, instance, entry_id, raw["data"], settings)
 
 
 async def _handle_one(
-    handler: CommandHandler, keys: PartitionKeys, entry_id: str, fields: dict[Any, Any]
+    handler: CommandHandler,
+    keys: PartitionKeys,
+    instance: str,
+    entry_id: str,
+    fields: dict[Any, Any],
+    settings: Settings,
 ) -> None:
-    # One failing command must not hold up the others: it stays pending, to be claimed again.
+    """Process one entry. While the store cannot take it (down, at `maxmemory`) it is tried
+    again here, its claim renewed meanwhile so that no processor counts the wait as failed
+    deliveries (and parks it). A command that fails otherwise must not hold up the others:
+    it stays pending, to be claimed again, and parked after `max_deliveries`."""
+
     try:
-        await handler.handle_entry(keys, entry_id, fields)
+        await until_the_store_takes_it(
+            lambda: handler.handle_entry(keys, entry_id, fields),
+            f"command {entry_id} on {keys.commands}",
+            lambda: handler.keep_claim(keys, CommandEntry(entry_id), instance),
+            max_delay=settings.claim_idle_ms / 2000,  # renewed before a claimer may take it
+        )
     except Exception:
         logger.exception("command %s on %s failed; it stays pending", entry_id, keys.commands)

@@ -23,14 +23,13 @@ from events.identifiers import new_comment_id, new_message_id
 from events.outcomes import Outcome
 from events.personal import PersonalData, seal, sealing_context
 from events.thread_events import CommentEdited, CommentPosted, ThreadEvent
-from services.storage.event_store import CommandEntry, EventStore, enqueue_command
-from services.storage.key_vault import AuthorKeyVault
-from services.storage.keys import PartitionKeys
-from services.storage.stream_fields import text
+from storage.event_store import CommandEntry, EventStore, enqueue_command
+from storage.key_vault import AuthorKeyVault
+from storage.keys import PartitionKeys
+from storage.stream_entries import COMMAND_FIELD, text
 
 logger = logging.getLogger("commentstream.processor")
 
-COMMAND_FIELD = "command"
 FASTSTREAM_FIELD = "__data__"
 MAX_CONFLICT_RETRIES = 50
 
@@ -176,6 +175,13 @@ class CommandHandler:
         )
         result = await self._store.record_outcome(keys, outcome, entry)
         return result.outcome
+
+    async def keep_claim(self, keys: PartitionKeys, entry: CommandEntry, consumer: str) -> None:
+        """Renew `consumer`'s claim on a pending entry it is still working on, without counting
+        a delivery (XCLAIM JUSTID), so that no claimer takes it over meanwhile."""
+        await self._store.redis.xclaim(
+            keys.commands, entry.group, consumer, 0, [entry.entry_id], justid=True
+        )
 
     async def _forward(self, keys: PartitionKeys, entry: CommandEntry, command: Command) -> None:
         """A command sent to the wrong partition goes on to the right one (the command id

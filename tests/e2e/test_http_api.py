@@ -219,7 +219,7 @@ def test_queued_while_the_processor_is_down_then_processed(
 def test_operations_endpoints(api: httpx.Client) -> None:
     assert api.get("/healthz").json() == {"status": "ok"}
     ready = api.get("/readyz")
-    assert ready.status_code == 200 and ready.json()["ready"] is True
+    assert ready.status_code == 200 and ready.json()["ready"] is True, ready.text
     metrics = api.get("/metrics").text
     assert "commentstream_http_requests_total" in metrics
     assert 'commentstream_dead_letters{kind="commands"}' in metrics

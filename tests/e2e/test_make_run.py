@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 
 from services.embedded import free_port
+from services.gateway.demo.content import COMMENTS, THREAD
 from tests.processes import ROOT, http_ok, wait_until
 
 
@@ -44,6 +45,12 @@ def test_make_run_keeps_comments_across_restarts(tmp_path: Path) -> None:
         )
         assert written.status_code == 201, written.text
         comment_id = written.json()["id"]
+
+        def demo_seeded() -> bool:  # on its embedded server, `up` seeds the demo post
+            demo = httpx.get(f"{base}/api/v1/threads/{THREAD}", timeout=10).json()
+            return demo["count"] == len(COMMENTS)
+
+        wait_until(demo_seeded, 30, "the demo post's comments")
     finally:
         ctrl_c(first, log)
     assert "commentstream is running on" in log.read_text()

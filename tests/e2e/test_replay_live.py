@@ -6,7 +6,7 @@ import threading
 import httpx
 import redis
 
-from services.storage.keys import PartitionKeys
+from storage.keys import PartitionKeys
 from tests.processes import Stack
 
 

@@ -6,8 +6,8 @@ import httpx
 import pytest
 import redis
 
-from services.deployment import EXIT_WIPED
-from services.storage.keys import PartitionKeys
+from storage.deployment import EXIT_WIPED
+from storage.keys import PartitionKeys
 from tests.processes import start_stack, stop_stack, wait_until
 
 pytestmark = pytest.mark.slow

@@ -2,22 +2,21 @@
 
 import asyncio
 import json
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from redis.asyncio import Redis
 
 from events.actors import Actor
 from events.commands import LikeComment, PostComment
-from events.decider import CommentState, ThreadState, comments_needed
-from events.envelope import GENESIS_HASH, stored_fields, verify_link
+from events.decider import DEFAULT_EDIT_WINDOW, ThreadState, comments_needed
+from events.envelope import GENESIS_HASH, broken_link, stored_fields
 from events.outcomes import Outcome
 from events.personal import Sealed, sealing_context, unseal
 from events.thread_events import CommentPosted
 from services.processor.command_handler import CommandHandler
 from services.settings import Settings
-from services.storage.event_store import EventStore
-from services.storage.key_vault import AuthorKeyVault
+from storage.event_store import EventStore
+from storage.key_vault import AuthorKeyVault
 
 
 @pytest.fixture
@@ -27,7 +26,7 @@ def store(redis: Redis, settings: Settings) -> EventStore:
 
 @pytest.fixture
 def handler(store: EventStore, redis: Redis, settings: Settings) -> CommandHandler:
-    return CommandHandler(store, AuthorKeyVault(redis, settings.secret), timedelta(minutes=15))
+    return CommandHandler(store, AuthorKeyVault(redis, settings.secret), DEFAULT_EDIT_WINDOW)
 
 
 def post(thread: str, n: int, **extra) -> PostComment:  # type: ignore[no-untyped-def]
@@ -72,10 +71,10 @@ async def test_the_hash_chain_links_every_event_of_a_thread(
 ) -> None:
     for n in range(5):
         await handler.handle(post(thread_id, n))
-    previous = GENESIS_HASH
+    previous = (0, GENESIS_HASH)
     for envelope in await store.thread_history("default", thread_id):
-        assert verify_link(stored_fields(envelope), previous)
-        previous = envelope.hash
+        assert broken_link(stored_fields(envelope), *previous) is None
+        previous = (envelope.thread_version, envelope.hash)
 
 
 async def test_the_partition_log_holds_the_same_envelopes_as_the_thread_history(
@@ -152,50 +151,6 @@ async def test_the_state_is_kept_per_comment_and_a_command_reads_only_what_it_ne
     assert set(full.comments) == {first.comment_id, second.comment_id}
 
 
-async def test_a_state_in_the_old_single_field_layout_is_converted_when_read(
-    store: EventStore, handler: CommandHandler, redis: Redis, thread_id: str
-) -> None:
-    first = await handler.handle(post(thread_id, 1))
-    key = store.keys_for("default", thread_id).thread_state("default", thread_id)
-    full = await store.load_state("default", thread_id, None)
-    await redis.delete(key)
-    await redis.hset(
-        key,
-        mapping={"version": full.version, "head": full.head_hash, "state": full.model_dump_json()},
-    )
-    liked = await handler.handle(
-        LikeComment(thread=thread_id, actor=Actor(id="anon:2"), comment_id=first.comment_id)
-    )
-    assert liked.status == "accepted" and liked.code is None
-    fields = await redis.hgetall(key)
-    assert "state" not in fields and f"c:{first.comment_id}" in fields
-    after = await store.load_state("default", thread_id, None)
-    assert after.comments[first.comment_id].likers == {"anon:2"} and after.version == 3
-
-
-async def test_a_big_state_in_the_old_layout_is_converted_whole(
-    store: EventStore, redis: Redis, thread_id: str
-) -> None:
-    """More comments than Lua unpacks at once (about 8,000 values, here 10,000)."""
-    created = datetime(2026, 1, 1, tzinfo=UTC)
-    comments = {
-        f"c{n}": CommentState(id=f"c{n}", author_id="anon:a", created_at=created)
-        for n in range(5_000)
-    }
-    state = ThreadState(version=5_001, started=True, comments=comments)
-    key = store.keys_for("default", thread_id).thread_state("default", thread_id)
-    await redis.hset(
-        key,
-        mapping={"version": state.version, "head": GENESIS_HASH, "state": state.model_dump_json()},
-    )
-    assert (await store.load_state("default", thread_id, None)).comments == comments
-    fields = await redis.hgetall(key)
-    assert "state" not in fields and len(fields) == 3 + len(comments)
-    assert (await store.load_state("default", thread_id, ["c4999"])).comments == {
-        "c4999": comments["c4999"]
-    }
-
-
 async def test_author_keys_fetched_with_a_batch_are_held_for_reading(
     redis: Redis, settings: Settings
 ) -> None:
@@ -232,3 +187,24 @@ async def test_a_post_is_sealed_with_the_key_its_author_already_had(
     assert isinstance(posted[0], CommentPosted) and isinstance(posted[0].personal, Sealed)
     context = sealing_context("default", thread_id, outcome.comment_id)
     assert unseal(posted[0].personal, key, context).body == "sealed once"
+
+
+async def test_the_append_indexes_the_threads_each_actor_has_events_in(
+    store: EventStore, handler: CommandHandler, thread_id: str
+) -> None:
+    first = await handler.handle(post(thread_id, 1))
+    await handler.handle(post(f"{thread_id}-other", 1))
+    liker = Actor(id="anon:liker")
+    await handler.handle(
+        LikeComment(thread=thread_id, actor=liker, comment_id=first.comment_id or "")
+    )
+    refused = await handler.handle(
+        LikeComment(thread=f"{thread_id}-x", actor=liker, comment_id="c")
+    )
+    assert refused.status == "rejected"  # nothing appended: nothing indexed
+    assert await store.actor_threads("anon:1") == [
+        ("default", thread_id),
+        ("default", f"{thread_id}-other"),
+    ]
+    assert await store.actor_threads(liker.id) == [("default", thread_id)]
+    assert await store.actor_threads("anon:nobody") == []

@@ -4,11 +4,12 @@ import pytest
 from redis.asyncio import Redis
 
 from projections.registry import PROJECTIONS
-from services.audit.parallel_build import Workers
-from services.audit.replay import build_generation
-from services.audit.verify import _diff
+from services.operations.parallel_build import Workers
+from services.operations.replay import build_generation
+from services.operations.verify import _diff
 from services.settings import Settings
-from services.storage.keys import PartitionKeys, partition_of
+from storage.key_vault import AuthorKeyVault
+from storage.keys import PartitionKeys, partition_of
 from tests.integration.world import World
 
 BUILT = 7
@@ -30,7 +31,7 @@ async def test_workers_build_the_same_read_models_as_the_live_projectors(
     folded: list[int] = []
 
     for name, make in PROJECTIONS.items():
-        projection = make(redis, settings)
+        projection = make(redis, AuthorKeyVault(redis, settings.secret))
         await build_generation(
             redis,
             projection,
@@ -43,7 +44,7 @@ async def test_workers_build_the_same_read_models_as_the_live_projectors(
             keys = PartitionKeys(p)
             live, built = keys.projection(name, 0), keys.projection(name, BUILT)
             assert await redis.get(built.checkpoint) == await redis.get(live.checkpoint)
-            assert await _diff(redis, projection, live.prefix, built.prefix) == []
+            assert await _diff(redis, name, live.prefix, built.prefix) == []
     # every entry was counted once per projection, by the workers
     log = sum([await redis.xlen(PartitionKeys(p).events) for p in range(settings.partitions)])
     assert sum(folded) == 2 * log

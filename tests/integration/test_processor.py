@@ -10,7 +10,7 @@ from faststream.redis import RedisBroker
 from redis.asyncio import Redis
 
 from services.settings import Settings
-from services.storage.keys import WRITER_GROUP, PartitionKeys, partition_of
+from storage.keys import WRITER_GROUP, PartitionKeys, partition_of
 from tests.conftest import TEST_PARTITIONS
 from tests.integration.world import cli
 from tests.processes import ServiceProcess, wait_until

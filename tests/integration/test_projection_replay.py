@@ -24,17 +24,19 @@ from events.commands import (
 )
 from projections.like_counts.projector import LikeCountsProjection
 from projections.like_counts.reading import LikeCountsReader
-from projections.projector import ProjectorRunner
 from projections.thread_view.model import ThreadSlice, apply
 from projections.thread_view.pages import PageRequest, ThreadPages
-from projections.thread_view.projector import ThreadViewProjection, personal_data
+from projections.thread_view.projector import ThreadViewProjection
 from projections.thread_view.query import Viewer, build_thread_view
 from services.embedded import EmbeddedRedis
 from services.processor.command_handler import CommandHandler
-from services.storage.event_store import EventStore
-from services.storage.key_vault import AuthorKeyVault
-from services.storage.keys import PartitionKeys, partition_of
-from services.storage.scripts import Scripts
+from services.projector.runner import ProjectorRunner
+from storage.event_store import EventStore
+from storage.key_vault import AuthorKeyVault
+from storage.keys import PartitionKeys, partition_of
+from storage.scripts import Scripts
+from storage.stream_entries import parse_stream_id
+from storage.unsealing import personal_data
 
 PARTITIONS = 2
 THREADS = ("alpha", "beta")
@@ -123,15 +125,10 @@ class LiveFeed:
         for p in range(PARTITIONS):
             keys = PartitionKeys(p)
             stored = [await r.load_checkpoint(keys) for r in self.runners]
-            self.cursor[p] = "0" if None in stored else min(stored, key=_id)  # type: ignore[arg-type]
+            self.cursor[p] = "0" if None in stored else min(stored, key=parse_stream_id)  # type: ignore[arg-type]
 
     async def drain(self) -> None:
         await self.deliver(10_000)
-
-
-def _id(entry_id: str) -> tuple[int, int]:
-    ms, _, seq = entry_id.partition("-")
-    return int(ms), int(seq)
 
 
 async def read_models(redis: Redis) -> dict[str, Any]:

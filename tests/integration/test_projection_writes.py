@@ -4,9 +4,9 @@ thousands of likers to one comment."""
 
 from redis.asyncio import Redis
 
-from projections.writes import WriteBatch, commit
-from services.storage.keys import PartitionKeys
-from services.storage.scripts import Scripts
+from storage.keys import PartitionKeys
+from storage.read_model_writes import WriteBatch, commit
+from storage.scripts import Scripts
 
 MANY = 6_000  # pairs: 12,000 values in one HSET or ZADD
 

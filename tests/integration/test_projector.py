@@ -2,7 +2,6 @@
 event is parked while the rest goes on, and a restart resumes from the checkpoint."""
 
 import json
-from datetime import timedelta
 from pathlib import Path
 
 import redis as sync_redis
@@ -10,10 +9,11 @@ from redis.asyncio import Redis
 
 from events.actors import Actor
 from events.commands import LikeComment, PostComment
+from events.decider import DEFAULT_EDIT_WINDOW
 from services.processor.command_handler import CommandHandler
 from services.settings import Settings
-from services.storage.event_store import EventStore
-from services.storage.key_vault import AuthorKeyVault
+from storage.event_store import EventStore
+from storage.key_vault import AuthorKeyVault
 from tests.conftest import TEST_PARTITIONS
 from tests.processes import ServiceProcess, wait_until
 
@@ -30,7 +30,7 @@ async def test_a_new_projector_builds_from_the_start_and_parks_poison(
     redis: Redis, settings: Settings, logs_dir: Path, thread_id: str
 ) -> None:
     store = EventStore(redis, settings.partitions, 3600)
-    handler = CommandHandler(store, AuthorKeyVault(redis, settings.secret), timedelta(minutes=15))
+    handler = CommandHandler(store, AuthorKeyVault(redis, settings.secret), DEFAULT_EDIT_WINDOW)
     keys = store.keys_for("default", thread_id)
     first = await handler.handle(
         PostComment(thread=thread_id, actor=Actor(id="anon:a"), body="one")

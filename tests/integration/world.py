@@ -2,7 +2,6 @@
 
 import asyncio
 import subprocess
-from datetime import timedelta
 
 from redis.asyncio import Redis
 
@@ -16,15 +15,16 @@ from events.commands import (
     Reply,
     UnlikeComment,
 )
+from events.decider import DEFAULT_EDIT_WINDOW
 from events.outcomes import Outcome
 from projections.like_counts.projector import LikeCountsProjection
-from projections.projector import ProjectorRunner
 from projections.thread_view.projector import ThreadViewProjection
 from services.processor.command_handler import CommandHandler
+from services.projector.runner import ProjectorRunner
 from services.settings import Settings
-from services.storage.event_store import EventStore
-from services.storage.key_vault import AuthorKeyVault
-from services.storage.keys import PartitionKeys
+from storage.event_store import EventStore
+from storage.key_vault import AuthorKeyVault
+from storage.keys import PartitionKeys
 from tests.conftest import TEST_PARTITIONS
 from tests.processes import run_cli
 
@@ -50,7 +50,7 @@ class World:
         self.settings = settings
         self.store = EventStore(redis, settings.partitions, 3600)
         self.vault = AuthorKeyVault(redis, settings.secret)
-        self.handler = CommandHandler(self.store, self.vault, timedelta(minutes=15))
+        self.handler = CommandHandler(self.store, self.vault, DEFAULT_EDIT_WINDOW)
 
     async def do(self, command: Command) -> Outcome:
         outcome = await self.handler.handle(command)

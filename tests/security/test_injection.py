@@ -77,10 +77,6 @@ def injected(stack) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     return {"thread": thread, "view": view}
 
 
-def test_the_corpus_is_large_enough() -> None:
-    assert len(PAYLOADS) >= 100
-
-
 def test_text_is_kept_as_written_and_html_passes_the_allow_list(injected: dict[str, Any]) -> None:
     view = injected["view"]
     assert view["title"] == as_stored(PAYLOADS[0][:300])

@@ -206,9 +206,25 @@ def test_like_twice_is_already_liked_and_unlike_twice_is_not_liked():
 
 
 def test_evolve_tracks_version_and_hash_chain():
-    state = thread_with_comment()
-    assert state.version == 2
-    assert state.head_hash != "0" * 64
+    state = ThreadState()
+    for version, title in enumerate(["first", "second", "third"], start=1):
+        envelope = seal_envelope(
+            event=ThreadStarted(title=title),
+            event_id=f"e{version}",
+            site="default",
+            thread="t",
+            thread_version=version,
+            occurred_at=T0,
+            actor=ALICE,
+            command_id=f"cmd{version}",
+            correlation_id=f"cmd{version}",
+            causation_id=f"cmd{version}",
+            prev_hash=state.head_hash,
+        )
+        before = state.head_hash
+        state = evolve(state, envelope)
+        assert state.version == version
+        assert envelope.prev_hash == before != envelope.hash == state.head_hash
 
 
 def test_only_an_operator_erases_an_author_and_only_where_they_wrote() -> None:

@@ -1,5 +1,6 @@
 """compose.yaml parses, Redis keeps an AOF, and every service runs a real subcommand."""
 
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,13 @@ def test_unknown_subcommands_are_refused(bad: list[str]) -> None:
         parse(bad)
 
 
-def test_dockerfile_installs_the_project() -> None:
-    dockerfile = (ROOT / "Dockerfile").read_text()
-    assert "pip install" in dockerfile and "commentstream" in dockerfile
+def test_the_image_holds_every_package_it_installs() -> None:
+    """Each top-level package pyproject installs is copied into the image before `pip install`
+    (an image without one installs, then fails to start)."""
+    packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    wanted = {pattern.rstrip("*") for pattern in packages["packages"]["find"]["include"]}
+    lines = (ROOT / "Dockerfile").read_text().splitlines()
+    install = next(i for i, line in enumerate(lines) if line.startswith("RUN pip install"))
+    copied = {line.split()[1] for line in lines[:install] if line.startswith("COPY ")}
+    assert wanted <= copied, wanted - copied
+    assert lines[-1].startswith("CMD [\"commentstream\"")

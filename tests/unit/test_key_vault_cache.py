@@ -2,8 +2,8 @@
 
 import pytest
 
-from services.storage import key_vault
-from services.storage.key_vault import AuthorKeyVault
+from storage import key_vault
+from storage.key_vault import AuthorKeyVault
 
 
 def test_expired_keys_leave_the_cache_and_it_never_outgrows_its_bound(

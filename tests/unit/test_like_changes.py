@@ -1,7 +1,7 @@
 """A batch of likes is written as its net effect: the same end state, fewer commands."""
 
 from projections.like_counts.projector import LikeChanges
-from projections.writes import Write
+from storage.read_model_writes import Write
 
 COUNTS, LIKERS = "counts", "likers:c1"
 

@@ -4,7 +4,7 @@ import pytest
 from redis.asyncio.connection import Connection
 from redis.exceptions import DataError
 
-from services.redis_client import HiredisConnection, connection_class
+from storage.connection import HiredisConnection, connection_class
 
 COMMANDS = [
     ("SET", "key", "value"),

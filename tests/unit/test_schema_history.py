@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from events.decider import ThreadState, evolve
-from events.envelope import GENESIS_HASH, decode_envelope, verify_link
+from events.envelope import GENESIS_HASH, broken_link, decode_envelope
 from events.personal import sealing_context, unseal
 from events.thread_events import EVENT_CLASSES, CommentEdited, CommentPosted
 
@@ -26,12 +26,12 @@ def test_every_type_and_version_ever_written_is_in_the_fixture() -> None:
 def test_old_events_read_back_through_the_upcasters_and_still_chain() -> None:
     key = base64.b64decode((FIXTURES / "schema_history.key").read_text())
     state = ThreadState()
-    previous = GENESIS_HASH
+    previous = (0, GENESIS_HASH)
     bodies = {}
     for number, line in enumerate((FIXTURES / "schema_history.jsonl").read_text().splitlines()):
         raw = json.loads(line)
-        assert verify_link(raw, previous)
-        previous = raw["hash"]
+        assert broken_link(raw, *previous) is None
+        previous = (raw["thread_version"], raw["hash"])
         envelope = decode_envelope(line, f"1-{number}")
         event = envelope.event()
         assert type(event).__name__ == envelope.type

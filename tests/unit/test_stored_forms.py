@@ -1,5 +1,4 @@
-"""Records and decider state are stored without what their field name and defaults give back,
-and what was stored in the older, fuller form still reads the same."""
+"""Records and decider state are stored without what their field name and defaults give back."""
 
 from datetime import UTC, datetime
 
@@ -7,7 +6,7 @@ import orjson
 
 from events.decider import CommentState, ThreadState
 from projections.thread_view.model import CommentRecord, record_from_stored, stored_record
-from services.storage.thread_state import state_fields, state_from_fields
+from storage.thread_state import state_fields, state_from_fields
 
 CREATED = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -25,14 +24,6 @@ def test_a_record_is_stored_without_its_id_html_and_defaults() -> None:
     }
     assert record_from_stored("c1", stored_record(record)) == record.model_copy(update={"html": ""})
 
-
-def test_a_record_in_the_older_form_reads_the_same() -> None:
-    older = (
-        '{"id":"c1","parent_id":null,"author_id":"anon:a","name":null,"website":null,'
-        '"avatar":"0f","body":"hi","created_at":"2026-01-01T00:00:00Z"}'
-    )
-    newer = CommentRecord(id="c1", author_id="anon:a", avatar="0f", body="hi", created_at=CREATED)
-    assert record_from_stored("c1", older) == newer
 
 
 def test_a_reply_keeps_its_parent() -> None:
@@ -59,16 +50,3 @@ def test_state_is_stored_without_the_comment_id_and_defaults() -> None:
     }
     read = state_from_fields({**fields, "version": "3"})
     assert read.comments == state.comments
-
-
-def test_state_in_the_older_form_reads_the_same() -> None:
-    older = {
-        "version": "1",
-        "thread": '{"started":true,"title":null,"url":null}',
-        "c:c1": (
-            '{"id":"c1","parent_id":null,"author_id":"anon:a","created_at":"2026-01-01T00:00:00Z"}'
-        ),
-    }
-    assert state_from_fields(older).comments == {
-        "c1": CommentState(id="c1", author_id="anon:a", created_at=CREATED)
-    }

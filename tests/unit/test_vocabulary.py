@@ -12,11 +12,11 @@ from events.actors import Actor
 from events.commands import PostComment, parse_command
 from events.envelope import (
     GENESIS_HASH,
+    broken_link,
     chain_hash,
     decode_envelope,
     encode_envelope,
     seal_envelope,
-    verify_link,
 )
 from events.personal import PersonalData, new_author_key, seal, unseal
 from events.thread_events import CommentPosted, ThreadStarted
@@ -104,17 +104,26 @@ def test_codec_round_trip_keeps_the_hash_valid() -> None:
     decoded = decode_envelope(raw, "1-0")
     assert decoded.position == "1-0"
     assert decoded.event() == ThreadStarted(title="T")
-    assert verify_link(json.loads(raw), GENESIS_HASH)
+    assert broken_link(json.loads(raw), 0, GENESIS_HASH) is None
 
 
 def test_hash_chain_links_and_detects_tampering() -> None:
     first = envelope_for(ThreadStarted(title="T"), 1, GENESIS_HASH)
     second = envelope_for(ThreadStarted(title="U"), 2, first.hash)
     stored = json.loads(encode_envelope(second))
-    assert verify_link(stored, first.hash)
-    assert not verify_link(stored, GENESIS_HASH)
+    assert broken_link(stored, 1, first.hash) is None
+    assert broken_link(stored, 1, GENESIS_HASH) == (
+        "prev_hash does not link",
+        GENESIS_HASH,
+        first.hash,
+    )
+    assert broken_link(stored, 0, GENESIS_HASH) == ("version gap", "1", "2")
     stored["data"]["title"] = "forged"
-    assert not verify_link(stored, first.hash)
+    assert broken_link(stored, 1, first.hash) == (
+        "hash does not match content",
+        chain_hash(stored),
+        second.hash,
+    )
     assert chain_hash(stored) != second.hash
 
 

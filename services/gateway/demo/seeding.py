@@ -13,8 +13,8 @@ from events.commands import Command, LikeComment, PostComment
 from events.personal import AuthorDetails
 from services.gateway.command_sender import CommandSender
 from services.gateway.demo.content import COMMENTS, THREAD, TITLE
-from services.storage.event_store import EventStore
-from services.storage.keys import demo_seeded
+from storage.event_store import EventStore
+from storage.keys import demo_seeded
 
 logger = logging.getLogger("commentstream.demo")
 POLL_SECONDS = 0.5

@@ -6,11 +6,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path
 
 from events.identifiers import ACTOR_ID_PATTERN
-from services.audit.erasure import erase_author, export_author
 from services.gateway.context import Gateway
 from services.gateway.errors import ApiError
 from services.gateway.routes.dependencies import ADMIN, GatewayDep
 from services.gateway.schemas import ERROR_RESPONSES
+from services.privacy import erase_author, export_author
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"], responses=ERROR_RESPONSES)
 
@@ -29,27 +29,13 @@ Admin = Annotated[Gateway, Depends(admin)]
 Identity = Annotated[str, Path(pattern=ACTOR_ID_PATTERN)]
 
 
-def _ignore(_: int) -> None:
-    pass
-
-
 @router.get("/authors/{identity}")
 async def author_data(gateway: Admin, identity: Identity) -> dict[str, Any]:
-    """Everything held about one author (a data-access request), from the log."""
-    return await export_author(
-        gateway.redis, gateway.vault, gateway.store.partitions, identity, _ignore
-    )
+    """Everything held about one author (a data-access request), from their threads' logs."""
+    return await export_author(gateway.store, gateway.vault, identity)
 
 
 @router.delete("/authors/{identity}")
 async def erase(gateway: Admin, identity: Identity) -> dict[str, Any]:
     """Crypto-shred one author: their key is deleted, their comments read [deleted]."""
-    return await erase_author(
-        gateway.redis,
-        gateway.vault,
-        gateway.store.partitions,
-        identity,
-        ADMIN,
-        gateway.sender.send,
-        _ignore,
-    )
+    return await erase_author(gateway.store, gateway.vault, identity, ADMIN, gateway.sender.send)

@@ -4,15 +4,16 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from projections.names import PROJECTION_NAMES
 from services.asyncapi import asyncapi_document
-from services.audit.dead_letters import counts as dead_letter_counts
 from services.gateway.errors import ApiError
 from services.gateway.routes.dependencies import GatewayDep
 from services.gateway.schemas import ERROR_RESPONSES, CommandStatus, Session
-from services.heartbeat import live_services
+from storage.dead_letters import counts as dead_letter_counts
+from storage.heartbeats import live_services
 
 router = APIRouter(responses=ERROR_RESPONSES)
-REQUIRED_SERVICES = ("processor", "projector-thread_view", "projector-like_counts")
+REQUIRED_SERVICES = ("processor", *(f"projector-{name}" for name in PROJECTION_NAMES))
 
 
 @router.post("/api/v1/session", response_model=Session, status_code=201, tags=["identity"])
@@ -48,7 +49,8 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", tags=["operations"])
 async def readyz(gateway: GatewayDep) -> JSONResponse:
-    """Ready when Redis answers and every service has sent a heartbeat lately."""
+    """Ready when Redis answers and takes writes, and every service has sent a heartbeat
+    lately."""
     checks: dict[str, str] = {}
     try:
         await gateway.redis.ping()
@@ -59,6 +61,12 @@ async def readyz(gateway: GatewayDep) -> JSONResponse:
         live = set()
     for service in REQUIRED_SERVICES:
         checks[service] = "ok" if service in live else "missing"
+    try:
+        full = not await gateway.store.takes_writes()
+    except Exception:
+        full = False  # unreachable: said by the redis check already
+    if full:
+        checks["store"] = "full: Redis is at maxmemory and refuses writes until memory is freed"
     checks["deployment"] = (
         "ok" if await gateway.guard.check() else "wiped: the server lost this deployment's data"
     )
@@ -69,7 +77,7 @@ async def readyz(gateway: GatewayDep) -> JSONResponse:
 @router.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
 async def metrics(gateway: GatewayDep) -> Response:
     """Prometheus text: the gateway's own metrics, and dead letters waiting per kind."""
-    parked = await dead_letter_counts(gateway.redis, gateway.store.partitions)
+    parked = await dead_letter_counts(gateway.redis, gateway.store.partitions, PROJECTION_NAMES)
     lines = [
         "# HELP commentstream_dead_letters Commands and events parked in dead-letter streams.",
         "# TYPE commentstream_dead_letters gauge",

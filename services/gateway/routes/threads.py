@@ -40,7 +40,7 @@ from services.gateway.schemas import (
     Queued,
     Written,
 )
-from services.storage.event_store import CommandStreamMissing
+from storage.event_store import CommandStreamMissing
 
 WIPED_DETAIL = "the server lost this deployment's data; see /readyz"
 router = APIRouter(prefix="/api/v1", tags=["threads"], responses=ERROR_RESPONSES)

@@ -1,0 +1,77 @@
+"""The audit trail: each event of the log told for people (when, what, who, which command,
+what changed), made on demand from the log and never kept in Redis."""
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from events.envelope import EventEnvelope
+from events.personal import PersonalData
+from events.thread_events import (
+    AuthorErased,
+    CommentDeleted,
+    CommentEdited,
+    CommentLiked,
+    CommentPosted,
+    CommentUnliked,
+    ThreadStarted,
+)
+from storage.key_vault import AuthorKeyVault
+from storage.unsealing import personal_data
+
+ERASED = "[erased]"
+
+
+class HistoryLine(BaseModel):
+    """One event, for people: when, what, who, which command, and what changed."""
+
+    occurred_at: datetime
+    position: str | None
+    site: str
+    thread: str
+    thread_version: int
+    type: str
+    actor: str
+    command_id: str
+    comment_id: str | None
+    change: str
+
+
+def describe(envelope: EventEnvelope, personal: PersonalData | None) -> HistoryLine:
+    """One event as a line; `personal` is its unsealed data (None: erased or none)."""
+    event = envelope.event()
+    body = personal.body if personal else ERASED
+    match event:
+        case ThreadStarted():
+            change = f"thread started: title {event.title!r}, url {event.url!r}"
+        case CommentPosted():
+            name = (personal.name or "Anonymous") if personal else ERASED
+            reply = f" in reply to {event.parent_id}" if event.parent_id else ""
+            change = f"posted{reply} as {name!r}: {body!r}"
+        case CommentEdited():
+            change = f"edited to: {body!r}"
+        case CommentDeleted():
+            change = "deleted by a moderator" if event.by_moderator else "deleted by its author"
+        case CommentLiked():
+            change = "liked"
+        case CommentUnliked():
+            change = "unliked"
+        case AuthorErased():
+            change = f"author {event.author_id} erased"
+    return HistoryLine(
+        occurred_at=envelope.occurred_at,
+        position=envelope.position,
+        site=envelope.site,
+        thread=envelope.thread,
+        thread_version=envelope.thread_version,
+        type=envelope.type,
+        actor=envelope.actor.id,
+        command_id=envelope.command_id,
+        comment_id=getattr(event, "comment_id", None),
+        change=change,
+    )
+
+
+async def told(vault: AuthorKeyVault, envelope: EventEnvelope) -> HistoryLine:
+    """One event as an audit line, its personal data unsealed if its author's key is held."""
+    return describe(envelope, await personal_data(vault, envelope))

@@ -1,0 +1,161 @@
+"""Feed a projection batches of log entries, from its checkpoint, and commit each batch with the
+new checkpoint in one script that first checks the checkpoint has not moved, so a crash or a
+duplicate delivery never counts twice. Failures are handled here: an event that cannot be
+decoded or folded is parked in the projection's dead-letter stream; a store that cannot take the
+commit now (down, at `maxmemory`) is waited for; and since FastStream never redelivers a batch
+whose handler raised, a batch that failed otherwise is folded again from the log before the next.
+"""
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import orjson
+from redis.asyncio import Redis
+
+from events.envelope import envelope_from_fields, stored_type
+from projections.projection import Projection, dead_letter
+from storage.failures import until_the_store_takes_it
+from storage.keys import PartitionKeys, ProjectionKeys
+from storage.log_reader import log_entries
+from storage.read_model_writes import WriteBatch, commit
+from storage.scripts import Scripts
+from storage.stream_entries import is_after
+
+logger = logging.getLogger("commentstream.projector")
+
+
+class ProjectorRunner:
+    """Feeds batches of log entries to one projection and commits them with the checkpoint.
+
+    Live (no `generation`), it writes the generation readers use and follows a switch made by a
+    replay; given a `generation`, it builds that one, whatever readers use.
+    """
+
+    def __init__(self, redis: Redis, projection: Projection, generation: int | None = None) -> None:
+        self.redis = redis
+        self.projection = projection
+        self.building = generation
+        self._scripts = Scripts(redis)
+        self.positions: dict[int, tuple[ProjectionKeys, str | None]] = {}
+        self._behind: set[int] = set()  # partitions whose last batch failed (see `process`)
+
+    async def load_checkpoint(self, keys: PartitionKeys) -> str | None:
+        """Read where this partition's generation stands (following the active one if live)."""
+        generation = self.building
+        if generation is None:
+            generation = int(
+                await self.redis.get(keys.active_generation(self.projection.name)) or 0
+            )
+        target = keys.projection(self.projection.name, generation)
+        checkpoint = await self.redis.get(target.checkpoint)
+        self.positions[keys.p] = (target, checkpoint)
+        return checkpoint
+
+    async def fold_log(
+        self,
+        keys: PartitionKeys,
+        until: str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        """Fold partition `keys.p`'s log from the stored checkpoint up to `until` (None: its
+        end), page by page; `progress` hears how many entries each page held."""
+        after = await self.load_checkpoint(keys)
+        async for page in log_entries(self.redis, keys, after, until):
+            await self.process(keys, page)
+            if progress is not None:
+                progress(len(page))
+
+    async def process(
+        self, keys: PartitionKeys, entries: Iterable[tuple[str, str | bytes | None]]
+    ) -> None:
+        """Fold one batch of (entry id, stored envelope) of partition `keys.p`, in log order;
+        returns once committed. While the store is unavailable (down, at `maxmemory`), the same
+        batch is tried again. A batch that failed otherwise raises, and the partition is then
+        behind: the next batch first folds what the failed one held, from the log, so that no
+        event is ever passed over (a subscriber does not deliver a batch twice)."""
+        entries = list(entries)
+        if not entries:
+            return
+        try:
+            if keys.p in self._behind:
+                await self._catch_up(keys, until=entries[-1][0])
+            else:
+                await self._commit_batch(keys, entries)
+        except Exception:
+            self._behind.add(keys.p)
+            raise
+
+    async def _catch_up(self, keys: PartitionKeys, until: str) -> None:
+        after = await until_the_store_takes_it(
+            lambda: self.load_checkpoint(keys), f"{self.projection.name}: checkpoint"
+        )
+        async for page in log_entries(self.redis, keys, after, until):
+            await self._commit_batch(keys, page)
+        self._behind.discard(keys.p)
+
+    async def _commit_batch(
+        self, keys: PartitionKeys, entries: Sequence[tuple[str, str | bytes | None]]
+    ) -> None:
+        await until_the_store_takes_it(
+            lambda: self._process_once(keys, entries),
+            f"{self.projection.name}: partition {keys.p}",
+        )
+
+    async def _process_once(
+        self, keys: PartitionKeys, entries: Sequence[tuple[str, str | bytes | None]]
+    ) -> None:
+        if keys.p not in self.positions:
+            await self.load_checkpoint(keys)
+        while True:
+            target, checkpoint = self.positions[keys.p]
+            fresh = entries[_first_after(entries, checkpoint) :]
+            if not fresh:
+                return
+            batch = WriteBatch()
+            envelopes = []
+            wanted = self.projection.event_types
+            for entry_id, raw in fresh:
+                if wanted is not None and raw:
+                    kind = stored_type(raw)
+                    if kind is not None and kind not in wanted:
+                        continue  # not of interest here, known without parsing it
+                try:
+                    parsed = orjson.loads(raw or b"")
+                    if wanted is not None and parsed.get("type") not in wanted:
+                        continue
+                    envelope = envelope_from_fields(parsed, entry_id)
+                    envelope.event()
+                    envelopes.append(envelope)
+                except Exception as error:
+                    dead_letter(batch, target, entry_id, f"undecodable: {error}")
+            planned = await self.projection.plan(target, envelopes)
+            batch.writes.extend(planned.writes)
+            last = fresh[-1][0]
+            committed = await commit(
+                self.redis,
+                self._scripts,
+                target,
+                checkpoint,
+                last,
+                batch,
+                live=self.building is None,
+            )
+            if committed == 1:
+                self.positions[keys.p] = (target, last)
+                return
+            logger.info(
+                "%s: partition %d %s; reloading",
+                self.projection.name,
+                keys.p,
+                "switched generation" if committed == -1 else "checkpoint moved",
+            )
+            await self.load_checkpoint(keys)
+
+
+def _first_after(entries: Sequence[tuple[str, Any]], checkpoint: str | None) -> int:
+    """The index of the first entry after `checkpoint` (entries are in log order)."""
+    for index, (entry_id, _) in enumerate(entries):
+        if is_after(entry_id, checkpoint):
+            return index
+    return len(entries)

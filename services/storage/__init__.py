@@ -1,1 +1,0 @@
-"""Redis adapters: key names, Lua scripts, the event store and the author key vault."""

@@ -1,0 +1,272 @@
+"""The event store: the log `cs:{p}:events`, per-thread history, and the one atomic append."""
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
+from redis.exceptions import OutOfMemoryError, ResponseError
+
+from events.decider import ThreadState
+from events.envelope import EventEnvelope, decode_envelope, encode_envelope
+from events.outcomes import Outcome
+from storage.keys import WRITER_GROUP, PartitionKeys, partition_of
+from storage.scripts import Scripts
+from storage.stream_entries import text
+from storage.thread_state import (
+    THREAD_FIELD,
+    changed_fields,
+    fields_to_read,
+    state_from_fields,
+)
+
+OUTCOME_STREAM_MAXLEN = 10_000
+HISTORY_FETCH = 500  # log entries fetched per round trip when reading a thread's history
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    status: Literal["ok", "duplicate", "conflict"]
+    outcome: Outcome | None = None
+
+
+@dataclass(frozen=True)
+class CommandEntry:
+    """Where a command came from, so the append can acknowledge it in the same step."""
+
+    entry_id: str
+    group: str = WRITER_GROUP
+
+
+class EventStore:
+    def __init__(self, redis: Redis, partitions: int, outcome_ttl_seconds: int) -> None:
+        self.redis = redis
+        self.partitions = partitions
+        self._outcome_ttl = outcome_ttl_seconds
+        self._scripts = Scripts(redis)
+
+    def keys_for(self, site: str, thread: str) -> PartitionKeys:
+        return PartitionKeys(partition_of(site, thread, self.partitions))
+
+    def all_partitions(self) -> list[PartitionKeys]:
+        return [PartitionKeys(p) for p in range(self.partitions)]
+
+    async def load_state(
+        self, site: str, thread: str, comment_ids: Iterable[str] | None = ()
+    ) -> ThreadState:
+        """The thread's state with the given comments (all of them when None)."""
+        state, _ = await self.load_state_with(site, thread, comment_ids)
+        return state
+
+    async def load_state_with(
+        self,
+        site: str,
+        thread: str,
+        comment_ids: Iterable[str] | None = (),
+        also: Sequence[Callable[[Pipeline], None]] = (),
+    ) -> tuple[ThreadState, list[Any]]:
+        """As `load_state`, with the commands `also` queues in the same round trip; returns
+        their replies too."""
+        key = self.keys_for(site, thread).thread_state(site, thread)
+        names = None if comment_ids is None else fields_to_read(comment_ids)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            if names is None:
+                pipe.hgetall(key)
+            else:
+                pipe.hmget(key, names)
+            for queue in also:
+                queue(pipe)
+            found, *replies = await pipe.execute()
+        if names is None:
+            values: dict[str, str | None] = found
+            values.setdefault(THREAD_FIELD, None)
+        else:
+            values = dict(zip(names, found, strict=True))
+        return state_from_fields(values), replies
+
+    async def append(
+        self,
+        *,
+        site: str,
+        thread: str,
+        envelopes: list[EventEnvelope],
+        state: ThreadState,
+        new_state: ThreadState,
+        outcome: Outcome,
+        command_entry: CommandEntry | None = None,
+    ) -> AppendResult:
+        """Append atomically: only at `state.version`, only once per command id. With no
+        envelopes this records a rejection or an unchanged outcome, also only at that version."""
+        keys = self.keys_for(site, thread)
+        return await self._append(
+            keys,
+            state_key=keys.thread_state(site, thread),
+            history_key=keys.thread_events(site, thread),
+            state_args=[state.version, new_state.version, new_state.head_hash],
+            # (every event of one append has the command's actor)
+            actor_threads_key=(
+                keys.actor_threads(envelopes[0].actor.id) if envelopes else keys.events
+            ),
+            thread_member=f"{site}/{thread}",
+            state_fields=changed_fields(state, new_state),
+            envelopes=envelopes,
+            outcome=outcome,
+            command_entry=command_entry,
+        )
+
+    async def record_outcome(
+        self, keys: PartitionKeys, outcome: Outcome, command_entry: CommandEntry | None = None
+    ) -> AppendResult:
+        """Record the outcome of a command that names no thread state (a parked one)."""
+        return await self._append(
+            keys,
+            # Not touched when nothing is appended; any key of the partition will do.
+            state_key=keys.events,
+            history_key=keys.events,
+            state_args=["", 0, ""],
+            actor_threads_key=keys.events,
+            thread_member="",
+            state_fields=[],
+            envelopes=[],
+            outcome=outcome,
+            command_entry=command_entry,
+        )
+
+    async def _append(
+        self,
+        keys: PartitionKeys,
+        *,
+        state_key: str,
+        history_key: str,
+        state_args: list[int | str],
+        actor_threads_key: str,
+        thread_member: str,
+        state_fields: list[str],
+        envelopes: list[EventEnvelope],
+        outcome: Outcome,
+        command_entry: CommandEntry | None,
+    ) -> AppendResult:
+        outcome_json = outcome.model_dump_json(exclude_none=True)
+        status, payload = await self._scripts.append_events(
+            keys=[
+                state_key,
+                keys.events,
+                history_key,
+                keys.outcome(outcome.command_id),
+                keys.outcomes,
+                keys.commands,
+                actor_threads_key,
+            ],
+            args=[
+                *state_args,
+                len(state_fields) // 2,
+                outcome_json[:-1],
+                self._outcome_ttl,
+                OUTCOME_STREAM_MAXLEN,
+                command_entry.group if command_entry else "",
+                command_entry.entry_id if command_entry else "",
+                thread_member,
+                len(envelopes),
+                *(encode_envelope(envelope) for envelope in envelopes),
+                *state_fields,
+            ],
+        )
+        status = text(status)
+        if status == "conflict":
+            return AppendResult("conflict")
+        return AppendResult(status, Outcome.model_validate_json(payload))  # type: ignore[arg-type]
+
+    async def takes_writes(self) -> bool:
+        """False while the server refuses writes for want of memory (`maxmemory` reached with
+        noeviction); asked without writing anything."""
+        try:
+            await self._scripts.can_write()
+        except OutOfMemoryError:
+            return False
+        return True
+
+    async def actor_threads(self, actor_id: str) -> list[tuple[str, str]]:
+        """Every thread (site, thread) in which `actor_id` has an event, from the index the
+        append keeps, without reading the log."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for keys in self.all_partitions():
+                pipe.smembers(keys.actor_threads(actor_id))
+            found = await pipe.execute()
+        members = {member for threads in found for member in threads}
+        return sorted(tuple(member.split("/", 1)) for member in members)  # type: ignore[misc]
+
+    async def find_outcome(self, command_id: str) -> Outcome | None:
+        """The recorded outcome of a command, looked up in every partition."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for keys in self.all_partitions():
+                pipe.get(keys.outcome(command_id))
+            found = await pipe.execute()
+        for raw in found:
+            if raw:
+                return Outcome.model_validate_json(raw)
+        return None
+
+    async def thread_history(self, site: str, thread: str) -> list[EventEnvelope]:
+        """Every event of one thread, in order, without reading other threads."""
+        keys = self.keys_for(site, thread)
+        entries = await self.redis.xrange(keys.thread_events(site, thread))
+        return await history_envelopes(self.redis, keys, entries)
+
+    async def read_log(
+        self, keys: PartitionKeys, after: str = "0", count: int = 1000
+    ) -> list[EventEnvelope]:
+        """Up to `count` events of a partition's log after entry id `after`."""
+        entries = await self.redis.xrange(keys.events, min=f"({after}", count=count)
+        return [decode_envelope(fields["event"], entry_id) for entry_id, fields in entries]
+
+
+async def history_envelopes(
+    redis: Redis, keys: PartitionKeys, entries: list[tuple[str, dict[str, str]]]
+) -> list[EventEnvelope]:
+    """The events a thread's history entries point at (each names its place in the log)."""
+    positions = [fields["position"] for _, fields in entries]
+    found: dict[str, str] = {}
+    for start in range(0, len(positions), HISTORY_FETCH):
+        async with redis.pipeline(transaction=False) as pipe:
+            for position in positions[start : start + HISTORY_FETCH]:
+                pipe.xrange(keys.events, min=position, max=position)
+            for rows in await pipe.execute():
+                found.update((entry_id, fields["event"]) for entry_id, fields in rows)
+    return [
+        decode_envelope(found[fields["position"]], fields["position"])
+        for _, fields in entries
+    ]
+
+
+class CommandStreamMissing(RuntimeError):
+    """The partition's command stream is gone: the server was wiped (or the key deleted)."""
+
+
+async def enqueue_command(redis: Redis, keys: PartitionKeys, fields: dict[str, str]) -> str:
+    """XADD a command to `keys.commands`, never creating the stream (NOMKSTREAM).
+
+    The stream and its `writer` group are made once, at `0`, by `ensure_command_groups`. A
+    write that lands after a wipe must not recreate the stream: with no group on it, the
+    command would sit there unread and the log would restart empty under the same name.
+    """
+    entry_id = await redis.xadd(keys.commands, fields, nomkstream=True)  # type: ignore[arg-type]
+    if entry_id is None:
+        raise CommandStreamMissing(f"{keys.commands} does not exist")
+    return text(entry_id)
+
+
+async def ensure_command_groups(redis: Redis, partitions: int) -> None:
+    """Create the writer group on every command stream at `0`, before anything is published.
+
+    A group created later at `$` would skip commands already queued.
+    """
+    for p in range(partitions):
+        try:
+            await redis.xgroup_create(
+                PartitionKeys(p).commands, WRITER_GROUP, id="0", mkstream=True
+            )
+        except ResponseError as error:
+            if "BUSYGROUP" not in str(error):
+                raise
+

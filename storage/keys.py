@@ -1,0 +1,150 @@
+"""Every Redis key name of commentstream, built here and nowhere else.
+
+Keys of one partition carry the hash tag `{p}`, so one Lua script (or MULTI) can touch them
+all, also on Redis Cluster. A thread lives in partition `crc32("site/thread") % partitions`.
+"""
+
+import zlib
+from dataclasses import dataclass
+
+PREFIX = "cs"
+WRITER_GROUP = "writer"
+
+
+def partition_of(site: str, thread: str, partitions: int) -> int:
+    """The partition of a thread: CRC32 of `site/thread`, the same in every language."""
+    return zlib.crc32(f"{site}/{thread}".encode()) % partitions
+
+
+@dataclass(frozen=True)
+class PartitionKeys:
+    """Key names inside partition `p`."""
+
+    p: int
+
+    @property
+    def tag(self) -> str:
+        return f"{PREFIX}:{{{self.p}}}"
+
+    @property
+    def commands(self) -> str:
+        return f"{self.tag}:commands"
+
+    @property
+    def events(self) -> str:
+        """The log: never trimmed, one JSON envelope per entry."""
+        return f"{self.tag}:events"
+
+    @property
+    def outcomes(self) -> str:
+        return f"{self.tag}:outcomes"
+
+    @property
+    def dead_commands(self) -> str:
+        return f"{self.tag}:dead:commands"
+
+    def outcome(self, command_id: str) -> str:
+        return f"{self.tag}:outcome:{command_id}"
+
+    def queued(self, command_id: str) -> str:
+        return f"{self.tag}:queued:{command_id}"
+
+    def thread_state(self, site: str, thread: str) -> str:
+        return f"{self.tag}:thread:{site}/{thread}:state"
+
+    def thread_events(self, site: str, thread: str) -> str:
+        """One thread's history: ids `0-<thread_version>`, each entry the `position` of that event
+        in the partition log, so a thread is read without a scan."""
+        return f"{self.tag}:thread:{site}/{thread}:events"
+
+    def actor_threads(self, actor_id: str) -> str:
+        """Set of the threads (`site/thread`) of this partition in which `actor_id` has an
+        event, kept by the append: erasure and data export find an author's threads here."""
+        return f"{self.tag}:actor:{actor_id}:threads"
+
+    def active_generation(self, projection: str) -> str:
+        """Which generation of a projection's read model readers use (absent: 0)."""
+        return f"{self.tag}:projection:{projection}:active"
+
+    def dead_events(self, projection: str) -> str:
+        return f"{self.tag}:projection:{projection}:dead"
+
+    def projection(self, name: str, generation: int) -> "ProjectionKeys":
+        return ProjectionKeys(self, name, generation)
+
+
+@dataclass(frozen=True)
+class ProjectionKeys:
+    """Keys of one generation of one projection's read model in one partition.
+
+    A replay builds generation g+1 beside g, then readers switch to it; every key of a
+    generation starts with `prefix`, so the old one is dropped by that pattern.
+    """
+
+    partition: PartitionKeys
+    name: str
+    generation: int
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.partition.tag}:{self.name}:{self.generation}"
+
+    @property
+    def checkpoint(self) -> str:
+        """The last log entry folded into this generation."""
+        return f"{self.prefix}:checkpoint"
+
+    def comments(self, site: str, thread: str) -> str:
+        """thread_view: hash comment id -> comment record JSON."""
+        return f"{self.prefix}:{site}/{thread}:comments"
+
+    def public(self, site: str, thread: str) -> str:
+        """thread_view: hash comment id -> public JSON fragment (thread_view/fragments.py)."""
+        return f"{self.prefix}:{site}/{thread}:public"
+
+    def roots(self, site: str, thread: str) -> str:
+        """thread_view: sorted set of top-level comment ids by time (microseconds)."""
+        return f"{self.prefix}:{site}/{thread}:roots"
+
+    def replies(self, site: str, thread: str) -> str:
+        """thread_view: hash top-level comment id -> its descendants, `child:parent,…`."""
+        return f"{self.prefix}:{site}/{thread}:replies"
+
+    def meta(self, site: str, thread: str) -> str:
+        """thread_view: hash of title, url, count, version."""
+        return f"{self.prefix}:{site}/{thread}:meta"
+
+    @property
+    def counts(self) -> str:
+        """thread_view: hash `site/thread` -> number of visible comments, for listing pages."""
+        return f"{self.prefix}:counts"
+
+    def like_counts(self, site: str, thread: str) -> str:
+        """like_counts: hash comment id -> number of likes."""
+        return f"{self.prefix}:{site}/{thread}:likes"
+
+    def likers(self, site: str, thread: str, comment_id: str) -> str:
+        """like_counts: sorted set actor id -> time of the like (ms)."""
+        return f"{self.prefix}:{site}/{thread}:{comment_id}:likers"
+
+
+def author_key(actor_id: str) -> str:
+    """The sealed data key of one author, kept apart from the log (crypto-shredding)."""
+    return f"{PREFIX}:vault:{actor_id}"
+
+
+def rate_limit(kind: str, site: str, subject: str) -> str:
+    """A token bucket, e.g. posts by one IP address on one site."""
+    return f"{PREFIX}:ratelimit:{kind}:{site}:{subject}"
+
+
+def demo_seeded(site: str, thread: str) -> str:
+    """Set once the demo thread has its seed comments."""
+    return f"{PREFIX}:demo:{site}/{thread}:seeded"
+
+
+DEPLOYMENT = f"{PREFIX}:deployment"
+"""A random id written by the first process of a deployment: its absence means a wiped server."""
+
+HEARTBEATS = f"{PREFIX}:heartbeats"
+"""Sorted set: service instance -> time of its last heartbeat."""
