@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     batch_size: int = 200
     batch_linger_ms: float = Field(default=0.0, ge=0, le=1000)
     gateway_workers: int = Field(default=1, ge=1, le=64)
+    live_streams_per_process: int = Field(default=10_000, ge=0)
+    live_streams_per_address: int = Field(default=20, ge=0)
+    live_buffer: int = Field(default=64, ge=1)  # messages a live reader may lag behind
     replay_workers: int = Field(default=0, ge=0, le=256)  # processes for replay; 0: one per core
     allowed_origins: str = "*"
     public_url: str | None = None

@@ -15,6 +15,7 @@ from services.settings import Settings
 from tests.processes import Stack, start_stack, stop_stack
 
 TEST_PARTITIONS = 4
+LIVE_STREAMS_PER_PROCESS = 60  # the session stack's cap (tests/e2e/test_live_fanout.py)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -66,7 +67,13 @@ def logs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory, logs_dir: Path) -> Iterator[Stack]:
     # The demo is seeded here, as `commentstream up` does on its embedded server.
-    running = start_stack(tmp_path_factory.mktemp("e2e-data"), logs_dir, COMMENTSTREAM_DEMO="true")
+    running = start_stack(
+        tmp_path_factory.mktemp("e2e-data"),
+        logs_dir,
+        COMMENTSTREAM_DEMO="true",
+        COMMENTSTREAM_LIVE_STREAMS_PER_PROCESS=str(LIVE_STREAMS_PER_PROCESS),
+        COMMENTSTREAM_LIVE_STREAMS_PER_ADDRESS="1000",  # every test reader comes from 127.0.0.1
+    )
     yield running
     stop_stack(running)
 

@@ -1,8 +1,12 @@
 """The gateway application: wiring, lifespan and middleware. Routes live in `routes/`."""
 
 import asyncio
+import contextlib
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from types import FrameType
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
@@ -16,6 +20,7 @@ from services.gateway.errors import install_error_handlers
 from services.gateway.fast_reads import COUNTS_PATH, ROUTE_PATH, FastThreadReads
 from services.gateway.identity import TokenSigner
 from services.gateway.limits import RequestLimits
+from services.gateway.live_hub import LiveHub
 from services.gateway.metrics import MeasureAndHarden
 from services.gateway.outcome_listener import OutcomeListener
 from services.gateway.read_models import ReadModels
@@ -33,6 +38,7 @@ def create_app(settings: Settings) -> FastAPI:
     redis = connect(settings.redis_url)
     store = EventStore(redis, settings.partitions, settings.outcome_ttl_seconds)
     listener = OutcomeListener(redis, settings.partitions)
+    reads = ReadModels(redis, settings.read_wait_seconds, settings.edit_window)
     gateway = Gateway(
         settings=settings,
         redis=redis,
@@ -40,12 +46,20 @@ def create_app(settings: Settings) -> FastAPI:
         sender=CommandSender(
             redis, store, listener, settings.write_timeout_seconds, settings.outcome_ttl_seconds
         ),
-        reads=ReadModels(redis, settings.read_wait_seconds, settings.edit_window),
+        reads=reads,
         signer=TokenSigner(settings.secret),
         vault=AuthorKeyVault(redis, settings.secret),
         guard=DeploymentGuard(redis, settings.deployment),
         sites=Sites.from_settings(settings),
         limiter=RateLimiter(redis),
+        live=LiveHub(
+            follower=connect(settings.redis_url),  # its own connection: see live_hub.py
+            reads=reads,
+            partitions=settings.partitions,
+            per_process=settings.live_streams_per_process,
+            per_address=settings.live_streams_per_address,
+            buffer=settings.live_buffer,
+        ),
     )
 
     @asynccontextmanager
@@ -53,6 +67,8 @@ def create_app(settings: Settings) -> FastAPI:
         await gateway.guard.establish()
         await ensure_command_groups(redis, settings.partitions)
         await listener.start()
+        gateway.live.start()
+        end_streams_on_exit_signal(gateway.live)
         background = [asyncio.create_task(gateway.guard.watch())]
         if settings.demo:  # only where asked: the log of a real site is no place for it
             demo_url = settings.public_url and settings.public_url + "/demo"
@@ -63,6 +79,7 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             yield
         finally:
+            await gateway.live.stop()
             for task in background:
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
@@ -93,6 +110,22 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(RequestLimits)
     app.add_middleware(SiteCors, sites=gateway.sites)  # outermost: a 413 still reaches the widget
     return app
+
+
+def end_streams_on_exit_signal(live: LiveHub) -> None:
+    """On SIGTERM or SIGINT, end the live streams first, then let uvicorn stop as it does: it
+    waits for open responses to finish, and a live stream never finishes by itself."""
+    loop = asyncio.get_running_loop()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        previous = signal.getsignal(number)
+
+        def on_exit(signum: int, frame: FrameType | None, previous: Any = previous) -> None:
+            loop.call_soon_threadsafe(live.end_all)
+            if callable(previous):
+                previous(signum, frame)
+
+        with contextlib.suppress(ValueError):  # not the main thread (an in-process test app)
+            signal.signal(number, on_exit)
 
 
 def app_from_environment() -> FastAPI:

@@ -7,6 +7,7 @@ from redis.asyncio import Redis
 from services.gateway.abuse import RateLimiter
 from services.gateway.command_sender import CommandSender
 from services.gateway.identity import TokenSigner
+from services.gateway.live_hub import LiveHub
 from services.gateway.read_models import ReadModels
 from services.settings import Settings
 from services.sites import Sites
@@ -27,3 +28,4 @@ class Gateway:
     guard: DeploymentGuard
     sites: Sites
     limiter: RateLimiter
+    live: LiveHub

@@ -82,6 +82,9 @@ async def metrics(gateway: GatewayDep) -> Response:
         "# HELP commentstream_dead_letters Commands and events parked in dead-letter streams.",
         "# TYPE commentstream_dead_letters gauge",
         *(f'commentstream_dead_letters{{kind="{kind}"}} {n}' for kind, n in parked.items()),
+        "# HELP commentstream_live_streams Live streams this gateway process holds open.",
+        "# TYPE commentstream_live_streams gauge",
+        f"commentstream_live_streams {gateway.live.open_streams}",
     ]
     body = generate_latest() + ("\n".join(lines) + "\n").encode()
     return Response(body, media_type=CONTENT_TYPE_LATEST)

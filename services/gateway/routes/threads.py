@@ -23,6 +23,7 @@ from services.gateway.abuse import check_form, client_address
 from services.gateway.context import Gateway
 from services.gateway.errors import REJECTION_STATUS, ApiError
 from services.gateway.live import thread_updates
+from services.gateway.live_hub import StreamRefused
 from services.gateway.metrics import OUTCOMES, PAGE_READS
 from services.gateway.routes.dependencies import (
     Caller,
@@ -82,6 +83,7 @@ async def read_thread(
     responses={200: {"content": {"text/event-stream": {}}}},
 )
 async def live(
+    request: Request,
     gateway: GatewayDep,
     thread: ThreadParam,
     site: SiteParam = "default",
@@ -91,8 +93,19 @@ async def live(
 
     Each event's id is the thread version; send it back as Last-Event-ID to resume."""
     keys = gateway.store.keys_for(site, thread)
+    address = client_address(request, gateway.settings.proxies)
+    try:
+        subscription = gateway.live.subscribe(site, thread, address)
+    except StreamRefused as refused:
+        raise ApiError(
+            refused.status, refused.code, str(refused), headers={"Retry-After": "10"}
+        ) from refused
     updates = thread_updates(
-        gateway.reads, keys, site, thread, int(last_event_id) if last_event_id else None
+        gateway.live,
+        subscription,
+        gateway.reads,
+        keys,
+        int(last_event_id) if last_event_id else None,
     )
     return StreamingResponse(
         updates,

@@ -1,0 +1,189 @@
+"""One fan-out of live updates per gateway process, however many readers are open.
+
+A single follower reads every partition's log with one blocking XREAD on a connection of its
+own (never one of the request path's), and each event that a live reader waits for is turned
+into its SSE message once: its comment's public JSON and counts fetched once, then handed to
+every subscriber of that thread from memory. Each subscriber has a bounded buffer; a reader
+that does not keep up is dropped (its stream ends) and its EventSource comes back with
+`Last-Event-ID`, missing nothing (services/gateway/live.py reads what it missed from the
+thread's history). Streams are capped per client address and per process.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from redis.asyncio import Redis
+
+from events.envelope import decode_envelope, stored_type
+from services.gateway.live_messages import LIVE_TYPES, message_of
+from services.gateway.read_models import ReadModels
+from storage.failures import STORE_UNAVAILABLE
+from storage.keys import PartitionKeys
+from storage.stream_entries import EVENT_FIELD
+
+logger = logging.getLogger("commentstream.gateway.live")
+BLOCK_MS = 5_000
+ENTRIES_PER_READ = 500
+RETRY_SECONDS = 1.0
+
+Message = tuple[int, str]  # (thread version, SSE text)
+
+
+class StreamRefused(Exception):
+    """A live stream this process will not open now: too many from one address, or in all."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+@dataclass(eq=False)
+class Subscription:
+    """One open live stream of one thread: what the follower has for it, in order."""
+
+    site: str
+    thread: str
+    address: str
+    queue: "asyncio.Queue[Message | None]"  # None: the stream ends (dropped or shutting down)
+    dropped: bool = False
+
+
+@dataclass
+class LiveHub:
+    follower: Redis  # a client of its own: the blocking read never holds a request's connection
+    reads: ReadModels
+    partitions: int
+    per_process: int
+    per_address: int
+    buffer: int
+    _threads: dict[tuple[str, str], set[Subscription]] = field(
+        default_factory=lambda: defaultdict(set)
+    )
+    _addresses: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    _open: int = 0
+    _closing: bool = False
+    _task: "asyncio.Task[None] | None" = None
+
+    @property
+    def open_streams(self) -> int:
+        return self._open
+
+    def subscribe(self, site: str, thread: str, address: str) -> Subscription:
+        """A new subscription, or StreamRefused when a cap is reached or the process stops."""
+        if self._closing:
+            raise StreamRefused(503, "shutting_down", "this server is stopping")
+        if self._open >= self.per_process:
+            raise StreamRefused(503, "live_full", "this server holds all the live streams it can")
+        if self._addresses[address] >= self.per_address:
+            raise StreamRefused(
+                429, "too_many_live_streams", "too many live streams from this address"
+            )
+        subscription = Subscription(site, thread, address, asyncio.Queue(self.buffer))
+        self._threads[(site, thread)].add(subscription)
+        self._addresses[address] += 1
+        self._open += 1
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        readers = self._threads.get((subscription.site, subscription.thread))
+        if readers is None or subscription not in readers:
+            return
+        readers.discard(subscription)
+        if not readers:
+            del self._threads[(subscription.site, subscription.thread)]
+        self._addresses[subscription.address] -= 1
+        if not self._addresses[subscription.address]:
+            del self._addresses[subscription.address]
+        self._open -= 1
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._follow())
+
+    def end_all(self) -> None:
+        """End every stream and take no more: the process is stopping, and its readers'
+        EventSources reconnect (to another process) with Last-Event-ID."""
+        self._closing = True
+        for readers in list(self._threads.values()):
+            for subscription in list(readers):
+                _end(subscription)
+
+    async def stop(self) -> None:
+        """End every stream and the follower."""
+        self.end_all()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.follower.aclose()
+
+    def _deliver(self, subscription: Subscription, message: Message) -> None:
+        try:
+            subscription.queue.put_nowait(message)
+        except asyncio.QueueFull:
+            logger.info("a live reader of %s/%s fell behind: dropped", *_thread(subscription))
+            subscription.dropped = True
+            self.unsubscribe(subscription)
+            _end(subscription)
+
+    async def _follow(self) -> None:
+        partitions = {PartitionKeys(p).events: PartitionKeys(p) for p in range(self.partitions)}
+        cursors = await self._ends(list(partitions))
+        while True:
+            try:
+                replies = await self.follower.xread(cursors, block=BLOCK_MS, count=ENTRIES_PER_READ)
+                for stream, entries in replies or []:
+                    for entry_id, fields in entries:
+                        cursors[stream] = entry_id
+                        raw = fields.get(EVENT_FIELD) or ""
+                        await self._announce(partitions[stream], entry_id, raw)
+            except STORE_UNAVAILABLE as error:
+                logger.warning("live updates paused: %s", error)
+                await asyncio.sleep(RETRY_SECONDS)
+
+    async def _ends(self, streams: list[str]) -> dict[str, str]:
+        """Where each log ends now: the follower announces what comes after."""
+        while True:
+            try:
+                async with self.follower.pipeline(transaction=False) as pipe:
+                    for stream in streams:
+                        pipe.xrevrange(stream, count=1)
+                    lasts = await pipe.execute()
+                return {
+                    stream: last[0][0] if last else "0-0"
+                    for stream, last in zip(streams, lasts, strict=True)
+                }
+            except STORE_UNAVAILABLE as error:
+                logger.warning("live updates waiting for the store: %s", error)
+                await asyncio.sleep(RETRY_SECONDS)
+
+    async def _announce(self, keys: PartitionKeys, entry_id: str, raw: str) -> None:
+        if not self._threads or stored_type(raw) not in LIVE_TYPES:
+            return
+        try:
+            envelope = decode_envelope(raw, entry_id)
+        except ValueError:
+            return  # the projectors park it; nothing to show
+        readers = self._threads.get((envelope.site, envelope.thread))
+        if not readers:
+            return
+        await self.reads.wait_for(keys, entry_id)
+        text = await message_of(self.reads, keys, envelope)
+        if text is None:
+            return
+        for subscription in list(readers):
+            self._deliver(subscription, (envelope.thread_version, text))
+
+
+def _thread(subscription: Subscription) -> tuple[str, str]:
+    return subscription.site, subscription.thread
+
+
+def _end(subscription: Subscription) -> None:
+    """Empty the subscription's buffer and tell its stream to end."""
+    while not subscription.queue.empty():
+        subscription.queue.get_nowait()
+    subscription.queue.put_nowait(None)

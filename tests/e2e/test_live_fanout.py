@@ -1,0 +1,119 @@
+"""Live streams for a crowd: one fan-out per gateway process. Many readers of one thread hold no
+more Redis connections than one does, each gets every new comment, the cap on streams refuses
+one more stream (503 with Retry-After) and nothing else: writes and reads go on."""
+
+import asyncio
+import json
+import signal
+import threading
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+
+import httpx
+import redis
+
+from tests.conftest import LIVE_STREAMS_PER_PROCESS
+from tests.processes import Stack, http_ok, wait_until
+
+READERS = 50
+
+
+async def open_streams(
+    exits: AsyncExitStack, client: httpx.AsyncClient, url: str, count: int
+) -> list[AsyncIterator[str]]:
+    """`count` live streams, each past its first line (the hub has subscribed it by then)."""
+    lines = []
+    for _ in range(count):
+        response = await exits.enter_async_context(client.stream("GET", url))
+        assert response.status_code == 200, await response.aread()
+        reading = response.aiter_lines()
+        assert (await anext(reading)).startswith("retry:")
+        lines.append(reading)
+    return lines
+
+
+async def next_comment(lines: AsyncIterator[str]) -> dict[str, object]:
+    """The data of the next `comment` event of a stream."""
+    kind = None
+    async for line in lines:
+        if line.startswith("event: "):
+            kind = line.removeprefix("event: ")
+        elif line.startswith("data: ") and kind == "comment":
+            return json.loads(line.removeprefix("data: "))["comment"]  # type: ignore[no-any-return]
+    raise AssertionError("the stream ended")
+
+
+def gateway_connections(stack: Stack) -> int:
+    """Connections the server holds now, less the one asking."""
+    return len(redis.Redis.from_url(stack.server.url).client_list()) - 1
+
+
+async def test_many_readers_share_one_fan_out(stack: Stack, thread_id: str) -> None:
+    url = f"{stack.base_url}/api/v1/threads/{thread_id}/live"
+    limits = httpx.Limits(max_connections=READERS + 5)
+    async with httpx.AsyncClient(timeout=20, limits=limits) as client, AsyncExitStack() as exits:
+        await open_streams(exits, client, url, 1)
+        with_one = gateway_connections(stack)
+        streams = await open_streams(exits, client, url, READERS - 1)
+        assert gateway_connections(stack) <= with_one + 1  # not one per reader
+        posted = await client.post(
+            f"{stack.base_url}/api/v1/threads/{thread_id}/comments", json={"body": "to all"}
+        )
+        assert posted.status_code == 201, posted.text
+        received = await asyncio.wait_for(
+            asyncio.gather(*(next_comment(lines) for lines in streams)), 20
+        )
+        assert {comment["id"] for comment in received} == {posted.json()["id"]}
+
+
+def open_live_streams(stack: Stack) -> int:
+    metrics = httpx.get(stack.base_url + "/metrics", timeout=5).text
+    [line] = [
+        line for line in metrics.splitlines() if line.startswith("commentstream_live_streams ")
+    ]
+    return int(line.split()[1])
+
+
+async def test_the_stream_cap_refuses_streams_only(stack: Stack, thread_id: str) -> None:
+    url = f"{stack.base_url}/api/v1/threads/{thread_id}/live"
+    wait_until(lambda: open_live_streams(stack) == 0, 10, "the streams of other tests to close")
+    limits = httpx.Limits(max_connections=LIVE_STREAMS_PER_PROCESS + 10)
+    async with httpx.AsyncClient(timeout=20, limits=limits) as client, AsyncExitStack() as exits:
+        await open_streams(exits, client, url, LIVE_STREAMS_PER_PROCESS)
+        assert open_live_streams(stack) == LIVE_STREAMS_PER_PROCESS
+        refused = await client.get(url)
+        assert refused.status_code == 503, refused.text
+        assert refused.json()["error"]["code"] == "live_full"
+        assert refused.headers["retry-after"]
+        posted = await client.post(
+            f"{stack.base_url}/api/v1/threads/{thread_id}/comments", json={"body": "still"}
+        )
+        assert posted.status_code == 201, posted.text
+        read = await client.get(f"{stack.base_url}/api/v1/threads/{thread_id}")
+        assert read.status_code == 200
+
+
+def test_a_gateway_stopping_ends_its_streams_first(stack: Stack, thread_id: str) -> None:
+    """Its readers' EventSources then reconnect, to another gateway process; without it the
+    gateway would wait for streams that never end."""
+    gateway = stack.services["gateway"]
+    ended = threading.Event()
+
+    def read_until_the_end() -> None:
+        url = f"{stack.base_url}/api/v1/threads/{thread_id}/live"
+        with httpx.Client(timeout=30) as client, client.stream("GET", url) as stream:
+            for _ in stream.iter_lines():
+                pass
+        ended.set()
+
+    reader = threading.Thread(target=read_until_the_end)
+    reader.start()
+    try:
+        wait_until(lambda: open_live_streams(stack) == 1, 10, "the stream to be open")
+        gateway.stop()  # SIGTERM, then SIGKILL after 10 s
+        assert gateway.process is not None and gateway.process.returncode != -signal.SIGKILL
+        assert ended.wait(5), "the stream did not end"
+    finally:
+        reader.join(30)
+        gateway.start()
+        wait_until(lambda: http_ok(stack.base_url + "/readyz"), 30, "the gateway to be back")
