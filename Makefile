@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 NODE_DEPS := node_modules/.package-lock.json
 
-.PHONY: install run test lint bench bench-peer bench-quick bench-pipeline bench-audit soak clean
+.PHONY: install run test lint bench bench-peer bench-quick bench-pipeline bench-live bench-audit soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ bench-quick: install
 # In-process processor throughput and a projector process catching up on a full log.
 bench-pipeline: install
 	$(BIN)/python -m benchmarks.run --events 100000 --posts 300
+
+# Live readers held by one gateway process: 100, 1,000 and 10,000 open streams.
+bench-live: install
+	$(BIN)/python -m benchmarks.live --readers 100 1000 10000
 
 bench-audit: install
 	$(BIN)/python -m benchmarks.audit --events 1000000

@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 from services.settings import Settings
 from storage.connection import connection_class, redis_url
 from storage.deployment import DeploymentGuard
-from storage.heartbeats import beat_forever, instance_name
+from storage.heartbeats import beat, beat_forever, instance_name
 
 
 def make_broker(settings: Settings) -> RedisBroker:
@@ -40,6 +40,9 @@ def supervise(app: FastStream, redis: Redis, service: str, settings: Settings) -
     @app.on_startup
     async def establish_deployment() -> None:
         await guard.establish()
+        # Alive before the first message is taken, not only once startup has finished: the
+        # subscribers start consuming before the `after_startup` hooks run.
+        await beat(redis, instance)
 
     @app.after_startup
     async def start_heartbeat() -> None:

@@ -18,12 +18,17 @@ def instance_name(service: str) -> str:
     return f"{service}@{socket.gethostname()}:{os.getpid()}"
 
 
+async def beat(redis: Redis, instance: str) -> None:
+    """Mark `instance` as alive now (a failure is only a missed beat)."""
+    with contextlib.suppress(Exception):
+        await redis.zadd(HEARTBEATS, {instance: time.time()})
+
+
 async def beat_forever(redis: Redis, instance: str) -> None:
     """Refresh `instance`'s mark until cancelled, then remove it."""
     try:
         while True:
-            with contextlib.suppress(Exception):
-                await redis.zadd(HEARTBEATS, {instance: time.time()})
+            await beat(redis, instance)
             await asyncio.sleep(HEARTBEAT_SECONDS)
     finally:
         with contextlib.suppress(Exception):

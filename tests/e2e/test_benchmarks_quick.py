@@ -38,6 +38,18 @@ def test_the_benchmark_runs_and_reports_every_number(tmp_path: Path) -> None:
     assert all(r["events"] == results["fill"]["events"] for r in results["catch_up"])
 
 
+def test_the_live_benchmark_runs(tmp_path: Path) -> None:
+    results = run_benchmark(
+        "live", tmp_path / "live.json", "--readers", "30", "--write-seconds", "0.5"
+    )
+    assert [(r["readers"], r["threads"]) for r in results] == [(30, 1), (30, 100)]
+    for result in results:
+        assert result["delivered"] == 30 and result["delivery_ms"]["p99"] > 0
+        connections = result["gateway_redis_connections"]
+        assert connections["with_readers"] <= connections["before"] + 1
+        assert result["writes_with_readers"]["per_s"] > 0
+
+
 def test_the_audit_benchmark_runs(tmp_path: Path) -> None:
     results = run_benchmark("audit", tmp_path / "audit.json", "--events", "2000")
     assert results["events"] == 2000
