@@ -146,6 +146,7 @@ async def measure(
     busy = await writes(stack.base_url, f"writes-{round_number}-busy", write_seconds)
     for reader in open_readers:
         reader.close()
+    await _until_streams_closed(stack)  # the next round's "without readers" on a quiet gateway
     return {
         "readers": readers,
         "threads": len(threads),
@@ -160,6 +161,15 @@ async def measure(
         "writes_without_readers": idle,
         "writes_with_readers": busy,
     }
+
+
+async def _until_streams_closed(stack: Stack) -> None:
+    async with httpx.AsyncClient(base_url=stack.base_url, timeout=30) as client:
+        for _ in range(600):
+            metrics = (await client.get("/metrics")).text
+            if "\ncommentstream_live_streams 0\n" in metrics:
+                return
+            await asyncio.sleep(0.1)
 
 
 def main() -> None:
