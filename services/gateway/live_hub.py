@@ -137,9 +137,14 @@ class LiveHub:
                 replies = await self.follower.xread(cursors, block=BLOCK_MS, count=ENTRIES_PER_READ)
                 for stream, entries in replies or []:
                     for entry_id, fields in entries:
-                        cursors[stream] = entry_id
                         raw = fields.get(EVENT_FIELD) or ""
-                        await self._announce(partitions[stream], entry_id, raw)
+                        try:
+                            await self._announce(partitions[stream], entry_id, raw)
+                        except STORE_UNAVAILABLE:
+                            raise  # read again from this entry (readers pass over repeats)
+                        except Exception:  # one event must not stop every reader's updates
+                            logger.exception("live update of %s not sent", entry_id)
+                        cursors[stream] = entry_id
             except STORE_UNAVAILABLE as error:
                 logger.warning("live updates paused: %s", error)
                 await asyncio.sleep(RETRY_SECONDS)
