@@ -1,1 +1,2 @@
-"""Runnable processes: gateway, command processor, CLI and embedded runner."""
+"""The processes and tools: gateway, processor, projector, operations, privacy, the CLI and
+`commentstream up` with its embedded server."""

@@ -56,17 +56,13 @@ async def readyz(gateway: GatewayDep) -> JSONResponse:
         await gateway.redis.ping()
         checks["redis"] = "ok"
         live = await live_services(gateway.redis)
+        if not await gateway.store.takes_writes():
+            checks["store"] = "full: Redis is at maxmemory and refuses writes until memory is freed"
     except Exception as error:
         checks["redis"] = f"unreachable: {error}"
         live = set()
     for service in REQUIRED_SERVICES:
         checks[service] = "ok" if service in live else "missing"
-    try:
-        full = not await gateway.store.takes_writes()
-    except Exception:
-        full = False  # unreachable: said by the redis check already
-    if full:
-        checks["store"] = "full: Redis is at maxmemory and refuses writes until memory is freed"
     checks["deployment"] = (
         "ok" if await gateway.guard.check() else "wiped: the server lost this deployment's data"
     )
