@@ -8,12 +8,14 @@ import signal
 import threading
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
+from pathlib import Path
 
 import httpx
+import psutil
 import redis
 
 from tests.conftest import LIVE_STREAMS_PER_PROCESS
-from tests.processes import Stack, http_ok, wait_until
+from tests.processes import Stack, http_ok, start_stack, stop_stack, wait_until
 
 READERS = 50
 
@@ -117,3 +119,46 @@ def test_a_gateway_stopping_ends_its_streams_first(stack: Stack, thread_id: str)
         reader.join(30)
         gateway.start()
         wait_until(lambda: http_ok(stack.base_url + "/readyz"), 30, "the gateway to be back")
+
+
+def test_every_gateway_worker_runs_its_own_fan_out(
+    tmp_path: Path, logs_dir: Path, thread_id: str
+) -> None:
+    """With two gateway processes on one port, readers land on either, and each gets the same
+    new comment."""
+    workers = start_stack(tmp_path / "redis", logs_dir, COMMENTSTREAM_GATEWAY_WORKERS="2")
+    try:
+        asyncio.run(every_reader_gets_the_comment(workers, thread_id))
+    finally:
+        stop_stack(workers)
+
+
+def streams_per_worker(stack: Stack) -> list[int]:
+    """Open connections to the gateway's port held by each of its worker processes."""
+    gateway = stack.services["gateway"].process
+    assert gateway is not None
+    port = int(stack.base_url.rsplit(":", 1)[1])
+    counts = [
+        sum(c.laddr.port == port and bool(c.raddr) for c in child.net_connections("tcp"))
+        for child in psutil.Process(gateway.pid).children()
+    ]
+    return [count for count in counts if count]
+
+
+async def every_reader_gets_the_comment(stack: Stack, thread_id: str) -> None:
+    url = f"{stack.base_url}/api/v1/threads/{thread_id}/live"
+    async with AsyncExitStack() as exits:
+        streams = []
+        while len(streams_per_worker(stack)) < 2:  # until both workers hold some
+            assert len(streams) < 40, "every stream went to one worker"
+            client = await exits.enter_async_context(httpx.AsyncClient(timeout=20))
+            streams += await open_streams(exits, client, url, 1)
+        async with httpx.AsyncClient(timeout=20) as poster:
+            posted = await poster.post(
+                f"{stack.base_url}/api/v1/threads/{thread_id}/comments", json={"body": "both"}
+            )
+        assert posted.status_code == 201, posted.text
+        received = await asyncio.wait_for(
+            asyncio.gather(*(next_comment(lines) for lines in streams)), 20
+        )
+        assert {comment["id"] for comment in received} == {posted.json()["id"]}
