@@ -124,7 +124,11 @@ class LiveHub:
         try:
             subscription.queue.put_nowait(message)
         except asyncio.QueueFull:
-            logger.info("a live reader of %s/%s fell behind: dropped", *_thread(subscription))
+            logger.info(
+                "a live reader of %s/%s fell behind: dropped",
+                subscription.site,
+                subscription.thread,
+            )
             subscription.dropped = True
             self.unsubscribe(subscription)
             _end(subscription)
@@ -181,10 +185,6 @@ class LiveHub:
             return
         for subscription in list(readers):
             self._deliver(subscription, (envelope.thread_version, text))
-
-
-def _thread(subscription: Subscription) -> tuple[str, str]:
-    return subscription.site, subscription.thread
 
 
 def _end(subscription: Subscription) -> None:

@@ -45,6 +45,20 @@ async def next_comment(lines: AsyncIterator[str]) -> dict[str, object]:
     raise AssertionError("the stream ended")
 
 
+async def every_stream_gets_a_new_comment(
+    client: httpx.AsyncClient, stack: Stack, thread: str, streams: list[AsyncIterator[str]]
+) -> None:
+    """Post a comment; each stream must then deliver that one comment."""
+    posted = await client.post(
+        f"{stack.base_url}/api/v1/threads/{thread}/comments", json={"body": "to all"}
+    )
+    assert posted.status_code == 201, posted.text
+    received = await asyncio.wait_for(
+        asyncio.gather(*(next_comment(lines) for lines in streams)), 20
+    )
+    assert {comment["id"] for comment in received} == {posted.json()["id"]}
+
+
 def gateway_connections(stack: Stack) -> int:
     """Connections the server holds now, less the one asking."""
     return len(redis.Redis.from_url(stack.server.url).client_list()) - 1
@@ -58,14 +72,7 @@ async def test_many_readers_share_one_fan_out(stack: Stack, thread_id: str) -> N
         with_one = gateway_connections(stack)
         streams = await open_streams(exits, client, url, READERS - 1)
         assert gateway_connections(stack) <= with_one + 1  # not one per reader
-        posted = await client.post(
-            f"{stack.base_url}/api/v1/threads/{thread_id}/comments", json={"body": "to all"}
-        )
-        assert posted.status_code == 201, posted.text
-        received = await asyncio.wait_for(
-            asyncio.gather(*(next_comment(lines) for lines in streams)), 20
-        )
-        assert {comment["id"] for comment in received} == {posted.json()["id"]}
+        await every_stream_gets_a_new_comment(client, stack, thread_id, streams)
 
 
 def open_live_streams(stack: Stack) -> int:
@@ -154,11 +161,4 @@ async def every_reader_gets_the_comment(stack: Stack, thread_id: str) -> None:
             client = await exits.enter_async_context(httpx.AsyncClient(timeout=20))
             streams += await open_streams(exits, client, url, 1)
         async with httpx.AsyncClient(timeout=20) as poster:
-            posted = await poster.post(
-                f"{stack.base_url}/api/v1/threads/{thread_id}/comments", json={"body": "both"}
-            )
-        assert posted.status_code == 201, posted.text
-        received = await asyncio.wait_for(
-            asyncio.gather(*(next_comment(lines) for lines in streams)), 20
-        )
-        assert {comment["id"] for comment in received} == {posted.json()["id"]}
+            await every_stream_gets_a_new_comment(poster, stack, thread_id, streams)
