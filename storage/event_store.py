@@ -233,10 +233,7 @@ async def history_envelopes(
                 pipe.xrange(keys.events, min=position, max=position)
             for rows in await pipe.execute():
                 found.update((entry_id, fields["event"]) for entry_id, fields in rows)
-    return [
-        decode_envelope(found[fields["position"]], fields["position"])
-        for _, fields in entries
-    ]
+    return [decode_envelope(found[fields["position"]], fields["position"]) for _, fields in entries]
 
 
 class CommandStreamMissing(RuntimeError):
@@ -269,4 +266,3 @@ async def ensure_command_groups(redis: Redis, partitions: int) -> None:
         except ResponseError as error:
             if "BUSYGROUP" not in str(error):
                 raise
-

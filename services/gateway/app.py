@@ -17,6 +17,8 @@ from services.gateway.context import Gateway
 from services.gateway.cors import SiteCors
 from services.gateway.demo.seeding import seed_demo
 from services.gateway.errors import install_error_handlers
+from services.gateway.fast_live import ROUTE_PATH as LIVE_PATH
+from services.gateway.fast_live import FastLiveStreams
 from services.gateway.fast_reads import COUNTS_PATH, ROUTE_PATH, FastThreadReads
 from services.gateway.identity import TokenSigner
 from services.gateway.limits import RequestLimits
@@ -100,6 +102,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(widget.router)
     app.include_router(admin.router)
     # The last one added is the outermost.
+    app.add_middleware(FastLiveStreams, gateway=gateway, route=_route(threads.router, LIVE_PATH))
     app.add_middleware(
         FastThreadReads,
         gateway=gateway,

@@ -3,20 +3,24 @@
 The SSE id is the thread version. A reader that comes back with `Last-Event-ID` first gets what
 it missed from the thread's own history (`...:events`, ids `0-<thread_version>`), then what
 the hub hands it; it subscribes before reading the history, and versions it already has are
-passed over, so nothing falls between the two.
+passed over, so nothing falls between the two. Keep-alives come from the hub (version 0).
 """
 
-import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
-from services.gateway.live_hub import LiveHub, Subscription
+from services.gateway.live_hub import KEEP_ALIVE, LiveHub, Subscription
 from services.gateway.live_messages import message_of
 from services.gateway.read_models import ReadModels
 from storage.event_store import history_envelopes
 from storage.keys import PartitionKeys
 
-KEEP_ALIVE_SECONDS = 15.0  # a comment line this often, so idle proxies keep the stream
-RETRY_MS = 2_000
+RETRY = b"retry: 2000\n\n"  # how long an EventSource waits before it reconnects
+LAST_EVENT_ID = r"^\d{1,12}$"  # the thread version a reader has seen last
+STREAM_HEADERS = {
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache",
+    "x-accel-buffering": "no",  # nginx: pass each message on at once
+}
 
 
 async def thread_updates(
@@ -25,11 +29,11 @@ async def thread_updates(
     reads: ReadModels,
     keys: PartitionKeys,
     after_version: int | None,
-) -> AsyncIterator[str]:
+) -> AsyncGenerator[bytes, None]:
     """The SSE text of a thread from `after_version` (or from now) on, until the hub ends the
     stream (a reader too slow for its buffer, or a gateway shutting down)."""
     try:
-        yield f"retry: {RETRY_MS}\n\n"
+        yield RETRY
         last = after_version
         if after_version is not None:
             history = keys.thread_events(subscription.site, subscription.thread)
@@ -39,18 +43,13 @@ async def thread_updates(
                 text = await message_of(reads, keys, envelope)
                 last = envelope.thread_version
                 if text is not None:
-                    yield text
-        while True:
-            try:
-                message = await asyncio.wait_for(subscription.queue.get(), KEEP_ALIVE_SECONDS)
-            except TimeoutError:
-                yield ": keep-alive\n\n"
-                continue
-            if message is None:
-                return
-            version, text = message
-            if last is None or version > last:
+                    yield text.encode()
+        while (message := await subscription.mailbox.get()) is not None:
+            version, data = message
+            if message is KEEP_ALIVE:
+                yield data
+            elif last is None or version > last:
                 last = version
-                yield text
+                yield data
     finally:
-        hub.unsubscribe(subscription)
+        hub.release(subscription)

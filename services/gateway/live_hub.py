@@ -6,7 +6,8 @@ into its SSE message once: its comment's public JSON and counts fetched once, th
 every subscriber of that thread from memory. Each subscriber has a bounded buffer; a reader
 that does not keep up is dropped (its stream ends) and its EventSource comes back with
 `Last-Event-ID`, missing nothing (services/gateway/live.py reads what it missed from the
-thread's history). Streams are capped per client address and per process.
+thread's history). Streams are capped per client address and per process, and the hub sends
+every stream its keep-alive, so that a reader waits on nothing but its mailbox.
 """
 
 import asyncio
@@ -19,6 +20,7 @@ from redis.asyncio import Redis
 
 from events.envelope import decode_envelope, stored_type
 from services.gateway.live_messages import LIVE_TYPES, message_of
+from services.gateway.mailbox import Mailbox
 from services.gateway.read_models import ReadModels
 from storage.failures import STORE_UNAVAILABLE
 from storage.keys import PartitionKeys
@@ -28,8 +30,11 @@ logger = logging.getLogger("commentstream.gateway.live")
 BLOCK_MS = 5_000
 ENTRIES_PER_READ = 500
 RETRY_SECONDS = 1.0
+REFUSED_RETRY_AFTER_SECONDS = 10  # a refused stream's Retry-After
+KEEP_ALIVE_SECONDS = 15.0  # a comment line this often, so idle proxies keep the stream
 
-Message = tuple[int, str]  # (thread version, SSE text)
+Message = tuple[int, bytes]  # (thread version, SSE text encoded once for every reader)
+KEEP_ALIVE: Message = (0, b": keep-alive\n\n")  # version 0: no event has it
 
 
 class StreamRefused(Exception):
@@ -41,15 +46,16 @@ class StreamRefused(Exception):
         self.code = code
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Subscription:
     """One open live stream of one thread: what the follower has for it, in order."""
 
     site: str
     thread: str
     address: str
-    queue: "asyncio.Queue[Message | None]"  # None: the stream ends (dropped or shutting down)
+    mailbox: Mailbox[Message]  # closed: the stream ends (dropped, gone or shutting down)
     dropped: bool = False
+    released: bool = False
 
 
 @dataclass
@@ -65,8 +71,9 @@ class LiveHub:
     )
     _addresses: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     _open: int = 0
+    dropped_streams: int = 0  # readers dropped for falling behind, since the process started
     _closing: bool = False
-    _task: "asyncio.Task[None] | None" = None
+    _tasks: list["asyncio.Task[None]"] = field(default_factory=list)
 
     @property
     def open_streams(self) -> int:
@@ -82,26 +89,36 @@ class LiveHub:
             raise StreamRefused(
                 429, "too_many_live_streams", "too many live streams from this address"
             )
-        subscription = Subscription(site, thread, address, asyncio.Queue(self.buffer))
+        subscription = Subscription(site, thread, address, Mailbox(self.buffer))
         self._threads[(site, thread)].add(subscription)
         self._addresses[address] += 1
         self._open += 1
         return subscription
 
-    def unsubscribe(self, subscription: Subscription) -> None:
+    def end(self, subscription: Subscription) -> None:
+        """Hand the stream nothing more and let it end (its reader is gone, dropped, or the
+        process stops). It keeps its place under the caps until `release`: a reader that
+        stopped reading holds its connection until it reads again or goes."""
         readers = self._threads.get((subscription.site, subscription.thread))
-        if readers is None or subscription not in readers:
+        if readers is not None and subscription in readers:
+            readers.discard(subscription)
+            if not readers:
+                del self._threads[(subscription.site, subscription.thread)]
+        subscription.mailbox.close()
+
+    def release(self, subscription: Subscription) -> None:
+        """The stream's response has ended: its place under the caps is free."""
+        self.end(subscription)
+        if subscription.released:
             return
-        readers.discard(subscription)
-        if not readers:
-            del self._threads[(subscription.site, subscription.thread)]
+        subscription.released = True
         self._addresses[subscription.address] -= 1
         if not self._addresses[subscription.address]:
             del self._addresses[subscription.address]
         self._open -= 1
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._follow())
+        self._tasks = [asyncio.create_task(self._follow()), asyncio.create_task(self._keep_alive())]
 
     def end_all(self) -> None:
         """End every stream and take no more: the process is stopping, and its readers'
@@ -109,29 +126,34 @@ class LiveHub:
         self._closing = True
         for readers in list(self._threads.values()):
             for subscription in list(readers):
-                _end(subscription)
+                self.end(subscription)
 
     async def stop(self) -> None:
         """End every stream and the follower."""
         self.end_all()
-        if self._task is not None:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+                await task
         await self.follower.aclose()
 
     def _deliver(self, subscription: Subscription, message: Message) -> None:
-        try:
-            subscription.queue.put_nowait(message)
-        except asyncio.QueueFull:
+        if not subscription.mailbox.offer(message):
             logger.info(
                 "a live reader of %s/%s fell behind: dropped",
                 subscription.site,
                 subscription.thread,
             )
             subscription.dropped = True
-            self.unsubscribe(subscription)
-            _end(subscription)
+            self.dropped_streams += 1
+            self.end(subscription)
+
+    async def _keep_alive(self) -> None:
+        while True:
+            await asyncio.sleep(KEEP_ALIVE_SECONDS)
+            for readers in list(self._threads.values()):
+                for subscription in list(readers):
+                    self._deliver(subscription, KEEP_ALIVE)
 
     async def _follow(self) -> None:
         partitions = {PartitionKeys(p).events: PartitionKeys(p) for p in range(self.partitions)}
@@ -183,12 +205,6 @@ class LiveHub:
         text = await message_of(self.reads, keys, envelope)
         if text is None:
             return
+        message = (envelope.thread_version, text.encode())
         for subscription in list(readers):
-            self._deliver(subscription, (envelope.thread_version, text))
-
-
-def _end(subscription: Subscription) -> None:
-    """Empty the subscription's buffer and tell its stream to end."""
-    while not subscription.queue.empty():
-        subscription.queue.get_nowait()
-    subscription.queue.put_nowait(None)
+            self._deliver(subscription, message)

@@ -162,3 +162,49 @@ async def every_reader_gets_the_comment(stack: Stack, thread_id: str) -> None:
             streams += await open_streams(exits, client, url, 1)
         async with httpx.AsyncClient(timeout=20) as poster:
             await every_stream_gets_a_new_comment(poster, stack, thread_id, streams)
+
+
+async def event_block(lines: AsyncIterator[str]) -> list[str]:
+    """The lines of a stream's next event (up to the blank line that ends it)."""
+    block: list[str] = []
+    async for line in lines:
+        if line:
+            block.append(line)
+        elif block:
+            return block
+    raise AssertionError("the stream ended")
+
+
+async def test_the_plain_asgi_stream_and_the_fastapi_route_give_the_same_bytes(
+    stack: Stack, thread_id: str
+) -> None:
+    """services/gateway/fast_live.py serves a well-formed request; the FastAPI route serves
+    one it declines (an unknown parameter, here)."""
+    url = f"{stack.base_url}/api/v1/threads/{thread_id}/live"
+    async with httpx.AsyncClient(timeout=20) as client, AsyncExitStack() as exits:
+        fast = await exits.enter_async_context(client.stream("GET", url))
+        routed = await exits.enter_async_context(client.stream("GET", url + "?unknown=1"))
+        header_names = ("content-type", "cache-control", "x-accel-buffering")
+        assert [fast.headers[name] for name in header_names] == [
+            routed.headers[name] for name in header_names
+        ]
+        fast_lines, routed_lines = fast.aiter_lines(), routed.aiter_lines()
+        assert await event_block(fast_lines) == await event_block(routed_lines)  # retry:
+        posted = await client.post(
+            f"{stack.base_url}/api/v1/threads/{thread_id}/comments", json={"body": "same"}
+        )
+        assert posted.status_code == 201, posted.text
+        fast_event = await asyncio.wait_for(event_block(fast_lines), 20)
+        assert fast_event == await asyncio.wait_for(event_block(routed_lines), 20)
+        assert fast_event[1] == "event: comment"
+
+
+def test_a_reader_that_leaves_frees_its_place_at_once(stack: Stack, thread_id: str) -> None:
+    """At once: not at the next keep-alive, 15 s later."""
+    url = f"{stack.base_url}/api/v1/threads/{thread_id}/live"
+    wait_until(lambda: open_live_streams(stack) == 0, 10, "the streams of other tests to close")
+    with httpx.Client(timeout=20) as client, client.stream("GET", url) as stream:
+        lines = stream.iter_lines()  # kept: a dropped iterator would close the response
+        assert next(lines).startswith("retry:")
+        assert open_live_streams(stack) == 1
+    wait_until(lambda: open_live_streams(stack) == 0, 3, "the stream's place to be free")

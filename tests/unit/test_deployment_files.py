@@ -62,4 +62,4 @@ def test_the_image_holds_every_package_it_installs() -> None:
     install = next(i for i, line in enumerate(lines) if line.startswith("RUN pip install"))
     copied = {line.split()[1] for line in lines[:install] if line.startswith("COPY ")}
     assert wanted <= copied, wanted - copied
-    assert lines[-1].startswith("CMD [\"commentstream\"")
+    assert lines[-1].startswith('CMD ["commentstream"')

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from redis.asyncio import Redis
 
+from services.gateway.fast_live import _stream_request
 from services.gateway.live_hub import LiveHub, StreamRefused
 from services.gateway.read_models import ReadModels
 
@@ -32,11 +33,26 @@ async def test_a_reader_behind_its_buffer_is_dropped_and_the_others_go_on() -> N
     for version in range(1, 6):
         for subscription in (slow, quick):
             if not subscription.dropped:
-                live._deliver(subscription, (version, f"m{version}"))
-        await quick.queue.get()  # the quick reader keeps up
+                live._deliver(subscription, (version, f"m{version}".encode()))
+        await quick.mailbox.get()  # the quick reader keeps up
     assert slow.dropped and not quick.dropped
-    assert slow.queue.get_nowait() is None and slow.queue.empty()  # its stream ends
+    assert await slow.mailbox.get() is None and not len(slow.mailbox)  # its stream ends
+    assert live.open_streams == 2  # the slow one's connection is still open
+    live.release(slow)  # its response has ended
     assert live.open_streams == 1
+
+
+async def test_a_dropped_reader_keeps_its_place_under_the_caps_until_its_stream_ends() -> None:
+    """A client that stops reading cannot open streams past the cap by being dropped."""
+    live = hub(per_address=1, buffer=1)
+    stalled = live.subscribe("default", "t", "10.0.0.1")
+    live._deliver(stalled, (1, b"m1"))
+    live._deliver(stalled, (2, b"m2"))
+    assert stalled.dropped
+    with pytest.raises(StreamRefused):
+        live.subscribe("default", "t", "10.0.0.1")
+    live.release(stalled)
+    live.subscribe("default", "t", "10.0.0.1")
 
 
 async def test_streams_are_capped_per_address_and_per_process() -> None:
@@ -50,13 +66,38 @@ async def test_streams_are_capped_per_address_and_per_process() -> None:
     with pytest.raises(StreamRefused) as per_process:
         live.subscribe("default", "u", "10.0.0.3")
     assert (per_process.value.status, per_process.value.code) == (503, "live_full")
-    live.unsubscribe(first)
+    live.release(first)
     live.subscribe("default", "t", "10.0.0.1")  # a closed stream frees its place
 
 
 async def test_stopping_ends_every_stream() -> None:
     live = hub()
     readers = [live.subscribe("default", f"t{n}", "10.0.0.1") for n in range(3)]
-    live._deliver(readers[0], (1, "m1"))
+    live._deliver(readers[0], (1, b"m1"))
     await live.stop()
-    assert all(reader.queue.get_nowait() is None for reader in readers)
+    assert all([await reader.mailbox.get() is None for reader in readers])
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "headers", "served"),
+    [
+        ("/api/v1/threads/t1/live", b"", [], ("default", "t1", None)),
+        ("/api/v1/threads/t1/live", b"site=blog", [(b"last-event-id", b"42")], ("blog", "t1", 42)),
+        ("/api/v1/threads/t1/live", b"site=blog&site=x", [], None),  # repeated
+        ("/api/v1/threads/t1/live", b"other=1", [], None),  # unknown: FastAPI's answer
+        ("/api/v1/threads/t1/live", b"site=Not%20a%20site", [], None),
+        ("/api/v1/threads/t1/live", b"", [(b"last-event-id", b"x")], None),
+        (
+            "/api/v1/threads/t1/live",
+            b"",
+            [(b"last-event-id", b"1"), (b"last-event-id", b"2")],
+            None,
+        ),
+        ("/api/v1/threads/t1", b"", [], None),
+    ],
+)
+def test_the_plain_stream_serves_only_well_formed_requests(
+    path: str, query: bytes, headers: list[tuple[bytes, bytes]], served: object
+) -> None:
+    scope = {"type": "http", "method": "GET", "path": path, "query_string": query}
+    assert _stream_request({**scope, "headers": headers}) == served

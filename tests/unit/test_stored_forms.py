@@ -25,7 +25,6 @@ def test_a_record_is_stored_without_its_id_html_and_defaults() -> None:
     assert record_from_stored("c1", stored_record(record)) == record.model_copy(update={"html": ""})
 
 
-
 def test_a_reply_keeps_its_parent() -> None:
     reply = CommentRecord(
         id="c2", parent_id="c1", root_id="c1", author_id="anon:b", avatar="0f", created_at=CREATED

@@ -81,6 +81,9 @@ async def metrics(gateway: GatewayDep) -> Response:
         "# HELP commentstream_live_streams Live streams this gateway process holds open.",
         "# TYPE commentstream_live_streams gauge",
         f"commentstream_live_streams {gateway.live.open_streams}",
+        "# HELP commentstream_live_streams_dropped_total Live readers dropped for falling behind.",
+        "# TYPE commentstream_live_streams_dropped_total counter",
+        f"commentstream_live_streams_dropped_total {gateway.live.dropped_streams}",
     ]
     body = generate_latest() + ("\n".join(lines) + "\n").encode()
     return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -22,8 +22,8 @@ from projections.thread_view.query import InvalidCursor, SortOrder, ThreadView
 from services.gateway.abuse import check_form, client_address
 from services.gateway.context import Gateway
 from services.gateway.errors import REJECTION_STATUS, ApiError
-from services.gateway.live import thread_updates
-from services.gateway.live_hub import StreamRefused
+from services.gateway.live import LAST_EVENT_ID, STREAM_HEADERS, thread_updates
+from services.gateway.live_hub import REFUSED_RETRY_AFTER_SECONDS, StreamRefused
 from services.gateway.metrics import OUTCOMES, PAGE_READS
 from services.gateway.routes.dependencies import (
     Caller,
@@ -87,19 +87,19 @@ async def live(
     gateway: GatewayDep,
     thread: ThreadParam,
     site: SiteParam = "default",
-    last_event_id: Annotated[str | None, Header(pattern=r"^\d{1,12}$")] = None,
+    last_event_id: Annotated[str | None, Header(pattern=LAST_EVENT_ID)] = None,
 ) -> StreamingResponse:
     """Server-sent events: `comment` (new), `update` (edited or deleted), `likes` (a count).
 
-    Each event's id is the thread version; send it back as Last-Event-ID to resume."""
+    Each event's id is the thread version; send it back as Last-Event-ID to resume.
+    (A well-formed request is served by services/gateway/fast_live.py, with the same bytes.)"""
     keys = gateway.store.keys_for(site, thread)
     address = client_address(request, gateway.settings.proxies)
     try:
         subscription = gateway.live.subscribe(site, thread, address)
     except StreamRefused as refused:
-        raise ApiError(
-            refused.status, refused.code, str(refused), headers={"Retry-After": "10"}
-        ) from refused
+        retry_after = {"Retry-After": str(REFUSED_RETRY_AFTER_SECONDS)}
+        raise ApiError(refused.status, refused.code, str(refused), headers=retry_after) from refused
     updates = thread_updates(
         gateway.live,
         subscription,
@@ -107,11 +107,7 @@ async def live(
         keys,
         int(last_event_id) if last_event_id else None,
     )
-    return StreamingResponse(
-        updates,
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    return StreamingResponse(updates, headers=STREAM_HEADERS)
 
 
 @router.post(
