@@ -3,20 +3,25 @@ threads, post, and time until every reader has the new comment.
 
     python -m benchmarks.live --readers 100 1000 10000          (make bench-live)
 
+`make bench` runs it too, as the suite's "live" lines (benchmarks/suite.py, sizes scaled).
 Per size it reports the delivery time (p50, p99, max, from the POST being sent to a reader
 having the comment), the Redis connections the gateway holds, its memory per reader, and
-new-comment throughput and p99 (concurrency 16, a few seconds) with the readers open against
-the same without them. Readers are raw sockets on one uvloop event loop, on the same cores as
-the stack; the file-descriptor limit is raised to its hard limit first. JSON on stdout.
+new-comment throughput and p99 (concurrency 16, a few seconds, from benchmarks/loadgen.py as
+the suite's write lines) with the readers open against the same without them. Readers are raw
+sockets on one uvloop event loop, on the same cores as the stack, frozen out of this process's
+own garbage collector while they are timed; the file-descriptor limit is raised to its hard
+limit first. JSON on stdout.
 """
 
 import argparse
 import asyncio
+import gc
 import json
 import resource
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +30,11 @@ import psutil
 import redis as sync_redis
 import uvloop
 
+from benchmarks.loadgen import Request, json_request, load, percentile
+from benchmarks.phases import LIVE_SIZES
 from tests.processes import Stack, start_stack, stop_stack
 
+LAYOUTS = ("one", "spread")
 THREADS_SPREAD = 100
 OPEN_AT_ONCE = 200
 WRITE_CONCURRENCY = 16
@@ -65,11 +73,6 @@ class Reader:
         self._task.cancel()
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
-
-
 def gateway_redis_connections(stack: Stack) -> int:
     """Connections the server has from the gateway process (by its sockets' local ports)."""
     gateway = stack.services["gateway"].process
@@ -85,27 +88,15 @@ def gateway_rss(stack: Stack) -> int:
     return int(psutil.Process(gateway.pid).memory_info().rss)
 
 
-async def writes(base_url: str, thread: str, seconds: float) -> dict[str, float]:
-    """New comments at WRITE_CONCURRENCY for `seconds`: rate and latencies."""
-    latencies: list[float] = []
-    deadline = time.perf_counter() + seconds
+async def writes(base_url: str, thread: str, seconds: float) -> dict[str, Any]:
+    """New comments at WRITE_CONCURRENCY for `seconds` (benchmarks/loadgen.py, as the suite's
+    write lines): rate and latencies."""
 
-    async def one_writer(client: httpx.AsyncClient) -> None:
-        while time.perf_counter() < deadline:
-            started = time.perf_counter()
-            response = await client.post(
-                f"/api/v1/threads/{thread}/comments", json={"body": "load"}
-            )
-            if response.status_code == 201:
-                latencies.append(time.perf_counter() - started)
+    def new_comment(_: int) -> Request:
+        return json_request("POST", f"/api/v1/threads/{thread}/comments", {"body": "load"})
 
-    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
-        await asyncio.gather(*(one_writer(client) for _ in range(WRITE_CONCURRENCY)))
-    return {
-        "per_s": round(len(latencies) / seconds, 1),
-        "p50_ms": round(statistics.median(latencies) * 1000, 2),
-        "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
-    }
+    until = time.perf_counter() + seconds
+    return await load(WRITE_CONCURRENCY, 10**9, new_comment, base_url=base_url, until=until)
 
 
 async def measure(
@@ -119,6 +110,9 @@ async def measure(
     for start in range(0, readers, OPEN_AT_ONCE):
         batch = open_readers[start : start + OPEN_AT_ONCE]
         await asyncio.gather(*(r.open(host, int(port)) for r in batch))
+    # This process's own collector must not walk its thousands of readers while it times them.
+    gc.collect()
+    gc.freeze()
     await asyncio.sleep(1)
     connections, rss = gateway_redis_connections(stack), gateway_rss(stack)
     sent: dict[str, float] = {}
@@ -137,6 +131,7 @@ async def measure(
     busy = await writes(stack.base_url, f"writes-{round_number}-busy", write_seconds)
     for reader in open_readers:
         reader.close()
+    gc.unfreeze()
     await _until_streams_closed(stack)  # the next round's "without readers" on a quiet gateway
     return {
         "readers": readers,
@@ -163,18 +158,17 @@ async def _until_streams_closed(stack: Stack) -> None:
             await asyncio.sleep(0.1)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--readers", type=int, nargs="+", default=[100, 1000, 10_000])
-    parser.add_argument("--write-seconds", type=float, default=4.0)
-    parser.add_argument(
-        "--layouts", nargs="+", choices=["one", "spread"], default=["one", "spread"]
-    )
-    parser.add_argument("--output", type=Path, default=None)
-    args = parser.parse_args()
+def run(
+    sizes: list[int],
+    layouts: tuple[str, ...] = LAYOUTS,
+    write_seconds: float = 4.0,
+    progress: Callable[[str], None] = print,
+) -> list[dict[str, Any]]:
+    """Every size in every layout ("one" thread, "spread" over 100) on one stack of its own."""
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # the gateway inherits it
-    most = str(max(args.readers))
+    most = str(max(sizes))
+    results = []
     with tempfile.TemporaryDirectory() as scratch:
         stack = start_stack(
             Path(scratch) / "redis",
@@ -183,16 +177,26 @@ def main() -> None:
             COMMENTSTREAM_LIVE_STREAMS_PER_ADDRESS=most,
         )
         try:
-            results = []
-            for number, readers in enumerate(args.readers):
-                for spread in (layout == "spread" for layout in args.layouts):
+            for number, readers in enumerate(sizes):
+                for spread in (layout == "spread" for layout in layouts):
                     result = uvloop.run(
-                        measure(stack, readers, spread, number * 2 + spread, args.write_seconds)
+                        measure(stack, readers, spread, number * 2 + spread, write_seconds)
                     )
-                    print(json.dumps(result), flush=True)
+                    progress(json.dumps(result))
                     results.append(result)
         finally:
             stop_stack(stack)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--readers", type=int, nargs="+", default=list(LIVE_SIZES))
+    parser.add_argument("--write-seconds", type=float, default=4.0)
+    parser.add_argument("--layouts", nargs="+", choices=LAYOUTS, default=list(LAYOUTS))
+    parser.add_argument("--output", type=Path, default=None)
+    args = parser.parse_args()
+    results = run(args.readers, tuple(args.layouts), args.write_seconds)
     if args.output is not None:
         args.output.write_text(json.dumps(results, indent=1))
 

@@ -16,6 +16,7 @@ COUNT_THREADS = 20
 LIKES_THREAD = "bench-likes"
 THREAD_1000 = "bench-thread-1000"
 MAX_VOTES_PER_COMMENT = 100  # Isso takes no more than 142 votes on one comment
+LIVE_SIZES = (100, 1_000, 10_000)  # open live streams, at full scale
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,16 @@ class Plan:
     def visible_seconds(self) -> float:
         """How long the command -> visible measure posts."""
         return max(2.0, 10.0 * self.scale)
+
+    @property
+    def live_sizes(self) -> list[int]:
+        """Open live streams per measure: 100, 1,000 and 10,000 x scale, those of 10 or more."""
+        return sorted({round(n * self.scale) for n in LIVE_SIZES if round(n * self.scale) >= 10})
+
+    @property
+    def live_write_seconds(self) -> float:
+        """How long new comments are timed with and without the live readers."""
+        return max(0.5, 4.0 * self.scale)
 
     @property
     def replay_events(self) -> int:

@@ -276,6 +276,80 @@ def _memory_row(memory: dict[str, Any], peer: dict[str, Any] | None) -> Row:
     )
 
 
+LIVE_TARGETS = {1_000: ("p99 < 100 ms", 100.0), 10_000: ("p99 < 1 s", 1_000.0)}
+
+
+def _live_rows(live: dict[str, Any] | None, peer: dict[str, Any] | None) -> list[Row]:
+    """Delivery to every live reader per size and layout; the gateway's Redis connections and
+    memory per reader; and new comments with the most readers open against none."""
+    isso = "n/a: no live updates" if peer else "—"
+    if live is None:
+        return []
+    if "error" in live:
+        return [Row("live readers", _failed(live), isso, None, "", "", None)]
+    runs = live["runs"]
+    rows = []
+    for run in runs:
+        where = "one thread" if run["threads"] == 1 else f"{run['threads']} threads"
+        delivery = run["delivery_ms"]
+        target, limit = LIVE_TARGETS.get(run["readers"], ("", None))
+        everyone = run["delivered"] == run["readers"]
+        rows.append(
+            Row(
+                f"live: a new comment to {run['readers']:,} readers on {where}",
+                f"p50 {ms_text(delivery['p50'])} · p99 {ms_text(delivery['p99'])}"
+                f" · max {ms_text(delivery['max'])} ms"
+                + ("" if everyone else f" ⚠ {run['delivered']:,} got it"),
+                isso,
+                None,
+                "",
+                target,
+                None if limit is None else delivery["p99"] < limit and everyone,
+            )
+        )
+    connections = [run["gateway_redis_connections"] for run in runs]
+    held = ", ".join(str(c["with_readers"]) for c in connections)
+    sizes = ", ".join(f"{run['readers']:,}" for run in runs)
+    rows.append(
+        Row(
+            "live: the gateway's Redis connections",
+            f"{held} with {sizes} readers ({connections[0]['before']} without)",
+            isso,
+            None,
+            "",
+            "independent of readers",
+            all(c["with_readers"] == connections[0]["before"] for c in connections),
+        )
+    )
+    most = max(runs, key=lambda run: run["readers"])
+    rows.append(
+        Row(
+            f"live: the gateway's memory per reader, {most['readers']:,} readers",
+            f"{most['gateway_bytes_per_reader']:,} B",
+            isso,
+            None,
+            "",
+            "",
+            None,
+        )
+    )
+    for run in (r for r in runs if r["readers"] == most["readers"]):
+        busy, idle = run["writes_with_readers"], run["writes_without_readers"]
+        where = "one thread" if run["threads"] == 1 else f"{run['threads']} threads"
+        rows.append(
+            Row(
+                f"live: new comments at c16 with {run['readers']:,} readers on {where}",
+                f"{load_cell(busy)} (without readers: {load_cell(idle)})",
+                isso,
+                None,
+                "",
+                "p99 within 20%",
+                busy["p99_ms"] <= 1.2 * idle["p99_ms"],
+            )
+        )
+    return rows
+
+
 def rows(results: dict[str, Any]) -> list[Row]:
     """Every row of the table, from the results of commentstream and (maybe) Isso."""
     ours, peer = results[OURS], results.get(PEER)
@@ -286,6 +360,7 @@ def rows(results: dict[str, Any]) -> list[Row]:
         + [_visible_row(ours["command_to_visible"], peer)]
         + _replay_rows(ours["replay"], peer)
         + [_memory_row(ours["memory"], peer)]
+        + _live_rows(ours.get("live"), peer)
     )
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import uvloop
 
-from benchmarks import phases, report
+from benchmarks import live, phases, report
 from benchmarks.ours import Commentstream, command_to_visible, measure_replay, running_stack
 from benchmarks.peer_isso import IssoServer, IssoSubject, ensure_isso_venv, isso_version
 from benchmarks.phases import Plan
@@ -81,6 +81,12 @@ def run_ours(plan: Plan, scratch: Path) -> tuple[dict[str, Any], str]:
         results["replay"] = measure_replay(plan.replay_events, scratch)
     except Exception as error:  # as above
         results["replay"] = failure("replay", error)
+    say(f"live readers: {', '.join(map(str, plan.live_sizes))} (a stack of their own)")
+    try:
+        runs = live.run(plan.live_sizes, write_seconds=plan.live_write_seconds, progress=say)
+        results["live"] = {"runs": runs}
+    except Exception as error:  # as above
+        results["live"] = failure("live readers", error)
     return results, server
 
 

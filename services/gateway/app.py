@@ -18,10 +18,10 @@ from services.gateway.cors import SiteCors
 from services.gateway.demo.seeding import seed_demo
 from services.gateway.errors import install_error_handlers
 from services.gateway.fast_live import ROUTE_PATH as LIVE_PATH
-from services.gateway.fast_live import FastLiveStreams
+from services.gateway.fast_live import LiveStream, LiveStreamsFirst
 from services.gateway.fast_reads import COUNTS_PATH, ROUTE_PATH, FastThreadReads
 from services.gateway.identity import TokenSigner
-from services.gateway.limits import RequestLimits
+from services.gateway.limits import ASGIApp, RequestLimits
 from services.gateway.live_hub import LiveHub
 from services.gateway.metrics import MeasureAndHarden
 from services.gateway.outcome_listener import OutcomeListener
@@ -36,7 +36,7 @@ from storage.event_store import EventStore, ensure_command_groups
 from storage.key_vault import AuthorKeyVault
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings) -> ASGIApp:
     redis = connect(settings.redis_url)
     store = EventStore(redis, settings.partitions, settings.outcome_ttl_seconds)
     listener = OutcomeListener(redis, settings.partitions)
@@ -102,7 +102,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(widget.router)
     app.include_router(admin.router)
     # The last one added is the outermost.
-    app.add_middleware(FastLiveStreams, gateway=gateway, route=_route(threads.router, LIVE_PATH))
     app.add_middleware(
         FastThreadReads,
         gateway=gateway,
@@ -112,7 +111,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(MeasureAndHarden)
     app.add_middleware(RequestLimits)
     app.add_middleware(SiteCors, sites=gateway.sites)  # outermost: a 413 still reaches the widget
-    return app
+    stream = LiveStream(gateway, _route(threads.router, LIVE_PATH))
+    return LiveStreamsFirst(app, SiteCors(RequestLimits(MeasureAndHarden(stream)), gateway.sites))
 
 
 def end_streams_on_exit_signal(live: LiveHub) -> None:
@@ -131,7 +131,7 @@ def end_streams_on_exit_signal(live: LiveHub) -> None:
             signal.signal(number, on_exit)
 
 
-def app_from_environment() -> FastAPI:
+def app_from_environment() -> ASGIApp:
     """The app of one of several gateway worker processes (COMMENTSTREAM_GATEWAY_WORKERS)."""
     return create_app(settings_for_a_process())
 

@@ -4,8 +4,9 @@ A gateway holds thousands of these at once, for as long as readers keep their ta
 Through FastAPI each would keep some 190 objects alive (a coroutine per layer of routing and
 middleware, a task group with a second task watching for the disconnect, request objects),
 and a full garbage collection walks them all: 1.7 s at 10,000 readers, a pause every delivery
-waited for (docs/benchmarks.md, "Live readers"). Here a stream is this coroutine, one task
-that waits for the disconnect, and the hub's subscription.
+waited for (docs/benchmarks.md, "Live readers"). Here a stream is the site's CORS, the limits
+and the security headers (the middleware every route has), this coroutine, one task that
+waits for the disconnect, and the hub's subscription.
 
 Same bytes as the FastAPI route (`routes/threads.live`, which documents it in the OpenAPI
 schema and answers whatever this declines: a bad parameter or header, an unknown one).
@@ -43,17 +44,32 @@ ROUTE_PATH = "/api/v1/threads/{thread}/live"
 STREAM_START = [(name.encode(), value.encode()) for name, value in STREAM_HEADERS.items()]
 
 
-class FastLiveStreams:
-    def __init__(self, app: ASGIApp, gateway: Gateway, route: Any) -> None:
+class LiveStreamsFirst:
+    """The gateway's ASGI app: a well-formed live-stream request goes to `live` (the stream
+    behind the same CORS, limits and headers middleware as every route, and nothing else);
+    anything else, lifespan included, to the FastAPI app."""
+
+    def __init__(self, app: ASGIApp, live: ASGIApp) -> None:
         self.app = app
+        self.live = live
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if _stream_request(scope) is None:
+            await self.app(scope, receive, send)
+        else:
+            await self.live(scope, receive, send)
+
+
+class LiveStream:
+    """One reader's stream, for a request `_stream_request` takes."""
+
+    def __init__(self, gateway: Gateway, route: Any) -> None:
         self.gateway = gateway
         self.route = route  # the FastAPI route, so metrics name this path as it would
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = _stream_request(scope)
-        if request is None:
-            await self.app(scope, receive, send)
-            return
+        assert request is not None, "LiveStreamsFirst sends only stream requests here"
         site, thread, after_version = request
         gateway = self.gateway
         scope["route"] = self.route

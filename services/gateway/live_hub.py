@@ -22,6 +22,7 @@ from events.envelope import decode_envelope, stored_type
 from services.gateway.live_messages import LIVE_TYPES, message_of
 from services.gateway.mailbox import Mailbox
 from services.gateway.read_models import ReadModels
+from services.gc_pauses import LongLivedStreams
 from storage.failures import STORE_UNAVAILABLE
 from storage.keys import PartitionKeys
 from storage.stream_entries import EVENT_FIELD
@@ -74,6 +75,7 @@ class LiveHub:
     dropped_streams: int = 0  # readers dropped for falling behind, since the process started
     _closing: bool = False
     _tasks: list["asyncio.Task[None]"] = field(default_factory=list)
+    _long_lived: LongLivedStreams = field(default_factory=LongLivedStreams)
 
     @property
     def open_streams(self) -> int:
@@ -93,6 +95,7 @@ class LiveHub:
         self._threads[(site, thread)].add(subscription)
         self._addresses[address] += 1
         self._open += 1
+        self._long_lived.streams_now(self._open)
         return subscription
 
     def end(self, subscription: Subscription) -> None:
@@ -116,6 +119,7 @@ class LiveHub:
         if not self._addresses[subscription.address]:
             del self._addresses[subscription.address]
         self._open -= 1
+        self._long_lived.streams_now(self._open)
 
     def start(self) -> None:
         self._tasks = [asyncio.create_task(self._follow()), asyncio.create_task(self._keep_alive())]

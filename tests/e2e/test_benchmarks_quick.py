@@ -13,8 +13,8 @@ from benchmarks.loadgen import Request, load
 from tests.processes import ROOT
 
 SUITE_RESULTS = ("new_comments", "likes", "thread_1000", "counts_20_threads", "first_page_by_size")
-OURS_ONLY = ("command_to_visible", "replay")
-MEASURES = 16  # rows of the table
+OURS_ONLY = ("command_to_visible", "replay", "live")
+MEASURES = 22  # rows of the table; at this scale, 6 of live readers (one size, two layouts)
 
 
 def run_benchmark(module: str, output: Path, *args: str, timeout: float = 300) -> Any:
@@ -136,6 +136,9 @@ def test_the_suite_writes_every_measure(tmp_path: Path) -> None:
     assert replay["events"] > 0
     for name in ("thread_view", "like_counts"):
         assert replay[name]["events_per_s"] > 0 and replay[name]["server_cpu_us_per_event"] > 0
+    live = ours["live"]["runs"]
+    assert [(run["readers"], run["threads"]) for run in live] == [(50, 1), (50, 100)]
+    assert all(run["delivered"] == 50 for run in live)
     assert len(report["rows"]) == MEASURES and report["table"].count("\n") == MEASURES + 1
     assert "isso" not in report["results"]
     assert all(row["ratio"] is None for row in report["rows"])
