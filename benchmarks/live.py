@@ -138,6 +138,7 @@ async def measure(
         "threads": len(threads),
         "delivered": len(delays),
         "delivery_ms": {
+            "first": round(min(delays) * 1000, 1),
             "p50": round(statistics.median(delays) * 1000, 1),
             "p99": round(percentile(delays, 0.99) * 1000, 1),
             "max": round(max(delays) * 1000, 1),

@@ -28,7 +28,7 @@ from storage.keys import PartitionKeys
 from storage.stream_entries import EVENT_FIELD
 
 logger = logging.getLogger("commentstream.gateway.live")
-BLOCK_MS = 5_000
+BLOCK_MS = 1_000  # well under the client's socket timeout (redis-py's default: 5 s)
 ENTRIES_PER_READ = 500
 RETRY_SECONDS = 1.0
 REFUSED_RETRY_AFTER_SECONDS = 10  # a refused stream's Retry-After

@@ -7,9 +7,11 @@ from datetime import timedelta
 import pytest
 from redis.asyncio import Redis
 
+from services.gateway import live_hub, outcome_listener
 from services.gateway.fast_live import _stream_request
 from services.gateway.live_hub import LiveHub, StreamRefused
 from services.gateway.read_models import ReadModels
+from storage.connection import connect
 
 NOWHERE = "redis://127.0.0.1:1"  # never connected to: the follower is not started here
 
@@ -101,3 +103,11 @@ def test_the_plain_stream_serves_only_well_formed_requests(
 ) -> None:
     scope = {"type": "http", "method": "GET", "path": path, "query_string": query}
     assert _stream_request({**scope, "headers": headers}) == served
+
+
+@pytest.mark.parametrize("block_ms", [live_hub.BLOCK_MS, outcome_listener.BLOCK_MS])
+def test_blocking_reads_return_before_the_socket_times_out(block_ms: int) -> None:
+    """A blocking XREAD as long as the client's socket timeout loses the race now and then:
+    the read fails with a timeout, and the live updates paused for a second (seen at 5 s)."""
+    timeout = connect(NOWHERE).connection_pool.make_connection().socket_timeout
+    assert timeout is None or block_ms / 1000 <= timeout / 2
