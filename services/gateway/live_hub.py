@@ -12,6 +12,7 @@ every stream its keep-alive, so that a reader waits on nothing but its mailbox.
 
 import asyncio
 import contextlib
+import itertools
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -32,7 +33,10 @@ BLOCK_MS = 1_000  # well under the client's socket timeout (redis-py's default: 
 ENTRIES_PER_READ = 500
 RETRY_SECONDS = 1.0
 REFUSED_RETRY_AFTER_SECONDS = 10  # a refused stream's Retry-After
-KEEP_ALIVE_SECONDS = 15.0  # a comment line this often, so idle proxies keep the stream
+KEEP_ALIVE_SECONDS = 15  # a comment line this often, so idle proxies keep the stream
+# Readers handed a message between two turns of the event loop: the writes of one reader each
+# (some 25 us apiece) would otherwise keep every request waiting while a comment reaches a crowd.
+FAN_OUT_SLICE = 500
 
 Message = tuple[int, bytes]  # (thread version, SSE text encoded once for every reader)
 KEEP_ALIVE: Message = (0, b": keep-alive\n\n")  # version 0: no event has it
@@ -57,6 +61,7 @@ class Subscription:
     mailbox: Mailbox[Message]  # closed: the stream ends (dropped, gone or shutting down)
     dropped: bool = False
     released: bool = False
+    keep_alive_second: int = 0  # of each KEEP_ALIVE_SECONDS: the crowd's keep-alives spread out
 
 
 @dataclass
@@ -72,6 +77,7 @@ class LiveHub:
     )
     _addresses: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     _open: int = 0
+    _subscribed: int = 0
     dropped_streams: int = 0  # readers dropped for falling behind, since the process started
     _closing: bool = False
     _tasks: list["asyncio.Task[None]"] = field(default_factory=list)
@@ -91,7 +97,14 @@ class LiveHub:
             raise StreamRefused(
                 429, "too_many_live_streams", "too many live streams from this address"
             )
-        subscription = Subscription(site, thread, address, Mailbox(self.buffer))
+        self._subscribed += 1
+        subscription = Subscription(
+            site,
+            thread,
+            address,
+            Mailbox(self.buffer),
+            keep_alive_second=self._subscribed % KEEP_ALIVE_SECONDS,
+        )
         self._threads[(site, thread)].add(subscription)
         self._addresses[address] += 1
         self._open += 1
@@ -153,11 +166,23 @@ class LiveHub:
             self.end(subscription)
 
     async def _keep_alive(self) -> None:
-        while True:
-            await asyncio.sleep(KEEP_ALIVE_SECONDS)
-            for readers in list(self._threads.values()):
-                for subscription in list(readers):
-                    self._deliver(subscription, KEEP_ALIVE)
+        """Every second, the keep-alive of the readers whose second it is."""
+        for second in itertools.cycle(range(KEEP_ALIVE_SECONDS)):
+            await asyncio.sleep(1)
+            due = [
+                subscription
+                for readers in self._threads.values()
+                for subscription in readers
+                if subscription.keep_alive_second == second
+            ]
+            await self._hand_out(due, KEEP_ALIVE)
+
+    async def _hand_out(self, subscriptions: list[Subscription], message: Message) -> None:
+        for start in range(0, len(subscriptions), FAN_OUT_SLICE):
+            if start:
+                await asyncio.sleep(0)  # the loop's turn: other requests, and these writes
+            for subscription in subscriptions[start : start + FAN_OUT_SLICE]:
+                self._deliver(subscription, message)
 
     async def _follow(self) -> None:
         partitions = {PartitionKeys(p).events: PartitionKeys(p) for p in range(self.partitions)}
@@ -209,6 +234,4 @@ class LiveHub:
         text = await message_of(self.reads, keys, envelope)
         if text is None:
             return
-        message = (envelope.thread_version, text.encode())
-        for subscription in list(readers):
-            self._deliver(subscription, message)
+        await self._hand_out(list(readers), (envelope.thread_version, text.encode()))

@@ -2,6 +2,7 @@
 is dropped (its stream ends, to come back with Last-Event-ID) while the others go on, and the
 caps per address and per process refuse streams with their own codes."""
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -111,3 +112,24 @@ def test_blocking_reads_return_before_the_socket_times_out(block_ms: int) -> Non
     the read fails with a timeout, and the live updates paused for a second (seen at 5 s)."""
     timeout = connect(NOWHERE).connection_pool.make_connection().socket_timeout
     assert timeout is None or block_ms / 1000 <= timeout / 2
+
+
+async def test_a_crowd_is_handed_a_message_in_slices_and_its_keep_alives_spread_out() -> None:
+    crowd = live_hub.FAN_OUT_SLICE * 2 + 1
+    live = hub(per_process=crowd, per_address=crowd)
+    readers = [live.subscribe("default", "t", "10.0.0.1") for _ in range(crowd)]
+    await live._hand_out(readers, (1, b"m1"))
+    assert all(len(reader.mailbox) == 1 for reader in readers)
+    seconds = {reader.keep_alive_second for reader in readers}
+    assert seconds == set(range(live_hub.KEEP_ALIVE_SECONDS))  # not all in the same second
+
+
+async def test_each_second_the_readers_of_that_second_get_their_keep_alive() -> None:
+    live = hub(per_process=30, per_address=30)
+    readers = [live.subscribe("default", "t", "10.0.0.1") for _ in range(30)]
+    keeping_alive = asyncio.create_task(live._keep_alive())
+    await asyncio.sleep(1.3)  # the first second: number 0
+    keeping_alive.cancel()
+    got = [reader for reader in readers if len(reader.mailbox)]
+    assert got and all(reader.keep_alive_second == 0 for reader in got)
+    assert all([await reader.mailbox.get() == live_hub.KEEP_ALIVE for reader in got])
