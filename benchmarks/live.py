@@ -7,7 +7,8 @@ threads, post, and time until every reader has the new comment.
 Per size it reports the delivery time (p50, p99, max, from the POST being sent to a reader
 having the comment), the Redis connections the gateway holds, its memory per reader, and
 new-comment throughput and p99 (concurrency 16, a few seconds, from benchmarks/loadgen.py as
-the suite's write lines) with the readers open against the same without them. Readers are raw
+the suite's write lines) with the readers open against the same without them, before the
+readers open and after they have closed. Readers are raw
 sockets on one uvloop event loop, on the same cores as the stack, frozen out of this process's
 own garbage collector while they are timed; the file-descriptor limit is raised to its hard
 limit first. JSON on stdout.
@@ -132,7 +133,9 @@ async def measure(
     for reader in open_readers:
         reader.close()
     gc.unfreeze()
-    await _until_streams_closed(stack)  # the next round's "without readers" on a quiet gateway
+    await _until_streams_closed(stack)
+    # Again without readers: the machine drifts, so "with" is judged against both sides of it.
+    idle_after = await writes(stack.base_url, f"writes-{round_number}-after", write_seconds)
     return {
         "readers": readers,
         "threads": len(threads),
@@ -147,6 +150,7 @@ async def measure(
         "gateway_bytes_per_reader": round((rss - rss_before) / readers),
         "writes_without_readers": idle,
         "writes_with_readers": busy,
+        "writes_without_readers_after": idle_after,
     }
 
 
