@@ -260,6 +260,11 @@ class Watcher:
                 # A fixed schedule: the time a poll takes does not stretch the interval.
                 next_poll = max(next_poll + self.interval, now)
                 await asyncio.sleep(next_poll - now)
+            # One poll after `stop`: whoever set it saw the read models at the log's end, and
+            # a last change between this watcher's poll and theirs would read as never seen.
+            flat = await mget.get()
+            if flat != last:
+                self._note(flat, per, time.perf_counter())
         finally:
             if mget.transport is not None:
                 mget.transport.close()
