@@ -1,4 +1,4 @@
-"""Sites: who may embed the comments (origins), their SSO secret and their limits.
+"""Sites: who may embed the comments (origins), their SSO secret, limits and moderation policy.
 
 From COMMENTSTREAM_SITES_FILE (TOML, `[sites.NAME]` tables) and/or COMMENTSTREAM_SITES (the
 same as JSON). A site that is not configured gets the defaults of the settings.
@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from events.moderation import ModerationPolicy
 from services.settings import Limits, Settings
 
 
@@ -18,6 +19,7 @@ class Site(BaseModel):
     origins: list[str] = ["*"]
     sso_secret: str | None = None
     limits: Limits = Limits()
+    moderation: ModerationPolicy = ModerationPolicy()  # `[sites.NAME.moderation]`
 
     def allows(self, origin: str) -> bool:
         return "*" in self.origins or origin in self.origins

@@ -1,0 +1,124 @@
+"""Moderation policy of a site and the screening of a new comment against it. Pure, no I/O.
+
+The order follows WordPress's `check_comment` and its disallowed-keys check: what refuses a
+comment outright (banned words, a duplicate, a disposable address when so set) comes first;
+then what holds it for a moderator, every reason that applies, kept on the comment's event.
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Annotated, Literal
+
+from disposable_email_domains import blocklist
+from pydantic import BaseModel, ConfigDict, Field
+
+ModerationMode = Literal["post", "pre", "first_time"]
+EmailRule = Literal["off", "hold", "refuse"]
+DuplicateRule = Literal["off", "refuse"]
+HoldReason = Literal[
+    "pre", "first_time", "disposable_email", "link_count", "suspect_word", "reported"
+]
+Word = Annotated[str, Field(min_length=1, max_length=100)]
+
+LINK = re.compile(r"https?://|(?<![/\w.])www\.", re.IGNORECASE)
+
+
+class ModerationPolicy(BaseModel):
+    """`[sites.NAME.moderation]` of the sites file (the default site's from the settings)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    mode: ModerationMode = "post"  # pre: hold everything; first_time: until one is approved
+    max_links: int = Field(default=2, ge=0)  # hold at this many links or more (0: off)
+    suspect_words: tuple[Word, ...] = ()  # hold
+    banned_words: tuple[Word, ...] = ()  # refuse (422 banned_words)
+    auto_close_days: int = Field(default=0, ge=0)  # 0: never
+    disposable_email: EmailRule = "hold"
+    duplicate: DuplicateRule = "refuse"  # the same body by the same identity in the thread
+    moderators: tuple[str, ...] = ()  # actor ids, e.g. "sso:editor-1"
+
+    def closes_at(self, first_comment_at: datetime | None) -> datetime | None:
+        """When a thread whose first comment came at `first_comment_at` stops taking posts."""
+        if not self.auto_close_days or first_comment_at is None:
+            return None
+        return first_comment_at + timedelta(days=self.auto_close_days)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A comment the policy will not take: a rejection code, a message and the field."""
+
+    code: str
+    message: str
+    field: str
+
+
+@dataclass(frozen=True)
+class NewComment:
+    """What the policy looks at in a new comment and its author."""
+
+    body: str
+    email: str | None
+    approved_before: bool  # the author has a comment approved on this site already
+    duplicate: bool  # the same body by the same identity is in the thread already
+
+
+def screen(
+    policy: ModerationPolicy,
+    comment: NewComment,
+    is_disposable: Callable[[str], bool] | None = None,
+) -> Refusal | tuple[HoldReason, ...]:
+    """The refusal, or the reasons to hold the comment (empty: publish it)."""
+    disposable = is_disposable or disposable_address
+    if policy.banned_words and _mentions(comment.body, policy.banned_words):
+        return Refusal(
+            "banned_words", "the comment contains words this site does not accept", "body"
+        )
+    if policy.duplicate == "refuse" and comment.duplicate:
+        return Refusal("duplicate", "you have already posted this comment here", "body")
+    email_is_disposable = (
+        policy.disposable_email != "off" and comment.email is not None and disposable(comment.email)
+    )
+    if email_is_disposable and policy.disposable_email == "refuse":
+        return Refusal("disposable_email", "use an address that is not a throwaway one", "email")
+    reasons: list[HoldReason] = []
+    if policy.mode == "pre":
+        reasons.append("pre")
+    if policy.mode == "first_time" and not comment.approved_before:
+        reasons.append("first_time")
+    if email_is_disposable:
+        reasons.append("disposable_email")
+    if policy.max_links and len(LINK.findall(comment.body)) >= policy.max_links:
+        reasons.append("link_count")
+    if policy.suspect_words and _mentions(comment.body, policy.suspect_words):
+        reasons.append("suspect_word")
+    return tuple(reasons)
+
+
+def disposable_address(email: str) -> bool:
+    """Whether `email` is at a domain (or a subdomain of one) of the maintained list of
+    disposable-address providers (the `disposable-email-domains` package)."""
+    domain = email.rpartition("@")[2].strip().rstrip(".").casefold()
+    parts = domain.split(".")
+    return any(".".join(parts[i:]) in blocklist for i in range(len(parts) - 1))
+
+
+def is_moderator(policy: ModerationPolicy, actor_id: str, has_moderator_role: bool) -> bool:
+    """A site's moderators: its listed identities, and any caller whose token gives the role."""
+    return has_moderator_role or actor_id in policy.moderators
+
+
+def _mentions(text: str, words: tuple[str, ...]) -> bool:
+    return _words_pattern(words).search(text.casefold()) is not None
+
+
+@lru_cache(maxsize=256)
+def _words_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    """Whole words or phrases, case-folded: "ass" matches "ass" and "Ass!", not "class"."""
+    alternatives = "|".join(
+        re.escape(word.casefold()) for word in sorted(words, key=len, reverse=True)
+    )
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
