@@ -19,14 +19,12 @@ from contextlib import aclosing
 from typing import Any
 from urllib.parse import parse_qsl
 
-import orjson
 from starlette.requests import Request
 
 from events.identifiers import SITE_ID_PATTERN, THREAD_ID_PATTERN
 from services.gateway.abuse import client_address
 from services.gateway.context import Gateway
-from services.gateway.errors import error_body
-from services.gateway.limits import ASGIApp, Receive, Scope, Send
+from services.gateway.limits import ASGIApp, Receive, Scope, Send, send_json_error
 from services.gateway.live import LAST_EVENT_ID, STREAM_HEADERS, thread_updates
 from services.gateway.live_hub import (
     REFUSED_RETRY_AFTER_SECONDS,
@@ -41,6 +39,7 @@ LIVE_PATH = re.compile(r"^/api/v1/threads/(" + THREAD_ID_PATTERN.strip("^$") + r
 SITE = re.compile(SITE_ID_PATTERN)
 LAST_EVENT_ID_MATCH = re.compile(LAST_EVENT_ID)
 ROUTE_PATH = "/api/v1/threads/{thread}/live"
+STREAM_REQUEST = "commentstream.live_stream"  # (site, thread, Last-Event-ID) in the scope
 STREAM_START = [(name.encode(), value.encode()) for name, value in STREAM_HEADERS.items()]
 
 
@@ -54,30 +53,31 @@ class LiveStreamsFirst:
         self.live = live
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if _stream_request(scope) is None:
+        request = _stream_request(scope)
+        if request is None:
             await self.app(scope, receive, send)
         else:
+            scope[STREAM_REQUEST] = request  # read once, here
             await self.live(scope, receive, send)
 
 
 class LiveStream:
-    """One reader's stream, for a request `_stream_request` takes."""
+    """One reader's stream, for a request LiveStreamsFirst has read (`scope[STREAM_REQUEST]`)."""
 
     def __init__(self, gateway: Gateway, route: Any) -> None:
         self.gateway = gateway
         self.route = route  # the FastAPI route, so metrics name this path as it would
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request = _stream_request(scope)
-        assert request is not None, "LiveStreamsFirst sends only stream requests here"
-        site, thread, after_version = request
+        site, thread, after_version = scope[STREAM_REQUEST]
         gateway = self.gateway
         scope["route"] = self.route
         address = client_address(Request(scope), gateway.settings.proxies)
         try:
             subscription = gateway.live.subscribe(site, thread, address)
         except StreamRefused as refused:
-            await _send_refusal(send, refused)
+            retry_after = (b"retry-after", str(REFUSED_RETRY_AFTER_SECONDS).encode())
+            await send_json_error(send, refused.status, refused.code, str(refused), (retry_after,))
             return
         watcher = asyncio.create_task(_end_when_gone(receive, gateway.live, subscription))
         keys = gateway.store.keys_for(site, thread)
@@ -121,19 +121,3 @@ async def _end_when_gone(receive: Receive, hub: LiveHub, subscription: Subscript
     while (await receive())["type"] != "http.disconnect":
         pass
     hub.end(subscription)
-
-
-async def _send_refusal(send: Send, refused: StreamRefused) -> None:
-    body = orjson.dumps(error_body(refused.code, str(refused)))
-    await send(
-        {
-            "type": "http.response.start",
-            "status": refused.status,
-            "headers": [
-                (b"content-length", str(len(body)).encode()),
-                (b"content-type", b"application/json"),
-                (b"retry-after", str(REFUSED_RETRY_AFTER_SECONDS).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

@@ -77,7 +77,13 @@ class RequestLimits:
         await self.app(scope, replay, send)
 
 
-async def send_json_error(send: Send, status: int, code: str, message: str) -> None:
+async def send_json_error(
+    send: Send,
+    status: int,
+    code: str,
+    message: str,
+    headers: tuple[tuple[bytes, bytes], ...] = (),
+) -> None:
     payload = json.dumps({"error": {"code": code, "message": message}}).encode()
     await send(
         {
@@ -86,6 +92,7 @@ async def send_json_error(send: Send, status: int, code: str, message: str) -> N
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(payload)).encode()),
+                *headers,
             ],
         }
     )

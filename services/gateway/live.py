@@ -43,7 +43,7 @@ async def thread_updates(
                 text = await message_of(reads, keys, envelope)
                 last = envelope.thread_version
                 if text is not None:
-                    yield text.encode()
+                    yield text
         while (message := await subscription.mailbox.get()) is not None:
             version, data = message
             if message is KEEP_ALIVE:

@@ -233,4 +233,4 @@ class LiveHub:
         text = await message_of(self.reads, keys, envelope)
         if text is None:
             return
-        await self._hand_out(list(readers), (envelope.thread_version, text.encode()))
+        await self._hand_out(list(readers), (envelope.thread_version, text))

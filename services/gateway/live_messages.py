@@ -20,13 +20,16 @@ LIVE_TYPES = frozenset(
 )
 
 
-def sse(event: str, data: Any, event_id: int | None = None) -> str:
+def sse(event: str, data: Any, event_id: int | None = None) -> bytes:
+    """One SSE message, encoded once for every reader it goes to."""
     lines = [f"id: {event_id}"] if event_id is not None else []
     lines += [f"event: {event}", f"data: {json.dumps(data, default=str)}"]
-    return "\n".join(lines) + "\n\n"
+    return ("\n".join(lines) + "\n\n").encode()
 
 
-async def message_of(reads: ReadModels, keys: PartitionKeys, envelope: EventEnvelope) -> str | None:
+async def message_of(
+    reads: ReadModels, keys: PartitionKeys, envelope: EventEnvelope
+) -> bytes | None:
     """The SSE text of one event as readers see it once the projections have it (None for an
     event readers are not told of)."""
     event = envelope.event()
