@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from events.actors import Actor
 from events.identifiers import ActorId, CommentId, MessageId, SiteId, ThreadId, new_message_id
 from events.personal import AuthorDetails, Body, http_url
-from events.thread_events import CommentStatus, Markup
+from events.thread_events import CommentStatus, Markup, ReportReason
 
 TITLE_MAX_CHARS = 300
 PAGE_URL_MAX_CHARS = 2000
@@ -80,8 +80,74 @@ class EraseAuthor(CommandBase):
     author_id: ActorId
 
 
+class ApproveComment(CommandBase):
+    type: Literal["ApproveComment"] = "ApproveComment"
+    comment_id: CommentId
+
+
+class RejectComment(CommandBase):
+    type: Literal["RejectComment"] = "RejectComment"
+    comment_id: CommentId
+
+
+class MarkSpam(CommandBase):
+    type: Literal["MarkSpam"] = "MarkSpam"
+    comment_id: CommentId
+
+
+class PinComment(CommandBase):
+    type: Literal["PinComment"] = "PinComment"
+    comment_id: CommentId
+
+
+class UnpinComment(CommandBase):
+    type: Literal["UnpinComment"] = "UnpinComment"
+    comment_id: CommentId
+
+
+class ReportComment(CommandBase):
+    """Any reader may flag a comment for the moderators, once."""
+
+    type: Literal["ReportComment"] = "ReportComment"
+    comment_id: CommentId
+    reason: ReportReason
+
+
+class LockThread(CommandBase):
+    type: Literal["LockThread"] = "LockThread"
+
+
+class UnlockThread(CommandBase):
+    type: Literal["UnlockThread"] = "UnlockThread"
+
+
+# The commands only a site's moderators may send.
+ModerationCommand = (
+    ApproveComment
+    | RejectComment
+    | MarkSpam
+    | PinComment
+    | UnpinComment
+    | LockThread
+    | UnlockThread
+)
+
 Command = Annotated[
-    PostComment | Reply | EditComment | DeleteComment | LikeComment | UnlikeComment | EraseAuthor,
+    PostComment
+    | Reply
+    | EditComment
+    | DeleteComment
+    | LikeComment
+    | UnlikeComment
+    | EraseAuthor
+    | ApproveComment
+    | RejectComment
+    | MarkSpam
+    | PinComment
+    | UnpinComment
+    | ReportComment
+    | LockThread
+    | UnlockThread,
     Field(discriminator="type"),
 ]
 command_adapter: TypeAdapter[Command] = TypeAdapter(Command)

@@ -3,109 +3,122 @@
 `decide(state, command, context)` returns the events to append, an `Unchanged` outcome (the
 command is already satisfied) or a `Rejection` with a machine-readable code.
 `evolve(state, envelope)` folds one logged event into the state.
+
+Writing to a thread (post, reply, edit, like) needs it open: not locked by a moderator, not
+closed by the site's `auto_close_days`. A new comment is screened by the site's moderation
+policy (events/moderation.py): refused, held for a moderator (with the reasons), or published.
+Moderators are not screened, and write to a closed thread.
 """
-
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-
-from pydantic import BaseModel, ConfigDict
 
 from events.actors import Actor
 from events.commands import (
+    ApproveComment,
     Command,
     DeleteComment,
     EditComment,
     EraseAuthor,
     LikeComment,
+    LockThread,
+    MarkSpam,
+    PinComment,
     PostComment,
+    RejectComment,
     Reply,
+    ReportComment,
     UnlikeComment,
+    UnlockThread,
+    UnpinComment,
 )
-from events.envelope import GENESIS_HASH, EventEnvelope
+from events.decision_state import (
+    DEFAULT_EDIT_WINDOW,
+    CommentState,
+    Decision,
+    DecisionContext,
+    ModerationStatus,
+    Rejection,
+    ThreadState,
+    Unchanged,
+    closed,
+    existing,
+)
+from events.envelope import EventEnvelope
+from events.moderation import HoldReason, NewComment, Refusal, screen
+from events.moderator_actions import decide_moderation, decide_report
 from events.personal import PersonalData
 from events.thread_events import (
     AuthorErased,
+    CommentApproved,
     CommentDeleted,
     CommentEdited,
     CommentLiked,
+    CommentMarkedSpam,
+    CommentPinned,
     CommentPosted,
+    CommentRejected,
+    CommentReported,
     CommentUnliked,
+    CommentUnpinned,
     ThreadEvent,
+    ThreadLocked,
     ThreadStarted,
+    ThreadUnlocked,
 )
 
-DEFAULT_EDIT_WINDOW = timedelta(minutes=15)
-
-
-class CommentState(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    id: str
-    parent_id: str | None = None
-    author_id: str
-    created_at: datetime
-    deleted: bool = False
-    likers: frozenset[str] = frozenset()
-
-
-class ThreadState(BaseModel):
-    """What the decider needs to know about a thread; rebuilt by folding its events."""
-
-    model_config = ConfigDict(frozen=True)
-
-    version: int = 0
-    head_hash: str = GENESIS_HASH
-    started: bool = False
-    title: str | None = None
-    url: str | None = None
-    comments: dict[str, CommentState] = {}
-
-
-class Rejection(BaseModel):
-    """A command refused, with a stable code for machines and a message for people."""
-
-    model_config = ConfigDict(frozen=True)
-
-    code: str
-    message: str
-    field: str | None = None
-
-
-class Unchanged(BaseModel):
-    """A command that is already satisfied (e.g. `already_liked`): accepted, nothing appended."""
-
-    model_config = ConfigDict(frozen=True)
-
-    code: str
-
-
-@dataclass(frozen=True)
-class DecisionContext:
-    now: datetime
-    new_comment_id: str
-    anonymous_edit_window: timedelta = DEFAULT_EDIT_WINDOW
-
-
-Decision = list[ThreadEvent] | Rejection | Unchanged
+__all__ = [
+    "DEFAULT_EDIT_WINDOW",
+    "CommentState",
+    "Decision",
+    "DecisionContext",
+    "Rejection",
+    "ThreadState",
+    "Unchanged",
+    "comments_needed",
+    "decide",
+    "evolve",
+]
 
 
 def decide(state: ThreadState, command: Command, context: DecisionContext) -> Decision:
     """Decide what `command` does to the thread in `state`."""
     match command:
-        case Reply():
-            return _reply(state, command, context)
-        case PostComment():
-            return _post(state, command, context)
-        case EditComment():
-            return _edit(state, command, context)
+        case (
+            ApproveComment()
+            | RejectComment()
+            | MarkSpam()
+            | PinComment()
+            | UnpinComment()
+            | LockThread()
+            | UnlockThread()
+        ):
+            return decide_moderation(state, command, context)
+        case ReportComment():
+            return decide_report(state, command)
         case DeleteComment():
             return _delete(state, command, context)
+        case EraseAuthor():
+            return _erase(state, command)
+    moderator = context.moderates(command.site, command.actor)
+    if not moderator and (refused := closed(state, context)) is not None:
+        return refused
+    match command:
+        case Reply():
+            return _reply(state, command, context, moderator)
+        case PostComment():
+            return _post(state, command, context, moderator)
+        case EditComment():
+            return _edit(state, command, context)
         case LikeComment():
             return _like(state, command)
         case UnlikeComment():
             return _unlike(state, command)
-        case EraseAuthor():
-            return _erase(state, command)
+    raise AssertionError(f"no rule for {command.type}")  # pragma: no cover
+
+
+_VERDICTS: dict[type, ModerationStatus] = {
+    CommentApproved: "approved",
+    CommentRejected: "rejected",
+    CommentMarkedSpam: "spam",
+}
 
 
 def evolve(state: ThreadState, envelope: EventEnvelope) -> ThreadState:
@@ -122,8 +135,13 @@ def evolve(state: ThreadState, envelope: EventEnvelope) -> ThreadState:
                 parent_id=event.parent_id,
                 author_id=envelope.actor.id,
                 created_at=envelope.occurred_at,
+                status=event.status,
             )
             update["comments"] = {**comments, event.comment_id: comment}
+            if state.first_comment_at is None:
+                update["first_comment_at"] = envelope.occurred_at
+            if event.fingerprint is not None:
+                update["fingerprints"] = state.fingerprints | {event.fingerprint}
         case CommentDeleted():
             update["comments"] = _replace(comments, event.comment_id, deleted=True)
         case CommentLiked():
@@ -132,6 +150,17 @@ def evolve(state: ThreadState, envelope: EventEnvelope) -> ThreadState:
         case CommentUnliked():
             likers = comments[event.comment_id].likers - {envelope.actor.id}
             update["comments"] = _replace(comments, event.comment_id, likers=likers)
+        case CommentApproved() | CommentRejected() | CommentMarkedSpam():
+            status = _VERDICTS[type(event)]
+            update["comments"] = _replace(comments, event.comment_id, status=status)
+        case CommentPinned() | CommentUnpinned():
+            pinned = isinstance(event, CommentPinned)
+            update["comments"] = _replace(comments, event.comment_id, pinned=pinned)
+        case CommentReported():
+            reporters = comments[event.comment_id].reporters | {envelope.actor.id}
+            update["comments"] = _replace(comments, event.comment_id, reporters=reporters)
+        case ThreadLocked() | ThreadUnlocked():
+            update["locked"] = isinstance(event, ThreadLocked)
         case CommentEdited() | AuthorErased():
             pass
     return state.model_copy(update=update)
@@ -145,6 +174,8 @@ def comments_needed(command: Command) -> frozenset[str] | None:
         case PostComment():  # and Reply
             named = {command.comment_id, getattr(command, "parent_id", None)}
             return frozenset(cid for cid in named if cid is not None)
+        case LockThread() | UnlockThread():
+            return frozenset()
         case _:
             return frozenset({command.comment_id})
 
@@ -155,7 +186,9 @@ def _replace(
     return {**comments, comment_id: comments[comment_id].model_copy(update=changes)}
 
 
-def _post(state: ThreadState, command: PostComment, context: DecisionContext) -> Decision:
+def _post(
+    state: ThreadState, command: PostComment, context: DecisionContext, moderator: bool
+) -> Decision:
     imported = command.comment_id is not None or command.status != "approved"
     if (imported or command.markup != "markdown") and not _is_operator(command.actor):
         return Rejection(
@@ -164,6 +197,21 @@ def _post(state: ThreadState, command: PostComment, context: DecisionContext) ->
         )
     if command.comment_id is not None and command.comment_id in state.comments:
         return Unchanged(code="already_imported")
+    held: tuple[HoldReason, ...] = ()
+    if not (moderator or imported):
+        screened = screen(
+            context.policy,
+            NewComment(
+                body=command.body,
+                email=command.author.email,
+                approved_before=context.approved_before,
+                duplicate=context.fingerprint in state.fingerprints,
+            ),
+            context.is_disposable,
+        )
+        if isinstance(screened, Refusal):
+            return Rejection(code=screened.code, message=screened.message, field=screened.field)
+        held = screened
     events: list[ThreadEvent] = []
     if not state.started:
         events.append(ThreadStarted(title=command.title, url=command.url))
@@ -172,7 +220,9 @@ def _post(state: ThreadState, command: PostComment, context: DecisionContext) ->
             comment_id=command.comment_id or context.new_comment_id,
             parent_id=getattr(command, "parent_id", None),
             markup=command.markup,
-            status=command.status,
+            status="pending" if held else command.status,
+            held_for=held,
+            fingerprint=context.fingerprint,
             personal=PersonalData(
                 body=command.body,
                 name=command.author.name,
@@ -184,9 +234,12 @@ def _post(state: ThreadState, command: PostComment, context: DecisionContext) ->
     return events
 
 
-def _reply(state: ThreadState, command: Reply, context: DecisionContext) -> Decision:
+def _reply(
+    state: ThreadState, command: Reply, context: DecisionContext, moderator: bool
+) -> Decision:
     parent = state.comments.get(command.parent_id)
-    if parent is None:
+    # (a held or hidden comment is not there for anyone but a moderator to answer)
+    if parent is None or (parent.status != "approved" and not moderator):
         return Rejection(
             code="parent_not_found",
             message="the comment you reply to does not exist in this thread",
@@ -198,23 +251,14 @@ def _reply(state: ThreadState, command: Reply, context: DecisionContext) -> Deci
             message="the comment you reply to was deleted",
             field="parent_id",
         )
-    return _post(state, command, context)
-
-
-def _existing(state: ThreadState, comment_id: str) -> CommentState | Rejection:
-    comment = state.comments.get(comment_id)
-    if comment is None:
-        return Rejection(
-            code="comment_not_found", message="no such comment in this thread", field="comment_id"
-        )
-    return comment
+    return _post(state, command, context, moderator)
 
 
 def _may_change(
     comment: CommentState, command: EditComment | DeleteComment, context: DecisionContext
 ) -> Rejection | None:
     actor = command.actor
-    if actor.moderator:
+    if context.moderates(command.site, actor):
         return None
     if comment.author_id != actor.id:
         return Rejection(code="not_author", message="only the author or a moderator may do this")
@@ -230,7 +274,7 @@ def _may_change(
 
 
 def _edit(state: ThreadState, command: EditComment, context: DecisionContext) -> Decision:
-    comment = _existing(state, command.comment_id)
+    comment = existing(state, command.comment_id)
     if isinstance(comment, Rejection):
         return comment
     if comment.deleted:
@@ -242,7 +286,7 @@ def _edit(state: ThreadState, command: EditComment, context: DecisionContext) ->
 
 
 def _delete(state: ThreadState, command: DeleteComment, context: DecisionContext) -> Decision:
-    comment = _existing(state, command.comment_id)
+    comment = existing(state, command.comment_id)
     if isinstance(comment, Rejection):
         return comment
     if comment.deleted:
@@ -250,23 +294,28 @@ def _delete(state: ThreadState, command: DeleteComment, context: DecisionContext
     refused = _may_change(comment, command, context)
     if refused is not None:
         return refused
-    by_moderator = command.actor.moderator and command.actor.id != comment.author_id
+    moderator = context.moderates(command.site, command.actor)
+    by_moderator = moderator and command.actor.id != comment.author_id
     return [CommentDeleted(comment_id=comment.id, by_moderator=by_moderator)]
 
 
 def _like(state: ThreadState, command: LikeComment) -> Decision:
-    comment = _existing(state, command.comment_id)
+    comment = existing(state, command.comment_id)
     if isinstance(comment, Rejection):
         return comment
     if comment.deleted:
         return Rejection(code="comment_deleted", message="a deleted comment cannot be liked")
+    if comment.status != "approved":
+        return Rejection(
+            code="comment_not_found", message="no such comment in this thread", field="comment_id"
+        )
     if command.actor.id in comment.likers:
         return Unchanged(code="already_liked")
     return [CommentLiked(comment_id=comment.id)]
 
 
 def _unlike(state: ThreadState, command: UnlikeComment) -> Decision:
-    comment = _existing(state, command.comment_id)
+    comment = existing(state, command.comment_id)
     if isinstance(comment, Rejection):
         return comment
     if command.actor.id not in comment.likers:

@@ -5,6 +5,8 @@ comment outright (banned words, a duplicate, a disposable address when so set) c
 then what holds it for a moderator, every reason that applies, kept on the comment's event.
 """
 
+import hashlib
+import hmac
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,7 +40,7 @@ class ModerationPolicy(BaseModel):
     auto_close_days: int = Field(default=0, ge=0)  # 0: never
     disposable_email: EmailRule = "hold"
     duplicate: DuplicateRule = "refuse"  # the same body by the same identity in the thread
-    moderators: tuple[str, ...] = ()  # actor ids, e.g. "sso:editor-1"
+    moderators: tuple[str, ...] = ()  # actor ids; "sso:NAME": the site's SSO user NAME
 
     def closes_at(self, first_comment_at: datetime | None) -> datetime | None:
         """When a thread whose first comment came at `first_comment_at` stops taking posts."""
@@ -106,9 +108,23 @@ def disposable_address(email: str) -> bool:
     return any(".".join(parts[i:]) in blocklist for i in range(len(parts) - 1))
 
 
-def is_moderator(policy: ModerationPolicy, actor_id: str, has_moderator_role: bool) -> bool:
-    """A site's moderators: its listed identities, and any caller whose token gives the role."""
-    return has_moderator_role or actor_id in policy.moderators
+def body_fingerprint(key: bytes, actor_id: str, body: str) -> str:
+    """A keyed hash of an author and a body, by which the same comment posted again in a thread
+    is known (case, spacing and surrounding blanks aside) without keeping the body in clear."""
+    normalised = " ".join(body.casefold().split())
+    digest = hmac.new(key, f"{actor_id}\n{normalised}".encode(), hashlib.sha256)
+    return digest.hexdigest()[:32]
+
+
+def is_moderator(
+    policy: ModerationPolicy, site: str, actor_id: str, has_moderator_role: bool
+) -> bool:
+    """A site's moderators: its listed identities, and any caller whose token gives the role.
+    A listed `sso:NAME` is the site's single sign-on user NAME (in the log `sso:SITE:NAME`)."""
+    if has_moderator_role or actor_id in policy.moderators:
+        return True
+    prefix = f"sso:{site}:"
+    return actor_id.startswith(prefix) and f"sso:{actor_id[len(prefix) :]}" in policy.moderators
 
 
 def _mentions(text: str, words: tuple[str, ...]) -> bool:

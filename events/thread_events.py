@@ -5,6 +5,7 @@ from typing import Annotated, ClassVar, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from events.identifiers import ActorId, CommentId
+from events.moderation import HoldReason
 from events.personal import PersonalData, Sealed
 
 # In memory a freshly decided event carries plaintext; the processor seals it before it is
@@ -25,19 +26,25 @@ class ThreadStarted(EventBase):
 
 
 CommentStatus = Literal["approved", "pending", "spam"]
+Fingerprint = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+ReportReason = Annotated[str, Field(min_length=1, max_length=500)]
 Markup = Literal["markdown", "html"]
 
 
 class CommentPosted(EventBase):
     """A comment or, with `parent_id`, a reply. v2 renamed v1's `in_reply_to`; v3 added
-    `status` (imports keep pending and spam comments as such) and `markup: html` (imports)."""
+    `status` (imports keep pending and spam comments as such) and `markup: html` (imports);
+    v4 added `held_for`, why the site's policy holds it (then its status is pending), and
+    `fingerprint`, a keyed hash of author and body by which a duplicate is known."""
 
-    schema_version: ClassVar[int] = 3
+    schema_version: ClassVar[int] = 4
     type: Literal["CommentPosted"] = "CommentPosted"
     comment_id: CommentId
     parent_id: CommentId | None = None
     markup: Markup = "markdown"
     status: CommentStatus = "approved"
+    held_for: tuple[HoldReason, ...] = ()
+    fingerprint: Fingerprint | None = None
     personal: Personal
 
 
@@ -70,6 +77,55 @@ class AuthorErased(EventBase):
     author_id: ActorId
 
 
+class CommentApproved(EventBase):
+    """A moderator published a held, rejected or spam comment."""
+
+    type: Literal["CommentApproved"] = "CommentApproved"
+    comment_id: CommentId
+
+
+class CommentRejected(EventBase):
+    """A moderator hid a comment (held or visible)."""
+
+    type: Literal["CommentRejected"] = "CommentRejected"
+    comment_id: CommentId
+
+
+class CommentMarkedSpam(EventBase):
+    """A moderator hid a comment as spam (a verdict the spam score learns from)."""
+
+    type: Literal["CommentMarkedSpam"] = "CommentMarkedSpam"
+    comment_id: CommentId
+
+
+class CommentPinned(EventBase):
+    type: Literal["CommentPinned"] = "CommentPinned"
+    comment_id: CommentId
+
+
+class CommentUnpinned(EventBase):
+    type: Literal["CommentUnpinned"] = "CommentUnpinned"
+    comment_id: CommentId
+
+
+class CommentReported(EventBase):
+    """A reader flagged a comment for the moderators, with a reason (once per reader)."""
+
+    type: Literal["CommentReported"] = "CommentReported"
+    comment_id: CommentId
+    reason: ReportReason
+
+
+class ThreadLocked(EventBase):
+    """A moderator closed the thread: no posts, replies, edits or likes until unlocked."""
+
+    type: Literal["ThreadLocked"] = "ThreadLocked"
+
+
+class ThreadUnlocked(EventBase):
+    type: Literal["ThreadUnlocked"] = "ThreadUnlocked"
+
+
 ThreadEvent = Annotated[
     ThreadStarted
     | CommentPosted
@@ -77,7 +133,15 @@ ThreadEvent = Annotated[
     | CommentDeleted
     | CommentLiked
     | CommentUnliked
-    | AuthorErased,
+    | AuthorErased
+    | CommentApproved
+    | CommentRejected
+    | CommentMarkedSpam
+    | CommentPinned
+    | CommentUnpinned
+    | CommentReported
+    | ThreadLocked
+    | ThreadUnlocked,
     Field(discriminator="type"),
 ]
 thread_event_adapter: TypeAdapter[ThreadEvent] = TypeAdapter(ThreadEvent)

@@ -62,3 +62,9 @@ def _comment_posted_v1_to_v2(data: EventData) -> EventData:
 def _comment_posted_v2_to_v3(data: EventData) -> EventData:
     """Before v3 every comment was published on posting."""
     return {**data, "status": data.get("status", "approved")}
+
+
+@upcaster("CommentPosted", 3)
+def _comment_posted_v3_to_v4(data: EventData) -> EventData:
+    """Before v4 no comment was held by a policy, and none had a fingerprint."""
+    return {**data, "held_for": data.get("held_for", []), "fingerprint": data.get("fingerprint")}

@@ -3,12 +3,14 @@
 A command reads only the fields it needs (`comments_needed`), and an append writes only the
 fields that changed, so neither grows with the size of the thread.
 
-Fields: `version`, `head` (the hash chain head), `thread` (started, title, url as JSON) and
-`c:<comment id>` (a `CommentState` as JSON, without its id and default values, which the field
-name and the model give back).
+Fields: `version`, `head` (the hash chain head), `thread` (started, title, url, locked and the
+first comment's time, as JSON), `c:<comment id>` (a `CommentState` as JSON, without its id and
+default values, which the field name and the model give back) and `f:<fingerprint>` (the id of
+the comment whose author and body have that fingerprint: how a duplicate is known).
 """
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 
 import orjson
 from pydantic import BaseModel, ConfigDict
@@ -21,6 +23,7 @@ HEAD_FIELD = "head"
 THREAD_FIELD = "thread"
 HEADER_FIELDS = (VERSION_FIELD, HEAD_FIELD, THREAD_FIELD)
 COMMENT_PREFIX = "c:"
+FINGERPRINT_PREFIX = "f:"
 
 
 class ThreadHeader(BaseModel):
@@ -29,54 +32,84 @@ class ThreadHeader(BaseModel):
     started: bool = False
     title: str | None = None
     url: str | None = None
+    locked: bool = False
+    first_comment_at: datetime | None = None
 
 
 def comment_field(comment_id: str) -> str:
     return f"{COMMENT_PREFIX}{comment_id}"
 
 
-def fields_to_read(comment_ids: Iterable[str]) -> list[str]:
-    return [*HEADER_FIELDS, *(comment_field(cid) for cid in comment_ids)]
+def fingerprint_field(fingerprint: str) -> str:
+    return f"{FINGERPRINT_PREFIX}{fingerprint}"
+
+
+def fields_to_read(comment_ids: Iterable[str], fingerprints: Iterable[str] = ()) -> list[str]:
+    return [
+        *HEADER_FIELDS,
+        *(comment_field(cid) for cid in comment_ids),
+        *(fingerprint_field(fp) for fp in fingerprints),
+    ]
 
 
 def state_from_fields(values: Mapping[str, str | None]) -> ThreadState:
     """The state (or the part of it that was read) from the hash's fields."""
     header = ThreadHeader.model_validate_json(values[THREAD_FIELD] or "{}")
     comments = {}
+    fingerprints = set()
     for name, raw in values.items():
         if name.startswith(COMMENT_PREFIX) and raw:
             comment_id = name[len(COMMENT_PREFIX) :]
             comments[comment_id] = CommentState.model_validate(
                 {**orjson.loads(raw), "id": comment_id}
             )
+        elif name.startswith(FINGERPRINT_PREFIX) and raw:
+            fingerprints.add(name[len(FINGERPRINT_PREFIX) :])
     return ThreadState(
         version=int(values.get(VERSION_FIELD) or 0),
         head_hash=values.get(HEAD_FIELD) or GENESIS_HASH,
         started=header.started,
         title=header.title,
         url=header.url,
+        locked=header.locked,
+        first_comment_at=header.first_comment_at,
         comments=comments,
+        fingerprints=frozenset(fingerprints),
     )
 
 
-def state_fields(state: ThreadState, comment_ids: Iterable[str] | None = None) -> list[str]:
-    """Field/value pairs of the thread header and of the given comments (all when None)."""
-    header = ThreadHeader(started=state.started, title=state.title, url=state.url)
+def state_fields(
+    state: ThreadState,
+    comment_ids: Iterable[str] | None = None,
+    fingerprints: Iterable[str] | None = None,
+) -> list[str]:
+    """Field/value pairs of the thread header, of the given comments and of the given
+    fingerprints (all of either when None)."""
+    header = ThreadHeader(
+        started=state.started,
+        title=state.title,
+        url=state.url,
+        locked=state.locked,
+        first_comment_at=state.first_comment_at,
+    )
     ids = state.comments if comment_ids is None else comment_ids
-    pairs = [THREAD_FIELD, header.model_dump_json()]
+    pairs = [THREAD_FIELD, header.model_dump_json(exclude_defaults=True)]
     for comment_id in ids:
         comment = state.comments[comment_id]
         pairs += [
             comment_field(comment_id),
             comment.model_dump_json(exclude={"id"}, exclude_defaults=True),
         ]
+    for fingerprint in state.fingerprints if fingerprints is None else fingerprints:
+        pairs += [fingerprint_field(fingerprint), "1"]
     return pairs
 
 
 def changed_fields(before: ThreadState, after: ThreadState) -> list[str]:
-    """Field/value pairs an append writes: the header and every comment that changed."""
+    """Field/value pairs an append writes: the header, every comment that changed and every
+    new fingerprint."""
     changed = [cid for cid, c in after.comments.items() if before.comments.get(cid) != c]
-    return state_fields(after, changed)
+    return state_fields(after, changed, after.fingerprints - before.fingerprints)
 
 
 def whole_state(state: ThreadState) -> dict[str, str | int]:

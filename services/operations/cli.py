@@ -66,6 +66,7 @@ class Tools:
 @asynccontextmanager
 async def tools() -> AsyncIterator[Tools]:
     from services.processor.command_handler import CommandHandler
+    from services.processor.moderation_inputs import ModerationInputs
     from storage.connection import connect
     from storage.event_store import EventStore
     from storage.key_vault import AuthorKeyVault
@@ -74,7 +75,9 @@ async def tools() -> AsyncIterator[Tools]:
     redis = connect(settings.redis_url)
     store = EventStore(redis, settings.partitions, settings.outcome_ttl_seconds)
     vault = AuthorKeyVault(redis, settings.secret)
-    handler = CommandHandler(store, vault, settings.edit_window)
+    handler = CommandHandler(
+        store, vault, settings.edit_window, ModerationInputs.defaults(settings.secret)
+    )
     try:
         yield Tools(settings, redis, store, vault, handler)
     finally:

@@ -14,8 +14,10 @@ from faststream.middlewares import AckPolicy
 from faststream.redis import RedisBroker, StreamSub
 
 from services.processor.command_handler import CommandHandler
+from services.processor.moderation_inputs import ModerationInputs, fingerprint_key
 from services.runtime import make_broker, raw_entries, supervise
 from services.settings import Settings
+from services.sites import Sites
 from storage.connection import connect
 from storage.deployment import DeploymentGuard
 from storage.event_store import CommandEntry, EventStore, ensure_command_groups
@@ -34,10 +36,15 @@ def build_processor(settings: Settings) -> tuple[FastStream, DeploymentGuard]:
     app = FastStream(broker)
     redis = connect(settings.redis_url)
     store = EventStore(redis, settings.partitions, settings.outcome_ttl_seconds)
+    sites = Sites.from_settings(settings)
     handler = CommandHandler(
         store,
         AuthorKeyVault(redis, settings.secret),
         settings.edit_window,
+        ModerationInputs(
+            policy_of=lambda site: sites.get(site).moderation,
+            fingerprint_key=fingerprint_key(settings.secret),
+        ),
     )
     guard = supervise(app, redis, SERVICE, settings)
     instance = instance_name(SERVICE)

@@ -2,6 +2,7 @@
 
 import json
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,9 +21,11 @@ from events.decider import (
 )
 from events.envelope import EventEnvelope, seal_envelope
 from events.identifiers import new_comment_id, new_message_id
+from events.moderation import body_fingerprint
 from events.outcomes import Outcome
 from events.personal import PersonalData, seal, sealing_context
 from events.thread_events import CommentEdited, CommentPosted, ThreadEvent
+from services.processor.moderation_inputs import ModerationInputs
 from storage.event_store import CommandEntry, EventStore, enqueue_command
 from storage.key_vault import AuthorKeyVault
 from storage.keys import PartitionKeys
@@ -35,10 +38,17 @@ MAX_CONFLICT_RETRIES = 50
 
 
 class CommandHandler:
-    def __init__(self, store: EventStore, vault: AuthorKeyVault, edit_window: timedelta) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        vault: AuthorKeyVault,
+        edit_window: timedelta,
+        moderation: ModerationInputs | None = None,
+    ) -> None:
         self._store = store
         self._vault = vault
         self._edit_window = edit_window
+        self._moderation = moderation or ModerationInputs.defaults()
 
     async def handle_entry(
         self, keys: PartitionKeys, entry_id: str, fields: dict[Any, Any]
@@ -70,18 +80,21 @@ class CommandHandler:
             command.actor.id
         ):
             key = self._vault.key_request(command.actor.id)
+        context = await self._context(command)
         for _ in range(MAX_CONFLICT_RETRIES):
             state, replies = await self._store.load_state_with(
-                command.site, command.thread, comments_needed(command), [key.queue] if key else []
+                command.site,
+                command.thread,
+                comments_needed(command),
+                [key.queue] if key else [],
+                [context.fingerprint] if context.fingerprint else [],
             )
             if key is not None:
                 self._vault.key_reply(key, replies[0])
                 key = None
             now = occurred_at or datetime.now(UTC)
             decision = decide(
-                state,
-                command,
-                DecisionContext(now, new_comment_id(), self._edit_window),
+                state, command, replace(context, now=now, new_comment_id=new_comment_id())
             )
             envelopes: list[EventEnvelope] = []
             new_state = state
@@ -103,6 +116,19 @@ class CommandHandler:
                 return result.outcome
             logger.info("version conflict on %s/%s, retrying", command.site, command.thread)
         raise RuntimeError(f"gave up after {MAX_CONFLICT_RETRIES} version conflicts")
+
+    async def _context(self, command: Command) -> DecisionContext:
+        """The decision context but for the time and the new id (set on each attempt)."""
+        moderation = self._moderation
+        policy = moderation.policy_of(command.site)
+        context = DecisionContext(datetime.now(UTC), "", self._edit_window, policy=policy)
+        if not isinstance(command, PostComment):
+            return context
+        approved_before = policy.mode == "first_time" and await moderation.approved_before(
+            command.site, command.actor.id
+        )
+        fingerprint = body_fingerprint(moderation.fingerprint_key, command.actor.id, command.body)
+        return replace(context, approved_before=approved_before, fingerprint=fingerprint)
 
     async def _envelopes(
         self, command: Command, state: ThreadState, events: list[ThreadEvent], now: datetime

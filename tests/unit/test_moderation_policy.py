@@ -93,6 +93,9 @@ def test_a_thread_closes_so_many_days_after_its_first_comment() -> None:
 
 def test_moderators_are_listed_identities_or_carry_the_role() -> None:
     policy = ModerationPolicy(moderators=("sso:editor-1",))
-    assert is_moderator(policy, "sso:editor-1", has_moderator_role=False)
-    assert is_moderator(policy, "sso:other", has_moderator_role=True)
-    assert not is_moderator(policy, "sso:other", has_moderator_role=False)
+    assert is_moderator(policy, "blog", "sso:editor-1", has_moderator_role=False)
+    assert is_moderator(policy, "blog", "sso:blog:editor-1", has_moderator_role=False)
+    assert not is_moderator(policy, "other", "sso:blog:editor-1", has_moderator_role=False)
+    assert not is_moderator(policy, "blog", "sso:blog:editor-2", has_moderator_role=False)
+    assert is_moderator(policy, "blog", "sso:other", has_moderator_role=True)
+    assert not is_moderator(policy, "blog", "sso:other", has_moderator_role=False)

@@ -11,13 +11,21 @@ from events.personal import PersonalData
 from events.thread_events import (
     EVENT_CLASSES,
     AuthorErased,
+    CommentApproved,
     CommentDeleted,
     CommentEdited,
     CommentLiked,
+    CommentMarkedSpam,
+    CommentPinned,
     CommentPosted,
+    CommentRejected,
+    CommentReported,
     CommentUnliked,
+    CommentUnpinned,
     ThreadEvent,
+    ThreadLocked,
     ThreadStarted,
+    ThreadUnlocked,
 )
 
 # A title that spells what the reader looks for: JSON escapes its quotes.
@@ -30,6 +38,14 @@ EVENTS: list[ThreadEvent] = [
     CommentLiked(comment_id="c1"),
     CommentUnliked(comment_id="c1"),
     AuthorErased(author_id="anon:a"),
+    CommentApproved(comment_id="c1"),
+    CommentRejected(comment_id="c1"),
+    CommentMarkedSpam(comment_id="c1"),
+    CommentPinned(comment_id="c1"),
+    CommentUnpinned(comment_id="c1"),
+    CommentReported(comment_id="c1", reason='"type":"CommentLiked"}'),
+    ThreadLocked(),
+    ThreadUnlocked(),
 ]
 
 

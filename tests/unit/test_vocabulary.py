@@ -141,7 +141,7 @@ def test_comment_posted_v1_is_upcast_to_v2() -> None:
 
 def test_unknown_versions_are_refused() -> None:
     with pytest.raises(UnknownSchemaVersion):
-        upcast("CommentPosted", 4, {})
+        upcast("CommentPosted", CommentPosted.schema_version + 1, {})
     with pytest.raises(UnknownSchemaVersion):
         upcast("NoSuchEvent", 1, {})
 

@@ -1,0 +1,105 @@
+"""What moderation commands do to a thread: approve, reject, spam, pin, report, lock. Pure.
+
+Only a site's moderators moderate (`not_moderator`); any reader may report a published comment,
+once. Rejecting or marking as spam hides a comment; approving publishes it again.
+"""
+
+from events.commands import (
+    ApproveComment,
+    LockThread,
+    MarkSpam,
+    ModerationCommand,
+    PinComment,
+    RejectComment,
+    ReportComment,
+    UnlockThread,
+    UnpinComment,
+)
+from events.decision_state import (
+    CommentState,
+    Decision,
+    DecisionContext,
+    ModerationStatus,
+    Rejection,
+    ThreadState,
+    Unchanged,
+    existing,
+)
+from events.thread_events import (
+    CommentApproved,
+    CommentMarkedSpam,
+    CommentPinned,
+    CommentRejected,
+    CommentReported,
+    CommentUnpinned,
+    ThreadLocked,
+    ThreadUnlocked,
+)
+
+NOT_MODERATOR = Rejection(code="not_moderator", message="only a moderator of this site may do this")
+
+
+def decide_moderation(
+    state: ThreadState, command: ModerationCommand, context: DecisionContext
+) -> Decision:
+    if not context.moderates(command.site, command.actor):
+        return NOT_MODERATOR
+    match command:
+        case LockThread():
+            return Unchanged(code="already_locked") if state.locked else [ThreadLocked()]
+        case UnlockThread():
+            return [ThreadUnlocked()] if state.locked else Unchanged(code="not_locked")
+    comment = existing(state, command.comment_id)
+    if isinstance(comment, Rejection):
+        return comment
+    if comment.deleted:
+        return Rejection(code="comment_deleted", message="the comment was deleted")
+    match command:
+        case ApproveComment():
+            return _verdict(comment, "approved", [CommentApproved(comment_id=comment.id)])
+        case RejectComment():
+            return _verdict(comment, "rejected", [CommentRejected(comment_id=comment.id)])
+        case MarkSpam():
+            return _verdict(comment, "spam", [CommentMarkedSpam(comment_id=comment.id)])
+        case PinComment():
+            return _pin(comment)
+        case UnpinComment():
+            return (
+                [CommentUnpinned(comment_id=comment.id)]
+                if comment.pinned
+                else Unchanged(code="not_pinned")
+            )
+
+
+def _verdict(comment: CommentState, status: ModerationStatus, events: Decision) -> Decision:
+    return Unchanged(code=f"already_{status}") if comment.status == status else events
+
+
+def _pin(comment: CommentState) -> Decision:
+    if comment.parent_id is not None:
+        return Rejection(
+            code="not_top_level",
+            message="only a top-level comment can be pinned",
+            field="comment_id",
+        )
+    if comment.status != "approved":
+        return Rejection(code="not_published", message="approve the comment before pinning it")
+    return (
+        Unchanged(code="already_pinned")
+        if comment.pinned
+        else [CommentPinned(comment_id=comment.id)]
+    )
+
+
+def decide_report(state: ThreadState, command: ReportComment) -> Decision:
+    """Any reader flags a published comment, once; the comment stays up until a moderator acts."""
+    comment = existing(state, command.comment_id)
+    if isinstance(comment, Rejection):
+        return comment
+    if not comment.published:
+        return Rejection(
+            code="comment_not_found", message="no such comment in this thread", field="comment_id"
+        )
+    if command.actor.id in comment.reporters:
+        return Unchanged(code="already_reported")
+    return [CommentReported(comment_id=comment.id, reason=command.reason)]
