@@ -102,6 +102,11 @@ class ProjectionKeys:
         """thread_view: hash comment id -> public JSON fragment (thread_view/fragments.py)."""
         return f"{self.prefix}:{site}/{thread}:public"
 
+    def held(self, site: str, thread: str) -> str:
+        """thread_view: hash comment id -> `author_id fragment` of a comment held for
+        moderation, which only its author sees (thread_view/fragments.py, held_fragment)."""
+        return f"{self.prefix}:{site}/{thread}:held"
+
     def roots(self, site: str, thread: str) -> str:
         """thread_view: sorted set of top-level comment ids by time (microseconds)."""
         return f"{self.prefix}:{site}/{thread}:roots"

@@ -25,12 +25,39 @@ VISIBLE_SUFFIX = ',"status":"visible"'
 _TIME = TypeAdapter(datetime)  # writes times as the rest of the API does (`…Z` for UTC)
 
 
+FRAGMENT_FIELDS = {
+    "id",
+    "parent_id",
+    "author",
+    "html",
+    "created_at",
+    "edited_at",
+    "pinned",
+    "status",
+}
+
+
 def public_fragment(record: CommentRecord) -> str:
     """The open JSON object anyone may see of one comment (no likes, no replies)."""
-    whole = comment_view(record, 0, None).model_dump_json(
-        include={"id", "parent_id", "author", "html", "created_at", "edited_at", "status"}
-    )
-    return whole[:-1]
+    return comment_view(record, 0, None).model_dump_json(include=FRAGMENT_FIELDS)[:-1]
+
+
+def held_fragment(record: CommentRecord) -> str:
+    """What the author of a comment held for moderation sees of it (its content, status
+    pending), kept beside the public fragments as `author_id fragment`."""
+    author = Viewer(actor_id=record.author_id, anonymous=False)
+    fragment = comment_view(record, 0, author).model_dump_json(include=FRAGMENT_FIELDS)[:-1]
+    return f"{record.author_id} {fragment}"
+
+
+def viewers_held(held: Mapping[str, str], viewer: Viewer) -> dict[str, str]:
+    """The viewer's own held comments' fragments, from a thread's `author_id fragment` values."""
+    own = {}
+    for comment_id, value in held.items():
+        author, _, fragment = value.partition(" ")
+        if author == viewer.actor_id:
+            own[comment_id] = fragment
+    return own
 
 
 def root_score(record: CommentRecord) -> int:
@@ -99,17 +126,21 @@ def assemble_comments(
     like_counts: Mapping[str, int],
     liked: frozenset[str] = frozenset(),
     mine: Mapping[str, Mine] | None = None,
+    held: Mapping[str, str] | None = None,
+    left_out: frozenset[str] = frozenset(),
 ) -> list[str | None]:
     """Each top-level comment with its reply tree as JSON, None for one not to show (not
-    visible and without a visible reply); a deleted parent stays as a placeholder."""
+    visible and without a visible reply, or `left_out`); a deleted parent stays as a
+    placeholder. `held` has the caller's own held comments' fragments (held_fragment)."""
     own = mine or {}
+    held_here = held or {}
 
     def render(comment_id: str, children: Mapping[str, list[str]]) -> str | None:
-        fragment = fragments.get(comment_id)
-        if fragment is None:
+        fragment = held_here.get(comment_id) or fragments.get(comment_id)
+        if fragment is None or comment_id in left_out:
             return None
         replies = [shown for child in children[comment_id] if (shown := render(child, children))]
-        if not replies and not fragment.endswith(VISIBLE_SUFFIX):
+        if not replies and not fragment.endswith(VISIBLE_SUFFIX) and comment_id not in held_here:
             return None
         closing = _closing(like_counts.get(comment_id, 0), comment_id in liked, own.get(comment_id))
         return f'{fragment}{closing},"replies":[{",".join(replies)}]}}'

@@ -4,7 +4,7 @@ The projector loads the slice of a thread that a batch touches (its meta and the
 events name), folds the events into it with `apply`, and writes back what changed.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import orjson
 from pydantic import BaseModel, ConfigDict
@@ -13,10 +13,17 @@ from events.envelope import EventEnvelope
 from events.personal import PersonalData
 from events.thread_events import (
     AuthorErased,
+    CommentApproved,
     CommentDeleted,
     CommentEdited,
+    CommentMarkedSpam,
+    CommentPinned,
     CommentPosted,
+    CommentRejected,
+    CommentUnpinned,
+    ThreadLocked,
     ThreadStarted,
+    ThreadUnlocked,
 )
 from projections.thread_view.rendering import avatar_seed, render
 
@@ -39,7 +46,8 @@ class CommentRecord(BaseModel):
     markup: str = "markdown"
     created_at: datetime
     edited_at: datetime | None = None
-    status: str = "visible"  # visible | deleted | pending | spam
+    status: str = "visible"  # visible | deleted | pending | rejected | spam
+    pinned: bool = False
 
 
 def stored_record(record: CommentRecord) -> str:
@@ -60,6 +68,22 @@ class ThreadMeta(BaseModel):
     url: str | None = None
     count: int = 0
     version: int = 0
+    locked: bool = False
+    first_comment_at: datetime | None = None  # when a site's auto_close_days counts from
+    pinned: str = ""  # the pinned top-level comments, most recently pinned first, comma-separated
+
+    def pinned_ids(self) -> list[str]:
+        return self.pinned.split(",") if self.pinned else []
+
+    def closed(self, auto_close_days: int, now: datetime | None = None) -> bool:
+        """Locked by a moderator, or past the site's `auto_close_days` since the first comment
+        (the decider's rule, shown to readers so the form can say "Comments are closed")."""
+        if self.locked:
+            return True
+        if not auto_close_days or self.first_comment_at is None:
+            return False
+        closes_at = self.first_comment_at + timedelta(days=auto_close_days)
+        return (now or datetime.now(UTC)) >= closes_at
 
 
 class ThreadSlice(BaseModel):
@@ -107,6 +131,8 @@ def apply(view: ThreadSlice, envelope: EventEnvelope, personal: PersonalData | N
             }
             if event.status == "approved":
                 meta = meta.model_copy(update={"count": meta.count + 1})
+            if meta.first_comment_at is None:
+                meta = meta.model_copy(update={"first_comment_at": envelope.occurred_at})
         case CommentEdited():
             comment = comments[event.comment_id]
             comments = {
@@ -142,8 +168,41 @@ def apply(view: ThreadSlice, envelope: EventEnvelope, personal: PersonalData | N
                 cid: _erased(record) if record.author_id == event.author_id else record
                 for cid, record in comments.items()
             }
+        case CommentApproved() | CommentRejected() | CommentMarkedSpam():
+            comment = comments[event.comment_id]
+            status = _VERDICTS[type(event)]
+            was, now = comment.status == "visible", status == "visible"
+            meta = meta.model_copy(update={"count": meta.count + int(now) - int(was)})
+            comments = {**comments, comment.id: _rendered(comment, status=status)}
+        case CommentPinned() | CommentUnpinned():
+            comment = comments[event.comment_id]
+            pinned = isinstance(event, CommentPinned)
+            others = [cid for cid in meta.pinned_ids() if cid != comment.id]
+            meta = meta.model_copy(
+                update={"pinned": ",".join(([comment.id] if pinned else []) + others)}
+            )
+            comments = {**comments, comment.id: _rendered(comment, pinned=pinned)}
+        case ThreadLocked() | ThreadUnlocked():
+            meta = meta.model_copy(update={"locked": isinstance(event, ThreadLocked)})
     # (built without validation: meta and every record are validated models already)
     return ThreadSlice.model_construct(meta=meta, comments=comments)
+
+
+_VERDICTS: dict[type, str] = {
+    CommentApproved: "visible",
+    CommentRejected: "rejected",
+    CommentMarkedSpam: "spam",
+}
+
+
+def _rendered(record: CommentRecord, **changes: object) -> CommentRecord:
+    """A record read back from the store (without its HTML, see stored_record) with `changes`,
+    rendered again for its fragment."""
+    if record.status == "deleted":
+        return record.model_copy(update=changes)
+    erased = record.name == ERASED and not record.body
+    html = ERASED_HTML if erased else render(record.body, record.markup)
+    return record.model_copy(update={**changes, "html": html})
 
 
 def _erased(record: CommentRecord) -> CommentRecord:

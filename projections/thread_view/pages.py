@@ -17,7 +17,9 @@ from projections.thread_view.fragments import (
     assemble_comments,
     own_comments,
     page_ids,
+    viewers_held,
 )
+from projections.thread_view.model import ThreadMeta
 from projections.thread_view.query import (
     InvalidCursor,
     SortOrder,
@@ -69,6 +71,7 @@ class PageRequest:
     sort: SortOrder
     limit: int
     cursor: str | None
+    auto_close_days: int = 0  # the site's policy, for the page's `locked`
 
 
 class ThreadPages:
@@ -108,20 +111,40 @@ class ThreadPages:
 
         batch = request.limit + 1 + SLACK
         last = str(after[-1]) if after is not None and order is None else None
-        flat_meta, *raw = await self._scripts.read_page(script_keys, script_args(last, 0, batch))
-        meta = dict(zip(flat_meta[::2], flat_meta[1::2], strict=True))
+        (flat_meta, *raw), held = await asyncio.gather(
+            self._scripts.read_page(script_keys, script_args(last, 0, batch)),
+            self._held(thread_view, site, thread, viewer),
+        )
+        meta = ThreadMeta.model_validate(dict(zip(flat_meta[::2], flat_meta[1::2], strict=True)))
         fetched = _fetched(raw)
+        pinned = meta.pinned_ids()
         shown: dict[str, str] = {}
+        on_top: Fetched | None = None
+        if pinned and request.cursor is None:  # first, on the first page, in every sort
+            (_, *raw) = await self._scripts.read_page(
+                script_keys, ["ids", "", len(pinned), *pinned]
+            )
+            on_top = _fetched(raw)
+            rendered = assemble_comments(
+                on_top.roots, on_top.descendants, on_top.fragments, on_top.likes, held=held
+            )
+            shown = {root: c for root, c in zip(on_top.roots, rendered, strict=True) if c}
+        pinned_shown = len(shown)
         more = False
         skip = 0
         while True:
             rendered = assemble_comments(
-                fetched.roots[skip:], fetched.descendants, fetched.fragments, fetched.likes
+                fetched.roots[skip:],
+                fetched.descendants,
+                fetched.fragments,
+                fetched.likes,
+                held=held,
+                left_out=frozenset(pinned),
             )
             for root, comment in zip(fetched.roots[skip:], rendered, strict=True):
                 if comment is None:
                     continue
-                if len(shown) == request.limit:
+                if len(shown) - pinned_shown == request.limit:
                     more = True
                     break
                 shown[root] = comment
@@ -132,9 +155,11 @@ class ThreadPages:
                 script_keys, script_args(fetched.roots[-1], skip, batch)
             )
             fetched = fetched.merged(_fetched(raw))
+        if on_top is not None:
+            fetched = on_top.merged(fetched)
         if viewer is not None and shown:
             shown = await self._for_viewer(
-                list(shown), fetched, thread_view, like_counts, site, thread, viewer
+                list(shown), fetched, thread_view, like_counts, site, thread, viewer, held
             )
         next_cursor = None
         if more and shown:
@@ -145,9 +170,10 @@ class ThreadPages:
             {
                 "site": site,
                 "thread": thread,
-                "title": meta.get("title"),
-                "url": meta.get("url"),
-                "count": int(meta.get("count", 0)),
+                "title": meta.title,
+                "url": meta.url,
+                "count": meta.count,
+                "locked": meta.closed(request.auto_close_days),
                 "position": position,
             }
         ).decode()
@@ -165,6 +191,7 @@ class ThreadPages:
         site: str,
         thread: str,
         viewer: Viewer,
+        held: dict[str, str],
     ) -> dict[str, str]:
         """The shown comments again, with the caller's likes and own comments marked."""
         ids = page_ids(roots, fetched.descendants)
@@ -174,9 +201,23 @@ class ThreadPages:
         )
         mine = own_comments(dict(zip(ids, records, strict=True)), viewer)
         rendered = assemble_comments(
-            roots, fetched.descendants, fetched.fragments, fetched.likes, frozenset(liked), mine
+            roots,
+            fetched.descendants,
+            fetched.fragments,
+            fetched.likes,
+            frozenset(liked),
+            mine,
+            held,
         )
         return {root: comment for root, comment in zip(roots, rendered, strict=True) if comment}
+
+    async def _held(
+        self, thread_view: ProjectionKeys, site: str, thread: str, viewer: Viewer | None
+    ) -> dict[str, str]:
+        """The fragments of the viewer's own comments held for moderation."""
+        if viewer is None:
+            return {}
+        return viewers_held(await self._redis.hgetall(thread_view.held(site, thread)), viewer)
 
     async def _top_order(
         self, roots_key: str, likes_key: str, after: tuple[Any, ...] | None

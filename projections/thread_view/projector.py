@@ -8,10 +8,25 @@ from redis.asyncio import Redis
 
 from events.envelope import EventEnvelope
 from events.personal import PersonalData
-from events.thread_events import AuthorErased, CommentDeleted, CommentEdited, CommentPosted
+from events.thread_events import (
+    AuthorErased,
+    CommentApproved,
+    CommentDeleted,
+    CommentEdited,
+    CommentMarkedSpam,
+    CommentPinned,
+    CommentPosted,
+    CommentRejected,
+    CommentUnpinned,
+)
 from projections.names import THREAD_VIEW
 from projections.projection import dead_letter
-from projections.thread_view.fragments import append_reply, public_fragment, root_score
+from projections.thread_view.fragments import (
+    append_reply,
+    held_fragment,
+    public_fragment,
+    root_score,
+)
 from projections.thread_view.model import (
     ThreadMeta,
     ThreadSlice,
@@ -104,6 +119,18 @@ class ThreadViewProjection:
         batch.add("HSET", keys.comments(site, thread), *flat)
         fragments = [part for record in changed for part in (record.id, public_fragment(record))]
         batch.add("HSET", keys.public(site, thread), *fragments)
+        held = [p for r in changed if r.status == "pending" for p in (r.id, held_fragment(r))]
+        if held:
+            batch.add("HSET", keys.held(site, thread), *held)
+        released = [
+            r.id
+            for r in changed
+            if r.status != "pending"
+            and (was := before.comments.get(r.id))
+            and was.status == "pending"
+        ]
+        if released:
+            batch.add("HDEL", keys.held(site, thread), *released)
         await self._place_new(batch, keys, site, thread, before, after)
 
     async def _place_new(
@@ -146,7 +173,16 @@ def comments_to_load(events: list[EventEnvelope]) -> list[str] | None:
                 return None
             case CommentPosted(parent_id=str(parent_id)):
                 named |= {event.comment_id, parent_id}
-            case CommentPosted() | CommentEdited() | CommentDeleted():
+            case (
+                CommentPosted()
+                | CommentEdited()
+                | CommentDeleted()
+                | CommentApproved()
+                | CommentRejected()
+                | CommentMarkedSpam()
+                | CommentPinned()
+                | CommentUnpinned()
+            ):
                 named.add(event.comment_id)
     return sorted(named)
 

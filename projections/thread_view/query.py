@@ -41,6 +41,7 @@ class CommentView(BaseModel):
     html: str
     created_at: datetime
     edited_at: datetime | None
+    pinned: bool = False
     status: str
     likes: Likes
     mine: bool = False
@@ -55,6 +56,7 @@ class ThreadView(BaseModel):
     title: str | None
     url: str | None
     count: int
+    locked: bool = False  # no new comments: locked by a moderator or closed by the site's policy
     position: str | None
     comments: list[CommentView]
     next_cursor: str | None
@@ -80,10 +82,10 @@ def comment_view(
     viewer: Viewer | None,
     replies: list[CommentView] | None = None,
 ) -> CommentView:
-    """The public form of one comment record."""
-    visible = record.status == "visible"
+    """The public form of one comment record; a held comment's author sees its content too."""
+    visible = record.status == "visible" or own_held(record, viewer)
     # A deleted (or held) comment is no one's to edit: the page script's rule too (own_comments).
-    mine = visible and viewer is not None and record.author_id == viewer.actor_id
+    mine = record.status == "visible" and viewer is not None and record.author_id == viewer.actor_id
     return CommentView(
         id=record.id,
         parent_id=record.parent_id,
@@ -95,6 +97,7 @@ def comment_view(
         html=record.html if visible else "",
         created_at=record.created_at,
         edited_at=record.edited_at,
+        pinned=record.pinned,
         status=record.status,
         likes=Likes(count=like_count, liked_by_me=viewer is not None and record.id in viewer.liked),
         mine=mine,
@@ -106,6 +109,11 @@ def comment_view(
         ),
         replies=replies or [],
     )
+
+
+def own_held(record: CommentRecord, viewer: Viewer | None) -> bool:
+    """A comment held for moderation, shown to its author (and to no one else)."""
+    return record.status == "pending" and viewer is not None and record.author_id == viewer.actor_id
 
 
 def build_thread_view(
@@ -120,7 +128,10 @@ def build_thread_view(
     limit: int,
     cursor: str | None,
     position: str | None,
+    auto_close_days: int = 0,
 ) -> ThreadView:
+    """One page of the thread; pinned top-level comments come first on the first page (on top
+    of `limit`) and not again in their place."""
     children: dict[str | None, list[CommentRecord]] = defaultdict(list)
     for record in records.values():
         parent = record.parent_id if record.parent_id in records else None
@@ -132,7 +143,7 @@ def build_thread_view(
             for child in sorted(children[record.id], key=lambda r: (r.created_at, r.id))
             if (reply := view(child)) is not None
         ]
-        if record.status != "visible" and not replies:
+        if record.status != "visible" and not replies and not own_held(record, viewer):
             return None
         return comment_view(record, like_counts.get(record.id, 0), viewer, replies)
 
@@ -146,8 +157,16 @@ def build_thread_view(
     # gives them to the page script (ZREVRANGE: score, then id, both descending).
     descending = sort == "newest"
     after = decode_cursor(cursor, sort)
-    top_level = sorted(children[None], key=sort_key, reverse=descending)
+    pinned = [cid for cid in meta.pinned_ids() if cid in records]
+    top_level = [
+        record
+        for record in sorted(children[None], key=sort_key, reverse=descending)
+        if record.id not in pinned
+    ]
     page: list[CommentView] = []
+    if cursor is None:
+        page = [shown for cid in pinned if (shown := view(records[cid])) is not None]
+    pinned_shown = len(page)
     last_key: tuple[Any, ...] | None = None
     more = False
     for record in top_level:
@@ -157,7 +176,7 @@ def build_thread_view(
         shown = view(record)
         if shown is None:
             continue
-        if len(page) == limit:
+        if len(page) - pinned_shown == limit:
             more = True
             break
         page.append(shown)
@@ -168,6 +187,7 @@ def build_thread_view(
         title=meta.title,
         url=meta.url,
         count=meta.count,
+        locked=meta.closed(auto_close_days),
         position=position,
         comments=page,
         next_cursor=encode_cursor(sort, last_key) if more and last_key is not None else None,

@@ -90,8 +90,7 @@ class FastThreadReads:
         scope["route"] = self.counts_route
         await _send_json(send, orjson.dumps(counts))
 
-    @staticmethod
-    def _page_request(scope: Scope) -> tuple[PageRequest, str | None] | None:
+    def _page_request(self, scope: Scope) -> tuple[PageRequest, str | None] | None:
         if scope["type"] != "http" or scope["method"] != "GET":
             return None
         match = THREAD_PATH.match(scope["path"])
@@ -120,7 +119,10 @@ class FastThreadReads:
             or (min_position is not None and not STREAM_ID_MATCH.match(min_position))
         ):
             return None
-        request = PageRequest(site, match.group(1), cast(SortOrder, sort), int(limit), cursor)
+        closes_after = self.gateway.sites.get(site).moderation.auto_close_days
+        request = PageRequest(
+            site, match.group(1), cast(SortOrder, sort), int(limit), cursor, closes_after
+        )
         return request, min_position
 
 

@@ -1,22 +1,41 @@
-"""The SSE messages of a thread's events: `comment` (new), `update` (edited or deleted) and
-`likes` (a comment's new count), each with the thread version as its id."""
+"""The SSE messages of a thread's events: `comment` (new to readers: posted, or approved by a
+moderator), `update` (edited, deleted, hidden by a moderator, pinned or unpinned), `likes` (a
+comment's new count) and `thread` (locked or unlocked), each with the thread version as its id.
+A comment held for moderation is told to no one."""
 
 import json
 from typing import Any
 
 from events.envelope import EventEnvelope
 from events.thread_events import (
+    CommentApproved,
     CommentDeleted,
     CommentEdited,
     CommentLiked,
+    CommentMarkedSpam,
+    CommentPinned,
     CommentPosted,
+    CommentRejected,
     CommentUnliked,
+    CommentUnpinned,
+    ThreadLocked,
+    ThreadUnlocked,
 )
 from services.gateway.read_models import ReadModels
 from storage.keys import PartitionKeys
 
+NEW = (CommentPosted, CommentApproved)
+CHANGED = (
+    CommentEdited,
+    CommentDeleted,
+    CommentRejected,
+    CommentMarkedSpam,
+    CommentPinned,
+    CommentUnpinned,
+)
 LIVE_TYPES = frozenset(
-    {"CommentPosted", "CommentEdited", "CommentDeleted", "CommentLiked", "CommentUnliked"}
+    cls.__name__
+    for cls in (*NEW, *CHANGED, CommentLiked, CommentUnliked, ThreadLocked, ThreadUnlocked)
 )
 
 
@@ -34,12 +53,15 @@ async def message_of(
     event readers are not told of)."""
     event = envelope.event()
     site, thread = envelope.site, envelope.thread
-    if isinstance(event, CommentPosted | CommentEdited | CommentDeleted):
+    if isinstance(event, NEW + CHANGED):
         comment, count = await reads.comment_update(keys, site, thread, event.comment_id)
-        if comment is None:
-            return None
-        kind = "comment" if isinstance(event, CommentPosted) else "update"
+        if comment is None or (isinstance(event, NEW) and comment["status"] != "visible"):
+            return None  # held, or hidden again by the time the projection has it
+        kind = "comment" if isinstance(event, NEW) else "update"
         return sse(kind, {"comment": comment, "count": count}, envelope.thread_version)
+    if isinstance(event, ThreadLocked | ThreadUnlocked):
+        locked = isinstance(event, ThreadLocked)
+        return sse("thread", {"locked": locked}, envelope.thread_version)
     if isinstance(event, CommentLiked | CommentUnliked):
         count = await reads.like_count(keys, site, thread, event.comment_id)
         return sse("likes", {"id": event.comment_id, "count": count}, envelope.thread_version)

@@ -45,8 +45,9 @@ def keys_of(thread: str) -> PartitionKeys:
     return PartitionKeys(partition_of("default", thread, TEST_PARTITIONS))
 
 
-def plain_command(thread: str, command_id: str, body: str = "from another service") -> str:
-    """A command exactly as another service would write it, with no commentstream code."""
+def plain_command(thread: str, command_id: str, body: str | None = None) -> str:
+    """A command exactly as another service would write it, with no commentstream code (each
+    with a body of its own: the same body twice would be refused as a duplicate)."""
     return json.dumps(
         {
             "type": "PostComment",
@@ -54,7 +55,7 @@ def plain_command(thread: str, command_id: str, body: str = "from another servic
             "site": "default",
             "thread": thread,
             "actor": {"id": "svc:importer", "kind": "service"},
-            "body": body,
+            "body": body or f"from another service, {command_id}",
             "author": {"name": "Importer"},
         }
     )

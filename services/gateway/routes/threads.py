@@ -67,7 +67,14 @@ async def read_thread(
     try:
         page = await gateway.reads.thread_page(
             gateway.store.keys_for(site, thread),
-            PageRequest(site, thread, sort, limit, cursor),
+            PageRequest(
+                site,
+                thread,
+                sort,
+                limit,
+                cursor,
+                gateway.sites.get(site).moderation.auto_close_days,
+            ),
             viewer=viewer,
             min_position=min_position,
         )
