@@ -152,13 +152,15 @@ def evolve(state: ThreadState, envelope: EventEnvelope) -> ThreadState:
             update["comments"] = _replace(comments, event.comment_id, likers=likers)
         case CommentApproved() | CommentRejected() | CommentMarkedSpam():
             status = _VERDICTS[type(event)]
-            update["comments"] = _replace(comments, event.comment_id, status=status)
+            update["comments"] = _replace(comments, event.comment_id, status=status, reported=False)
         case CommentPinned() | CommentUnpinned():
             pinned = isinstance(event, CommentPinned)
             update["comments"] = _replace(comments, event.comment_id, pinned=pinned)
         case CommentReported():
             reporters = comments[event.comment_id].reporters | {envelope.actor.id}
-            update["comments"] = _replace(comments, event.comment_id, reporters=reporters)
+            update["comments"] = _replace(
+                comments, event.comment_id, reporters=reporters, reported=True
+            )
         case ThreadLocked() | ThreadUnlocked():
             update["locked"] = isinstance(event, ThreadLocked)
         case CommentEdited() | AuthorErased():

@@ -29,7 +29,8 @@ class CommentState(BaseModel):
     likers: frozenset[str] = frozenset()
     status: ModerationStatus = "approved"
     pinned: bool = False
-    reporters: frozenset[str] = frozenset()
+    reporters: frozenset[str] = frozenset()  # every reader who reported it (once each)
+    reported: bool = False  # reported since the last verdict
 
     @property
     def published(self) -> bool:

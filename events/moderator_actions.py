@@ -72,7 +72,11 @@ def decide_moderation(
 
 
 def _verdict(comment: CommentState, status: ModerationStatus, events: Decision) -> Decision:
-    return Unchanged(code=f"already_{status}") if comment.status == status else events
+    """The verdict, unless the comment has it already and no report since (a verdict answers
+    the reports: approving a reported comment keeps it up and clears it from the queue)."""
+    if comment.status == status and not comment.reported:
+        return Unchanged(code=f"already_{status}")
+    return events
 
 
 def _pin(comment: CommentState) -> Decision:

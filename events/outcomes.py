@@ -18,6 +18,8 @@ class Outcome(BaseModel):
     message: str | None = None
     field: str | None = None
     comment_id: str | None = None
+    comment_status: str | None = None  # a new comment's: approved, or pending (held)
+    held_for: tuple[str, ...] | None = None  # why the site's policy held it
     position: str | None = None
     thread_version: int | None = None
     site: str | None = None

@@ -5,7 +5,8 @@ from collections.abc import Callable
 from redis.asyncio import Redis
 
 from projections.like_counts.projector import LikeCountsProjection
-from projections.names import LIKE_COUNTS, PROJECTION_NAMES, THREAD_VIEW
+from projections.moderation.projector import ModerationProjection
+from projections.names import LIKE_COUNTS, MODERATION, PROJECTION_NAMES, THREAD_VIEW
 from projections.projection import Projection
 from projections.thread_view.projector import ThreadViewProjection
 from storage.key_vault import AuthorKeyVault
@@ -15,5 +16,6 @@ MakeProjection = Callable[[Redis, AuthorKeyVault], Projection]
 PROJECTIONS: dict[str, MakeProjection] = {
     THREAD_VIEW: lambda redis, vault: ThreadViewProjection(redis, vault),
     LIKE_COUNTS: lambda redis, vault: LikeCountsProjection(),
+    MODERATION: lambda redis, vault: ModerationProjection(redis),
 }
 assert tuple(PROJECTIONS) == PROJECTION_NAMES

@@ -124,6 +124,20 @@ class ProjectionKeys:
         """thread_view: hash `site/thread` -> number of visible comments, for listing pages."""
         return f"{self.prefix}:counts"
 
+    def queue(self, site: str, status: str) -> str:
+        """moderation: sorted set `thread/comment id` -> when it entered the queue (ms), one
+        per site and queue (pending, reported, spam)."""
+        return f"{self.prefix}:{site}:queue:{status}"
+
+    def queue_items(self, site: str) -> str:
+        """moderation: hash `thread/comment id` -> the comment's moderation record (JSON)."""
+        return f"{self.prefix}:{site}:items"
+
+    def author_history(self, site: str) -> str:
+        """moderation: hash `actor id:verdict` -> how many of the author's comments in this
+        partition got that verdict (approved, rejected, spam)."""
+        return f"{self.prefix}:{site}:authors"
+
     def like_counts(self, site: str, thread: str) -> str:
         """like_counts: hash comment id -> number of likes."""
         return f"{self.prefix}:{site}/{thread}:likes"

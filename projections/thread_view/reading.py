@@ -24,6 +24,17 @@ class ThreadViewReader:
             {cid: record_from_stored(cid, raw) for cid, raw in comments.items()},
         )
 
+    async def records(
+        self, keys: ProjectionKeys, site: str, thread: str, comment_ids: list[str]
+    ) -> dict[str, CommentRecord]:
+        """Some comment records of a thread, whatever their status (for the moderators)."""
+        found = await self._redis.hmget(keys.comments(site, thread), comment_ids)
+        return {
+            cid: record_from_stored(cid, raw)
+            for cid, raw in zip(comment_ids, found, strict=True)
+            if raw
+        }
+
     async def public_comment(
         self, keys: ProjectionKeys, site: str, thread: str, comment_id: str
     ) -> tuple[str | None, int]:

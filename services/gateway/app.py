@@ -26,7 +26,7 @@ from services.gateway.live_hub import LiveHub
 from services.gateway.metrics import MeasureAndHarden
 from services.gateway.outcome_listener import OutcomeListener
 from services.gateway.read_models import ReadModels
-from services.gateway.routes import admin, system, threads, widget
+from services.gateway.routes import admin, moderation, system, threads, widget
 from services.gc_pauses import freeze_startup_objects
 from services.settings import Settings, settings_for_a_process
 from services.sites import Sites
@@ -101,6 +101,7 @@ def create_app(settings: Settings) -> ASGIApp:
     app.include_router(system.router)
     app.include_router(widget.router)
     app.include_router(admin.router)
+    app.include_router(moderation.router)
     # The last one added is the outermost.
     app.add_middleware(
         FastThreadReads,

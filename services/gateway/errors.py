@@ -22,6 +22,14 @@ REJECTION_STATUS = {
     "comment_deleted": 409,
     "not_author": 403,
     "edit_window_closed": 403,
+    "not_moderator": 403,
+    "banned": 403,
+    "thread_locked": 409,
+    "banned_words": 422,
+    "disposable_email": 422,
+    "duplicate": 409,
+    "not_top_level": 409,
+    "not_published": 409,
     "processing_failed": 503,
 }
 

@@ -61,6 +61,7 @@ class SsoProfile(BaseModel):
 
 
 SSO_LEEWAY_SECONDS = 60
+MODERATOR_ROLES = ("moderator", "admin")
 
 
 def verify_sso(token: str, site: str, secret: str | None) -> tuple[Actor, SsoProfile]:
@@ -81,6 +82,8 @@ def verify_sso(token: str, site: str, secret: str | None) -> tuple[Actor, SsoPro
     subject = str(claims["sub"])
     if not re.fullmatch(r"[A-Za-z0-9._~:@-]{1,80}", subject):
         raise InvalidToken("single sign-on token refused: sub has characters not allowed")
-    actor = Actor(id=f"sso:{site}:{subject}"[:128], kind="user")
+    # The host site says who moderates its comments: "role": "moderator" (or "admin").
+    moderator = claims.get("role") in MODERATOR_ROLES
+    actor = Actor(id=f"sso:{site}:{subject}"[:128], kind="user", moderator=moderator)
     profile = SsoProfile(name=claims.get("name"), email=claims.get("email"), url=claims.get("url"))
     return actor, profile

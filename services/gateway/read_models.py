@@ -11,7 +11,8 @@ from redis.asyncio import Redis
 
 from events.actors import Actor
 from projections.like_counts.reading import LikeCountsReader
-from projections.names import LIKE_COUNTS, THREAD_VIEW
+from projections.moderation.reading import ModerationReader
+from projections.names import LIKE_COUNTS, MODERATION, THREAD_VIEW
 from projections.thread_view.fragments import standalone_comment
 from projections.thread_view.pages import PageRequest, ThreadPages
 from projections.thread_view.query import Viewer
@@ -38,6 +39,7 @@ def _smallest(checkpoints: tuple[str | None, str | None]) -> str | None:
 class ActiveModels:
     thread_view: ProjectionKeys
     like_counts: ProjectionKeys
+    moderation: ProjectionKeys
 
 
 class ReadModels:
@@ -47,6 +49,7 @@ class ReadModels:
         self.pages = ThreadPages(redis, Scripts(redis))
         self.page_cache = PageCache()
         self.likes = LikeCountsReader(redis)
+        self.moderation = ModerationReader(redis)
         self._wait = read_wait_seconds
         self._active: dict[int, tuple[float, ActiveModels]] = {}
         self._shared_checkpoints: dict[
@@ -63,13 +66,14 @@ class ReadModels:
         cached = self._active.get(keys.p)
         if cached is not None and now - cached[0] < ACTIVE_CACHE_SECONDS:
             return cached[1]
-        names = (THREAD_VIEW, LIKE_COUNTS)
-        thread_view, like_counts = await self.redis.mget(
+        names = (THREAD_VIEW, LIKE_COUNTS, MODERATION)
+        thread_view, like_counts, moderation = await self.redis.mget(
             [keys.active_generation(name) for name in names]
         )
         models = ActiveModels(
             keys.projection(names[0], int(thread_view or 0)),
             keys.projection(names[1], int(like_counts or 0)),
+            keys.projection(names[2], int(moderation or 0)),
         )
         self._active[keys.p] = (now, models)
         return models

@@ -39,6 +39,12 @@ class Written(BaseModel):
     id: str | None
     position: str | None = None
     result: str | None = Field(default=None, description="e.g. already_liked: nothing changed")
+    status: str | None = Field(
+        default=None,
+        description="a new comment's: approved, or pending (held for a moderator; its author"
+        " sees it with their token, nobody else does until it is approved)",
+    )
+    held_for: list[str] | None = Field(default=None, description="why it was held")
     author_token: str | None = None
 
 
@@ -59,6 +65,7 @@ class CommandStatus(BaseModel):
     command_id: str
     status: str
     id: str | None = None
+    comment_status: str | None = None
     position: str | None = None
     code: str | None = None
     message: str | None = None
@@ -94,3 +101,41 @@ class ErrorBody(BaseModel):
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     status: {"model": ErrorBody} for status in (400, 401, 403, 404, 409, 413, 422, 429, 503)
 }
+
+
+class Report(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class QueueAuthor(BaseModel):
+    id: str
+    name: str | None
+    website: str | None
+    history: dict[str, int] = Field(description="verdicts on the author's comments so far")
+
+
+class QueuedComment(BaseModel):
+    """A comment waiting for a moderator, with why, who wrote it and what it says."""
+
+    thread: str
+    id: str
+    parent_id: str | None
+    status: str
+    held_for: list[str]
+    reports: int
+    report_reasons: list[str]
+    created_at: datetime
+    queued_at: datetime
+    author: QueueAuthor
+    html: str
+    source: str
+
+
+class QueuePage(BaseModel):
+    site: str
+    queue: str
+    sizes: dict[str, int] = Field(description="items in each queue")
+    items: list[QueuedComment]
+    next_cursor: str | None

@@ -14,7 +14,11 @@ from faststream.middlewares import AckPolicy
 from faststream.redis import RedisBroker, StreamSub
 
 from services.processor.command_handler import CommandHandler
-from services.processor.moderation_inputs import ModerationInputs, fingerprint_key
+from services.processor.moderation_inputs import (
+    ModerationInputs,
+    approved_before_lookup,
+    fingerprint_key,
+)
 from services.runtime import make_broker, raw_entries, supervise
 from services.settings import Settings
 from services.sites import Sites
@@ -44,6 +48,7 @@ def build_processor(settings: Settings) -> tuple[FastStream, DeploymentGuard]:
         ModerationInputs(
             policy_of=lambda site: sites.get(site).moderation,
             fingerprint_key=fingerprint_key(settings.secret),
+            approved_before=approved_before_lookup(redis, settings.partitions),
         ),
     )
     guard = supervise(app, redis, SERVICE, settings)

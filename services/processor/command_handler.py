@@ -222,11 +222,13 @@ class CommandHandler:
 
 
 def _accepted(command: Command, events: list[ThreadEvent], state: ThreadState) -> Outcome:
-    posted = next((e.comment_id for e in events if isinstance(e, CommentPosted)), None)
+    posted = next((e for e in events if isinstance(e, CommentPosted)), None)
     return Outcome(
         command_id=command.command_id,
         status="accepted",
-        comment_id=posted or getattr(command, "comment_id", None),
+        comment_id=posted.comment_id if posted else getattr(command, "comment_id", None),
+        comment_status=posted.status if posted else None,
+        held_for=(posted.held_for or None) if posted else None,
         thread_version=state.version,
         site=command.site,
         thread=command.thread,

@@ -71,6 +71,7 @@ def test_each_service_works_under_its_own_user_and_no_further(
             (["processor"], "processor"),
             (["project", "thread_view"], "projector"),
             (["project", "like_counts"], "projector"),
+            (["project", "moderation"], "projector"),
             (["gateway"], "gateway"),
         )
     ]

@@ -38,7 +38,7 @@ def test_compose_file_runs_real_commentstream_subcommands() -> None:
     redis_command = services["redis"]["command"]
     assert "--appendonly yes" in redis_command and "--user default off" in redis_command
     commands = {name: s["command"] for name, s in services.items() if name != "redis"}
-    assert len(commands) == 4
+    assert len(commands) == 2 + len(PROJECTIONS)  # gateway, processor, a projector each
     for name, command in commands.items():
         assert command[0] == "commentstream", name
         assert parse(command[1:]) in {"gateway", "processor", "project"}

@@ -160,6 +160,17 @@ def test_any_reader_reports_a_published_comment_once() -> None:
     assert isinstance(decision, Rejection) and decision.code == "comment_not_found"
 
 
+def test_a_verdict_answers_the_reports_so_far() -> None:
+    report = ReportComment(thread="t", actor=BOB, comment_id="c1", reason="rude")
+    reported = run(posted(), report)[1]
+    assert reported.comments["c1"].reported
+    decision, kept = run(reported, on_c1(ApproveComment))  # kept up, out of the queue
+    assert decision == [CommentApproved(comment_id="c1")]
+    assert not kept.comments["c1"].reported and kept.comments["c1"].published
+    assert run(kept, on_c1(ApproveComment))[0] == Unchanged(code="already_approved")
+    assert run(kept, report)[0] == Unchanged(code="already_reported")  # still once per reader
+
+
 def test_held_comments_cannot_be_answered_or_liked_by_readers() -> None:
     held = posted(ModerationPolicy(mode="pre"))
     reply = Reply(thread="t", actor=BOB, body="re", parent_id="c1")

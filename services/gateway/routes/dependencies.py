@@ -8,6 +8,7 @@ from fastapi import Depends, Header, Path, Query, Request
 
 from events.actors import Actor
 from events.identifiers import COMMENT_ID_PATTERN, SITE_ID_PATTERN, THREAD_ID_PATTERN
+from events.moderation import is_moderator
 from services.gateway.context import Gateway
 from services.gateway.errors import ApiError
 from services.gateway.identity import InvalidToken, verify_sso
@@ -27,7 +28,8 @@ async def caller(
     site: Annotated[str, Query(pattern=SITE_ID_PATTERN)] = "default",
 ) -> Actor | None:
     """Who calls: from `Authorization: Bearer <token>`, which is an anonymous identity this
-    server signed, a host site's SSO JWT, or the admin key (a moderator). None: a newcomer."""
+    server signed, a host site's SSO JWT, or the admin key (a moderator). None: a newcomer.
+    A site's moderators (its listed identities, SSO tokens with the role) come as such."""
     if not authorization:
         return None
     scheme, _, token = authorization.partition(" ")
@@ -42,10 +44,15 @@ async def caller(
         if token.count(".") == 2:
             actor, profile = verify_sso(token, site, gateway.sites.get(site).sso_secret)
             request.state.sso_profile = profile
-            return actor
-        return gateway.signer.verify(token)
+        else:
+            actor = gateway.signer.verify(token)
     except InvalidToken as error:
         raise ApiError(401, "invalid_token", str(error)) from error
+    if not actor.moderator and is_moderator(
+        gateway.sites.get(site).moderation, site, actor.id, False
+    ):
+        actor = actor.model_copy(update={"moderator": True})
+    return actor
 
 
 async def required_caller(actor: Annotated[Actor | None, Depends(caller)]) -> Actor:
@@ -60,6 +67,16 @@ SiteParam = Annotated[str, Query(pattern=SITE_ID_PATTERN)]
 GatewayDep = Annotated[Gateway, Depends(gateway_of)]
 Caller = Annotated[Actor | None, Depends(caller)]
 RequiredCaller = Annotated[Actor, Depends(required_caller)]
+
+
+async def moderator_caller(actor: RequiredCaller) -> Actor:
+    """A moderator of the site: the admin key, a listed identity, or an SSO token's role."""
+    if not actor.moderator:
+        raise ApiError(403, "not_moderator", "only a moderator of this site may do this")
+    return actor
+
+
+Moderator = Annotated[Actor, Depends(moderator_caller)]
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ async def command_status(gateway: GatewayDep, command_id: str) -> CommandStatus:
         command_id=command_id,
         status=status.status,
         id=status.comment_id,
+        comment_status=status.comment_status,
         position=status.position,
         code=status.code,
         message=status.message,

@@ -165,20 +165,20 @@ async def post_comment(
         }
     )
     fresh_id = request.command_id is None
-    return await _answer(gateway, command, created=True, author_token=token, fresh_id=fresh_id)
+    return await answer(gateway, command, created=True, author_token=token, fresh_id=fresh_id)
 
 
 @router.patch("/threads/{thread}/comments/{comment_id}", response_model=Written)
 async def edit_comment(target: Target, request: CommentChange) -> JSONResponse:
     """Change a comment's body: its author (anonymous: within the edit window) or a moderator."""
     command = EditComment(**target.command_fields(), body=request.body)
-    return await _answer(target.gateway, command)
+    return await answer(target.gateway, command)
 
 
 @router.delete("/threads/{thread}/comments/{comment_id}", response_model=Written)
 async def delete_comment(target: Target) -> JSONResponse:
     """Delete a comment; it stays as a placeholder while it has replies."""
-    return await _answer(target.gateway, DeleteComment(**target.command_fields()))
+    return await answer(target.gateway, DeleteComment(**target.command_fields()))
 
 
 @router.put("/threads/{thread}/comments/{comment_id}/like", response_model=Written)
@@ -187,12 +187,12 @@ async def like_comment(target: Target) -> JSONResponse:
     await target.gateway.limiter.take(
         "likes", target.site, target.actor.id, limits.likes_per_minute_per_identity
     )
-    return await _answer(target.gateway, LikeComment(**target.command_fields()))
+    return await answer(target.gateway, LikeComment(**target.command_fields()))
 
 
 @router.delete("/threads/{thread}/comments/{comment_id}/like", response_model=Written)
 async def unlike_comment(target: Target) -> JSONResponse:
-    return await _answer(target.gateway, UnlikeComment(**target.command_fields()))
+    return await answer(target.gateway, UnlikeComment(**target.command_fields()))
 
 
 @router.get("/threads/{thread}/comments/{comment_id}/likes", response_model=LikersPage)
@@ -229,7 +229,7 @@ def _valid_thread(name: str) -> bool:
     return re.fullmatch(THREAD_ID_PATTERN, name) is not None
 
 
-async def _answer(
+async def answer(
     gateway: Gateway,
     command: Command,
     *,
@@ -261,6 +261,8 @@ async def _answer(
         id=outcome.comment_id,
         position=outcome.position,
         result=outcome.code,
+        status=outcome.comment_status,
+        held_for=list(outcome.held_for) if outcome.held_for else None,
         author_token=author_token,
     )
     return JSONResponse(written.model_dump(exclude_none=True), 201 if created else 200)

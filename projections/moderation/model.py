@@ -1,0 +1,123 @@
+"""The moderation read model and its fold: each comment's moderation record, the queues it is
+in, and the verdicts on each author. Pure: no I/O.
+
+Queues, oldest first: `pending` (held by the policy), `reported` (published, reported since the
+last verdict) and `spam`. A verdict (approve, reject, spam) answers every report so far.
+"""
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from events.envelope import EventEnvelope
+from events.thread_events import (
+    CommentApproved,
+    CommentDeleted,
+    CommentMarkedSpam,
+    CommentPosted,
+    CommentRejected,
+    CommentReported,
+)
+
+QueueName = Literal["pending", "reported", "spam"]
+QUEUES: tuple[QueueName, ...] = ("pending", "reported", "spam")
+Verdict = Literal["approved", "rejected", "spam"]
+VERDICTS: tuple[Verdict, ...] = ("approved", "rejected", "spam")
+KEPT_REPORT_REASONS = 5
+EVENT_TYPES = frozenset(
+    cls.__name__
+    for cls in (
+        CommentPosted,
+        CommentApproved,
+        CommentRejected,
+        CommentMarkedSpam,
+        CommentReported,
+        CommentDeleted,
+    )
+)
+
+
+class ModerationRecord(BaseModel):
+    """One comment as the moderators' queues know it (its content is the thread view's)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    thread: str
+    comment_id: str
+    parent_id: str | None = None
+    author_id: str
+    created_at: datetime
+    status: Literal["approved", "pending", "rejected", "spam", "deleted"] = "approved"
+    held_for: tuple[str, ...] = ()
+    reports: int = 0  # since the last verdict
+    report_reasons: tuple[str, ...] = ()  # the latest few
+    queued_at: datetime | None = None  # when it entered the queue it is in
+
+    @property
+    def ref(self) -> str:
+        return item_ref(self.thread, self.comment_id)
+
+    @property
+    def queue(self) -> QueueName | None:
+        if self.status == "pending":
+            return "pending"
+        if self.status == "spam":
+            return "spam"
+        if self.status == "approved" and self.reports:
+            return "reported"
+        return None
+
+
+def item_ref(thread: str, comment_id: str) -> str:
+    """A comment's name in a site's queues (a thread id has no `/`)."""
+    return f"{thread}/{comment_id}"
+
+
+_VERDICT_OF: dict[type, Verdict] = {
+    CommentApproved: "approved",
+    CommentRejected: "rejected",
+    CommentMarkedSpam: "spam",
+}
+
+
+def apply(
+    record: ModerationRecord | None, envelope: EventEnvelope
+) -> tuple[ModerationRecord | None, Verdict | None]:
+    """Fold one event into its comment's record; also the verdict it gives its author."""
+    event = envelope.event()
+    at = envelope.occurred_at
+    match event:
+        case CommentPosted():
+            posted = ModerationRecord(
+                thread=envelope.thread,
+                comment_id=event.comment_id,
+                parent_id=event.parent_id,
+                author_id=envelope.actor.id,
+                created_at=at,
+                status=event.status,
+                held_for=event.held_for,
+                queued_at=at,
+            )
+            return posted, "approved" if event.status == "approved" else None
+        case CommentApproved() | CommentRejected() | CommentMarkedSpam() if record is not None:
+            verdict = _VERDICT_OF[type(event)]
+            status = verdict
+            changed = record.model_copy(
+                update={"status": status, "reports": 0, "report_reasons": (), "queued_at": at}
+            )
+            return changed, verdict
+        case CommentReported() if record is not None:
+            reasons = (*record.report_reasons, event.reason)[-KEPT_REPORT_REASONS:]
+            queued_at = record.queued_at if record.reports else at
+            changed = record.model_copy(
+                update={
+                    "reports": record.reports + 1,
+                    "report_reasons": reasons,
+                    "queued_at": queued_at,
+                }
+            )
+            return changed, None
+        case CommentDeleted() if record is not None:
+            return record.model_copy(update={"status": "deleted", "reports": 0}), None
+    return record, None

@@ -1,0 +1,110 @@
+"""A page of a site's moderation queue for the moderators: the queue's records (moderation read
+model) with each comment's content (thread view) and its author's verdicts so far."""
+
+import re
+from collections import defaultdict
+
+from projections.moderation.model import QUEUES, QueueName
+from projections.moderation.reading import AuthorHistory, QueuedItem
+from projections.thread_view.model import CommentRecord
+from projections.thread_view.rendering import render
+from services.gateway.read_models import ActiveModels, ReadModels
+from services.gateway.schemas import QueueAuthor, QueuedComment, QueuePage
+from storage.keys import PartitionKeys, partition_of
+
+CURSOR = re.compile(r"^(\d{1,15})\.([A-Za-z0-9._~:-]{1,128}/[a-z0-9]{1,32})$")
+
+
+class InvalidQueueCursor(ValueError):
+    pass
+
+
+def decode_queue_cursor(cursor: str | None) -> tuple[int, str] | None:
+    if cursor is None:
+        return None
+    found = CURSOR.match(cursor)
+    if found is None:
+        raise InvalidQueueCursor("not a cursor of this queue")
+    return int(found.group(1)), found.group(2)
+
+
+async def queue_page(
+    reads: ReadModels,
+    partitions: int,
+    site: str,
+    queue: QueueName,
+    limit: int,
+    cursor: str | None,
+) -> QueuePage:
+    every = [PartitionKeys(p) for p in range(partitions)]
+    active = [await reads.active(keys) for keys in every]
+    models = [a.moderation for a in active]
+    items = await reads.moderation.queue(
+        models, site, queue, limit + 1, decode_queue_cursor(cursor)
+    )
+    more = len(items) > limit
+    items = items[:limit]
+    sizes = await reads.moderation.sizes(models, site, QUEUES)
+    authors = sorted({item.record.author_id for item in items})
+    history = await reads.moderation.history(models, site, authors)
+    contents = await _contents(
+        reads, active_of=active, partitions=partitions, site=site, items=items
+    )
+    shown = [
+        _queued(item, contents.get((item.record.thread, item.record.comment_id)), history)
+        for item in items
+    ]
+    last = items[-1] if more and items else None
+    return QueuePage(
+        site=site,
+        queue=queue,
+        sizes={str(name): size for name, size in sizes.items()},
+        items=shown,
+        next_cursor=f"{last.score}.{last.record.ref}" if last else None,
+    )
+
+
+async def _contents(
+    reads: ReadModels,
+    *,
+    active_of: list[ActiveModels],
+    partitions: int,
+    site: str,
+    items: list[QueuedItem],
+) -> dict[tuple[str, str], CommentRecord]:
+    by_thread: dict[str, list[str]] = defaultdict(list)
+    for item in items:
+        by_thread[item.record.thread].append(item.record.comment_id)
+    found: dict[tuple[str, str], CommentRecord] = {}
+    for thread, ids in by_thread.items():
+        models = active_of[partition_of(site, thread, partitions)]
+        for cid, record in (
+            await reads.threads.records(models.thread_view, site, thread, ids)
+        ).items():
+            found[(thread, cid)] = record
+    return found
+
+
+def _queued(
+    item: QueuedItem, content: CommentRecord | None, history: dict[str, AuthorHistory]
+) -> QueuedComment:
+    record = item.record
+    return QueuedComment(
+        thread=record.thread,
+        id=record.comment_id,
+        parent_id=record.parent_id,
+        status=record.status,
+        held_for=list(record.held_for),
+        reports=record.reports,
+        report_reasons=list(record.report_reasons),
+        created_at=record.created_at,
+        queued_at=record.queued_at or record.created_at,
+        author=QueueAuthor(
+            id=record.author_id,
+            name=content.name if content else None,
+            website=content.website if content else None,
+            history={str(k): v for k, v in history.get(record.author_id, {}).items()},
+        ),
+        html=render(content.body, content.markup) if content and content.body else "",
+        source=content.body if content else "",
+    )

@@ -1,0 +1,110 @@
+"""Moderation routes: verdicts on comments, pins, reports, locks, and the moderators' queue.
+
+Moderators are the admin key, a site's listed identities and SSO tokens with the role; the
+decider refuses anyone else (403 not_moderator), and the queue is read by moderators only."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from events.commands import (
+    ApproveComment,
+    LockThread,
+    MarkSpam,
+    PinComment,
+    RejectComment,
+    ReportComment,
+    UnlockThread,
+    UnpinComment,
+)
+from projections.moderation.model import QueueName
+from services.gateway.errors import ApiError
+from services.gateway.moderation_queue import InvalidQueueCursor, queue_page
+from services.gateway.routes.dependencies import (
+    GatewayDep,
+    Moderator,
+    RequiredCaller,
+    SiteParam,
+    Target,
+    ThreadParam,
+)
+from services.gateway.routes.threads import answer
+from services.gateway.schemas import ERROR_RESPONSES, QueuePage, Report, Written
+
+router = APIRouter(prefix="/api/v1", tags=["moderation"], responses=ERROR_RESPONSES)
+COMMENT = "/threads/{thread}/comments/{comment_id}"
+
+
+@router.post(COMMENT + "/approve", response_model=Written)
+async def approve(target: Target) -> JSONResponse:
+    """Publish a held (or rejected, or spam) comment; also answers its reports."""
+    return await answer(target.gateway, ApproveComment(**target.command_fields()))
+
+
+@router.post(COMMENT + "/reject", response_model=Written)
+async def reject(target: Target) -> JSONResponse:
+    """Hide a comment (held or published)."""
+    return await answer(target.gateway, RejectComment(**target.command_fields()))
+
+
+@router.post(COMMENT + "/spam", response_model=Written)
+async def spam(target: Target) -> JSONResponse:
+    """Hide a comment as spam."""
+    return await answer(target.gateway, MarkSpam(**target.command_fields()))
+
+
+@router.post(COMMENT + "/pin", response_model=Written)
+async def pin(target: Target) -> JSONResponse:
+    """Show a published top-level comment first, in every sort."""
+    return await answer(target.gateway, PinComment(**target.command_fields()))
+
+
+@router.post(COMMENT + "/unpin", response_model=Written)
+async def unpin(target: Target) -> JSONResponse:
+    return await answer(target.gateway, UnpinComment(**target.command_fields()))
+
+
+@router.post(COMMENT + "/report", response_model=Written)
+async def report(target: Target, request: Report) -> JSONResponse:
+    """Any reader flags a published comment for the moderators, once per reader."""
+    limits = target.gateway.sites.get(target.site).limits
+    await target.gateway.limiter.take(
+        "reports", target.site, target.actor.id, limits.likes_per_minute_per_identity
+    )
+    command = ReportComment(**target.command_fields(), reason=request.reason)
+    return await answer(target.gateway, command)
+
+
+@router.put("/threads/{thread}/lock", response_model=Written)
+async def lock(
+    gateway: GatewayDep, thread: ThreadParam, actor: RequiredCaller, site: SiteParam = "default"
+) -> JSONResponse:
+    """Close the thread: no posts, replies, edits or likes (but by moderators)."""
+    return await answer(gateway, LockThread(site=site, thread=thread, actor=actor))
+
+
+@router.delete("/threads/{thread}/lock", response_model=Written)
+async def unlock(
+    gateway: GatewayDep, thread: ThreadParam, actor: RequiredCaller, site: SiteParam = "default"
+) -> JSONResponse:
+    return await answer(gateway, UnlockThread(site=site, thread=thread, actor=actor))
+
+
+@router.get("/moderation/queue", response_model=QueuePage)
+async def moderation_queue(
+    gateway: GatewayDep,
+    moderator: Moderator,
+    site: SiteParam = "default",
+    status: QueueName = "pending",
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> QueuePage:
+    """A queue of the site, oldest first: pending (held), reported, spam; with why, the
+    author and their verdicts so far, and each queue's size."""
+    try:
+        return await queue_page(
+            gateway.reads, gateway.store.partitions, site, status, limit, cursor
+        )
+    except InvalidQueueCursor as error:
+        raise ApiError(400, "invalid_cursor", str(error), "cursor") from error
