@@ -138,6 +138,20 @@ def start_stack(data_dir: Path, logs_dir: Path, fsync: str = "everysec", **env: 
                 },
                 "sso": {"sso_secret": SSO_SITE_SECRET, "limits": NO_LIMITS},
                 "likes": {"limits": NO_LIMITS | {"likes_per_minute_per_identity": 2}},
+                "moderated": {
+                    "sso_secret": SSO_SITE_SECRET,
+                    "limits": NO_LIMITS,
+                    "moderation": {
+                        "mode": "pre",
+                        "banned_words": ["viagra"],
+                        "suspect_words": ["casino"],
+                        "moderators": ["sso:editor-1"],
+                    },
+                },
+                "firsttime": {
+                    "limits": NO_LIMITS,
+                    "moderation": {"mode": "first_time", "disposable_email": "refuse"},
+                },
             }
         ),
         **env,

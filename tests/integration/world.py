@@ -17,8 +17,7 @@ from events.commands import (
 )
 from events.decider import DEFAULT_EDIT_WINDOW
 from events.outcomes import Outcome
-from projections.like_counts.projector import LikeCountsProjection
-from projections.thread_view.projector import ThreadViewProjection
+from projections.registry import PROJECTIONS
 from services.processor.command_handler import CommandHandler
 from services.projector.runner import ProjectorRunner
 from services.settings import Settings
@@ -59,12 +58,8 @@ class World:
 
     async def project(self, redis: Redis | None = None) -> None:
         redis = redis or self.redis
-        runners = [
-            ProjectorRunner(
-                redis, ThreadViewProjection(redis, AuthorKeyVault(redis, self.settings.secret))
-            ),
-            ProjectorRunner(redis, LikeCountsProjection()),
-        ]
+        vault = AuthorKeyVault(redis, self.settings.secret)
+        runners = [ProjectorRunner(redis, make(redis, vault)) for make in PROJECTIONS.values()]
         for p in range(self.settings.partitions):
             keys = PartitionKeys(p)
             for runner in runners:

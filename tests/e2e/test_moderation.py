@@ -1,0 +1,280 @@
+"""Moderation over real HTTP, every service its own process: held comments, verdicts, pins,
+reports, locks, the moderators' queue and who may moderate (the sites "moderated", in pre
+mode with a listed SSO moderator, and "firsttime", in first_time mode; tests/processes.py)."""
+
+import time
+from typing import Any
+
+import httpx
+import jwt
+
+from tests.processes import SSO_SITE_SECRET
+
+ADMIN = {"Authorization": "Bearer e2e-admin-key"}
+SITE = {"site": "moderated"}
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def sso(subject: str, site: str = "moderated", **claims: Any) -> dict[str, str]:
+    token = jwt.encode(
+        {"sub": subject, "aud": site, "exp": int(time.time()) + 600, **claims},
+        SSO_SITE_SECRET,
+        algorithm="HS256",
+    )
+    return bearer(token)
+
+
+def post(api: httpx.Client, thread: str, body: str, site: str = "moderated", **more: Any):  # type: ignore[no-untyped-def]
+    headers = more.pop("headers", {})
+    return api.post(
+        f"/api/v1/threads/{thread}/comments",
+        params={"site": site},
+        json={"body": body, **more},
+        headers=headers,
+    )
+
+
+def read(
+    api: httpx.Client, thread: str, headers: dict[str, str] | None = None, **params: Any
+) -> dict[str, Any]:
+    response = api.get(f"/api/v1/threads/{thread}", params=SITE | params, headers=headers or {})
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def act(
+    api: httpx.Client,
+    thread: str,
+    comment_id: str,
+    action: str,
+    headers: dict[str, str],
+    **body: Any,
+) -> httpx.Response:
+    return api.post(
+        f"/api/v1/threads/{thread}/comments/{comment_id}/{action}",
+        params=SITE,
+        headers=headers,
+        json=body or None,
+    )
+
+
+def queue(
+    api: httpx.Client, status: str = "pending", headers: dict[str, str] = ADMIN
+) -> dict[str, Any]:
+    response = api.get(
+        "/api/v1/moderation/queue", params=SITE | {"status": status}, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def in_queue(
+    api: httpx.Client, thread: str, comment_id: str, status: str = "pending"
+) -> dict[str, Any] | None:
+    """The item once the moderation projection has it (it runs on its own)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        for item in queue(api, status)["items"]:
+            if (item["thread"], item["id"]) == (thread, comment_id):
+                return item  # type: ignore[no-any-return]
+        time.sleep(0.05)
+    return None
+
+
+def test_a_held_comment_is_its_authors_alone_until_a_moderator_approves_it(
+    api: httpx.Client, thread_id: str
+) -> None:
+    held = post(api, thread_id, "My first thought")
+    assert held.status_code == 201, held.text
+    assert held.json()["status"] == "pending" and held.json()["held_for"] == ["pre"]
+    comment_id, author = held.json()["id"], bearer(held.json()["author_token"])
+    position = held.json()["position"]
+    for_others = read(api, thread_id, min_position=position)
+    assert for_others["comments"] == [] and for_others["count"] == 0
+    [own] = read(api, thread_id, author, min_position=position)["comments"]
+    assert own["id"] == comment_id and own["status"] == "pending"
+    assert own["html"] == "<p>My first thought</p>\n"
+    counts = api.get("/api/v1/counts", params={"thread": thread_id, **SITE}).json()
+    assert counts == {thread_id: 0}
+
+    item = in_queue(api, thread_id, comment_id)
+    assert item is not None and item["held_for"] == ["pre"]
+    assert (
+        item["html"] == "<p>My first thought</p>\n" and item["author"]["history"]["approved"] == 0
+    )
+
+    approved = act(api, thread_id, comment_id, "approve", ADMIN)
+    assert approved.status_code == 200, approved.text
+    view = read(api, thread_id, min_position=approved.json()["position"])
+    assert [c["id"] for c in view["comments"]] == [comment_id] and view["count"] == 1
+    assert view["comments"][0]["status"] == "visible"
+    assert api.get("/api/v1/counts", params={"thread": thread_id, **SITE}).json() == {thread_id: 1}
+    assert act(api, thread_id, comment_id, "approve", ADMIN).json()["result"] == "already_approved"
+
+
+def test_only_moderators_moderate(api: httpx.Client, thread_id: str) -> None:
+    written = post(api, thread_id, "Judge me").json()
+    comment_id = written["id"]
+    reader = bearer(api.post("/api/v1/session").json()["token"])
+    for who in (reader, sso("someone")):
+        refused = act(api, thread_id, comment_id, "approve", who)
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "not_moderator"
+        listing = api.get("/api/v1/moderation/queue", params=SITE, headers=who)
+        assert listing.status_code == 403
+    assert act(api, thread_id, comment_id, "approve", {}).status_code == 401
+    # A listed identity, and any SSO token with the role, moderate this site.
+    assert act(api, thread_id, comment_id, "approve", sso("editor-1")).status_code == 200
+    assert (
+        act(api, thread_id, comment_id, "reject", sso("chief", role="moderator")).status_code == 200
+    )
+    view = read(api, thread_id, min_position=None)
+    assert view["comments"] == []
+
+
+def test_rejecting_or_spamming_a_published_comment_hides_it(
+    api: httpx.Client, thread_id: str
+) -> None:
+    ids = []
+    for body in ("one", "two"):
+        written = post(api, thread_id, body).json()
+        act(api, thread_id, written["id"], "approve", ADMIN)
+        ids.append(written["id"])
+    hidden = act(api, thread_id, ids[0], "spam", ADMIN)
+    assert hidden.status_code == 200
+    view = read(api, thread_id, min_position=hidden.json()["position"])
+    assert [c["id"] for c in view["comments"]] == [ids[1]] and view["count"] == 1
+    assert in_queue(api, thread_id, ids[0], "spam") is not None
+    assert act(api, thread_id, ids[1], "reject", ADMIN).status_code == 200
+    assert read(api, thread_id)["count"] == 0
+
+
+def test_the_policy_refuses_banned_words_and_duplicates_and_holds_for_every_reason(
+    api: httpx.Client, thread_id: str
+) -> None:
+    refused = post(api, thread_id, "Buy VIAGRA now")
+    assert refused.status_code == 422
+    assert refused.json()["error"] == {
+        "code": "banned_words",
+        "message": refused.json()["error"]["message"],
+        "field": "body",
+    }
+    first = post(api, thread_id, "a casino at https://a.example and https://b.example")
+    assert first.json()["held_for"] == ["pre", "link_count", "suspect_word"]
+    again = post(
+        api,
+        thread_id,
+        "A casino at https://a.example and https://b.example ",
+        headers=bearer(first.json()["author_token"]),
+    )
+    assert again.status_code == 409 and again.json()["error"]["code"] == "duplicate"
+
+
+def test_pinned_comments_come_first_in_every_sort(api: httpx.Client, thread_id: str) -> None:
+    ids = []
+    for body in ("oldest", "middle", "newest"):
+        written = post(api, thread_id, body).json()
+        ids.append(written["id"])
+        act(api, thread_id, written["id"], "approve", ADMIN)
+    pinned = act(api, thread_id, ids[1], "pin", ADMIN)
+    assert pinned.status_code == 200
+    position = pinned.json()["position"]
+    for sort, rest in (
+        ("oldest", [ids[0], ids[2]]),
+        ("newest", [ids[2], ids[0]]),
+        ("top", [ids[0], ids[2]]),
+    ):
+        view = read(api, thread_id, sort=sort, min_position=position)
+        assert [c["id"] for c in view["comments"]] == [ids[1], *rest], sort
+        assert [c["pinned"] for c in view["comments"]] == [True, False, False]
+    first = read(api, thread_id, limit=1, min_position=position)
+    assert [c["id"] for c in first["comments"]] == [ids[1], ids[0]]  # pins on top of `limit`
+    second = read(api, thread_id, limit=1, cursor=first["next_cursor"])
+    assert [c["id"] for c in second["comments"]] == [ids[2]]
+    unpinned = act(api, thread_id, ids[1], "unpin", ADMIN)
+    view = read(api, thread_id, min_position=unpinned.json()["position"])
+    assert [c["id"] for c in view["comments"]] == ids
+
+
+def test_reports_fill_the_reported_queue_once_per_reader_until_a_verdict(
+    api: httpx.Client, thread_id: str
+) -> None:
+    written = post(api, thread_id, "Controversial").json()
+    comment_id = written["id"]
+    act(api, thread_id, comment_id, "approve", ADMIN)
+    readers = [bearer(api.post("/api/v1/session").json()["token"]) for _ in range(2)]
+    for reader in readers:
+        reported = act(api, thread_id, comment_id, "report", reader, reason="rude")
+        assert reported.status_code == 200, reported.text
+    again = act(api, thread_id, comment_id, "report", readers[0], reason="rude")
+    assert again.json()["result"] == "already_reported"
+    assert act(api, thread_id, comment_id, "report", readers[0]).status_code == 422  # no reason
+    deadline = time.monotonic() + 10
+    item = in_queue(api, thread_id, comment_id, "reported")
+    while item is not None and item["reports"] < 2 and time.monotonic() < deadline:
+        item = in_queue(api, thread_id, comment_id, "reported")
+    assert item is not None and item["reports"] == 2 and item["report_reasons"] == ["rude", "rude"]
+    assert read(api, thread_id)["count"] == 1  # a reported comment stays up
+    kept = act(api, thread_id, comment_id, "approve", ADMIN)
+    assert kept.status_code == 200 and "result" not in kept.json()
+    deadline = time.monotonic() + 10
+    while in_queue(api, thread_id, comment_id, "reported") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert all(i["id"] != comment_id for i in queue(api, "reported")["items"])
+
+
+def test_a_locked_thread_refuses_posts_and_likes_and_says_so(
+    api: httpx.Client, thread_id: str
+) -> None:
+    written = post(api, thread_id, "Before the lock").json()
+    act(api, thread_id, written["id"], "approve", ADMIN)
+    reader = bearer(api.post("/api/v1/session").json()["token"])
+    assert (
+        api.put(f"/api/v1/threads/{thread_id}/lock", params=SITE, headers=reader).status_code == 403
+    )
+    locked = api.put(f"/api/v1/threads/{thread_id}/lock", params=SITE, headers=ADMIN)
+    assert locked.status_code == 200, locked.text
+    assert read(api, thread_id, min_position=locked.json()["position"])["locked"] is True
+    refused = post(api, thread_id, "After the lock")
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "thread_locked"
+    like = api.put(
+        f"/api/v1/threads/{thread_id}/comments/{written['id']}/like", params=SITE, headers=reader
+    )
+    assert like.status_code == 409 and like.json()["error"]["code"] == "thread_locked"
+    unlocked = api.delete(f"/api/v1/threads/{thread_id}/lock", params=SITE, headers=ADMIN)
+    assert read(api, thread_id, min_position=unlocked.json()["position"])["locked"] is False
+    assert post(api, thread_id, "After the unlock").status_code == 201
+
+
+def test_first_time_mode_publishes_an_author_once_one_comment_was_approved(
+    api: httpx.Client, thread_id: str
+) -> None:
+    first = post(api, thread_id, "Hello, new here", site="firsttime")
+    assert first.json()["held_for"] == ["first_time"]
+    author = bearer(first.json()["author_token"])
+    approved = api.post(
+        f"/api/v1/threads/{thread_id}/comments/{first.json()['id']}/approve",
+        params={"site": "firsttime"},
+        headers=ADMIN,
+    )
+    assert approved.status_code == 200
+    deadline = time.monotonic() + 10
+    while True:  # the verdict reaches the moderation read model, which the processor asks
+        second = post(
+            api,
+            f"{thread_id}-2",
+            f"Back again {time.monotonic()}",
+            site="firsttime",
+            headers=author,
+        )
+        if second.json()["status"] == "approved" or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert second.json()["status"] == "approved"
+    disposable = post(
+        api, thread_id, "Throwaway", site="firsttime", author={"email": "x@mailinator.com"}
+    )
+    assert disposable.status_code == 422
+    assert disposable.json()["error"]["field"] == "email"
