@@ -25,7 +25,7 @@ from benchmarks.loadgen import (
     percentile,
 )
 from benchmarks.subjects import BODY_300
-from projections.names import PROJECTION_NAMES
+from projections.names import READER_PROJECTIONS
 from projections.registry import PROJECTIONS
 from services.embedded import EmbeddedRedis
 from services.operations.parallel_build import Workers
@@ -79,12 +79,12 @@ async def checkpoint_keys(redis: Redis, partitions: int) -> list[list[str]]:
     keys = []
     for p in range(partitions):
         partition = PartitionKeys(p)
-        names = [partition.active_generation(name) for name in PROJECTION_NAMES]
+        names = [partition.active_generation(name) for name in READER_PROJECTIONS]
         generations = [int(g or 0) for g in await redis.mget(names)]
         keys.append(
             [
                 partition.projection(name, generation).checkpoint
-                for name, generation in zip(PROJECTION_NAMES, generations, strict=True)
+                for name, generation in zip(READER_PROJECTIONS, generations, strict=True)
             ]
         )
     return keys
@@ -93,7 +93,7 @@ async def checkpoint_keys(redis: Redis, partitions: int) -> list[list[str]]:
 async def visible_positions(redis: Redis, keys: list[list[str]]) -> list[Position]:
     """Per partition, the position up to which both read models have folded the log."""
     flat = await redis.mget([key for partition in keys for key in partition])
-    per = len(PROJECTION_NAMES)
+    per = len(READER_PROJECTIONS)
     return [
         min(parse_position(value) for value in flat[p * per : (p + 1) * per])
         for p in range(len(keys))
@@ -239,14 +239,14 @@ class Watcher:
     async def run(self, stop: asyncio.Event) -> None:
         """Poll until `stop` is set."""
         keys = await checkpoint_keys(self.redis, self.partitions)
-        per = len(PROJECTION_NAMES)
+        per = len(READER_PROJECTIONS)
         server = self.redis.connection_pool.connection_kwargs
         _, mget = await asyncio.get_running_loop().create_connection(
             lambda: _RepeatedMget([key for partition in keys for key in partition]),
             server.get("host", "127.0.0.1"),
             server.get("port", 6379),
         )
-        self.timelines = [[[] for _ in range(self.partitions)] for _ in PROJECTION_NAMES]
+        self.timelines = [[[] for _ in range(self.partitions)] for _ in READER_PROJECTIONS]
         started = next_poll = time.perf_counter()
         last: list[bytes | None] = []
         try:
@@ -279,12 +279,12 @@ class Watcher:
                     line.append((position, now))
 
     def visible_at(
-        self, partition: int, position: Position, projections: Sequence[str] = PROJECTION_NAMES
+        self, partition: int, position: Position, projections: Sequence[str] = READER_PROJECTIONS
     ) -> float | None:
         """When a poll first saw `position` folded by all of `projections` in `partition`."""
         seen = []
         for name in projections:
-            line = self.timelines[PROJECTION_NAMES.index(name)][partition]
+            line = self.timelines[READER_PROJECTIONS.index(name)][partition]
             index = bisect.bisect_left(line, position, key=lambda entry: entry[0])
             if index == len(line):
                 return None

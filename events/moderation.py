@@ -110,9 +110,8 @@ def disposable_address(email: str) -> bool:
 
 def body_fingerprint(key: bytes, actor_id: str, body: str) -> str:
     """A keyed hash of an author and a body, by which the same comment posted again in a thread
-    is known (case, spacing and surrounding blanks aside) without keeping the body in clear."""
-    normalised = " ".join(body.casefold().split())
-    digest = hmac.new(key, f"{actor_id}\n{normalised}".encode(), hashlib.sha256)
+    is known (blanks around it aside) without keeping the body in clear."""
+    digest = hmac.new(key, f"{actor_id}\n{body.strip()}".encode(), hashlib.sha256)
     return digest.hexdigest()[:32]
 
 

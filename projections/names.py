@@ -5,3 +5,6 @@ THREAD_VIEW = "thread_view"
 LIKE_COUNTS = "like_counts"
 MODERATION = "moderation"
 PROJECTION_NAMES = (THREAD_VIEW, LIKE_COUNTS, MODERATION)
+# What readers' pages are built from: a write is visible once both have folded it (the position
+# a write answers with, `min_position`, the benchmarks' "command to visible").
+READER_PROJECTIONS = (THREAD_VIEW, LIKE_COUNTS)

@@ -136,7 +136,12 @@ def start_stack(data_dir: Path, logs_dir: Path, fsync: str = "everysec", **env: 
                         "min_seconds_to_submit": 1.5,
                     },
                 },
-                "sso": {"sso_secret": SSO_SITE_SECRET, "limits": NO_LIMITS},
+                # (the injection corpus has many links: none is held for them here)
+                "sso": {
+                    "sso_secret": SSO_SITE_SECRET,
+                    "limits": NO_LIMITS,
+                    "moderation": {"max_links": 0},
+                },
                 "likes": {"limits": NO_LIMITS | {"likes_per_minute_per_identity": 2}},
                 "moderated": {
                     "sso_secret": SSO_SITE_SECRET,
