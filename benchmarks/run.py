@@ -23,8 +23,7 @@ from redis.asyncio import Redis
 
 from events.actors import Actor
 from events.commands import Command, EditComment, LikeComment, PostComment, Reply
-from projections.like_counts.projector import LikeCountsProjection
-from projections.thread_view.projector import ThreadViewProjection
+from projections.names import PROJECTION_NAMES
 from services.embedded import EmbeddedRedis
 from services.processor.command_handler import CommandHandler
 from services.settings import Settings
@@ -211,7 +210,7 @@ def main() -> None:
             results["fill"] = asyncio.run(fill_log(server.url, args.events))
             print("processor path (in-process):", json.dumps(results["fill"]), flush=True)
             results["catch_up"] = []
-            for projection in (ThreadViewProjection.name, LikeCountsProjection.name):
+            for projection in PROJECTION_NAMES:
                 measured = catch_up(server.url, projection, root)
                 results["catch_up"].append(measured)
                 print("catch-up:", json.dumps(measured), flush=True)

@@ -51,13 +51,14 @@ def held_fragment(record: CommentRecord) -> str:
 
 
 def viewers_held(held: Mapping[str, str], viewer: Viewer) -> dict[str, str]:
-    """The viewer's own held comments' fragments, from a thread's `author_id fragment` values."""
-    own = {}
+    """The held comments' fragments the viewer may see (their own; a moderator, all), from a
+    thread's `author_id fragment` values."""
+    shown = {}
     for comment_id, value in held.items():
         author, _, fragment = value.partition(" ")
-        if author == viewer.actor_id:
-            own[comment_id] = fragment
-    return own
+        if viewer.moderator or author == viewer.actor_id:
+            shown[comment_id] = fragment
+    return shown
 
 
 def root_score(record: CommentRecord) -> int:

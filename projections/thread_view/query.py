@@ -74,6 +74,7 @@ class Viewer:
     anonymous: bool
     liked: frozenset[str] = frozenset()
     edit_window: timedelta = DEFAULT_EDIT_WINDOW
+    moderator: bool = False  # sees every held comment in place, to approve or reject it
 
 
 def comment_view(
@@ -112,8 +113,12 @@ def comment_view(
 
 
 def own_held(record: CommentRecord, viewer: Viewer | None) -> bool:
-    """A comment held for moderation, shown to its author (and to no one else)."""
-    return record.status == "pending" and viewer is not None and record.author_id == viewer.actor_id
+    """A comment held for moderation, shown to its author and the moderators (no one else)."""
+    return (
+        record.status == "pending"
+        and viewer is not None
+        and (viewer.moderator or record.author_id == viewer.actor_id)
+    )
 
 
 def build_thread_view(

@@ -132,6 +132,7 @@ class ReadModels:
                 actor_id=viewer.id,
                 anonymous=viewer.kind == "anonymous",
                 edit_window=self._edit_window,
+                moderator=viewer.moderator,
             )
             page = await self.pages.page(
                 request, models.thread_view, models.like_counts, reader, position

@@ -61,6 +61,14 @@ class Session(BaseModel):
     identity: str
 
 
+class Me(BaseModel):
+    """Who the caller is on a site: their identity and whether they moderate it."""
+
+    identity: str
+    kind: str
+    moderator: bool
+
+
 class CommandStatus(BaseModel):
     command_id: str
     status: str

@@ -7,8 +7,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from projections.names import PROJECTION_NAMES
 from services.asyncapi import asyncapi_document
 from services.gateway.errors import ApiError
-from services.gateway.routes.dependencies import GatewayDep
-from services.gateway.schemas import ERROR_RESPONSES, CommandStatus, Session
+from services.gateway.routes.dependencies import GatewayDep, RequiredCaller, SiteParam
+from services.gateway.schemas import ERROR_RESPONSES, CommandStatus, Me, Session
 from storage.dead_letters import counts as dead_letter_counts
 from storage.heartbeats import live_services
 
@@ -21,6 +21,13 @@ async def new_session(gateway: GatewayDep) -> Session:
     """A signed anonymous reader identity, needed to like and to edit one's own comments."""
     actor, token = gateway.signer.new_anonymous()
     return Session(token=token, identity=actor.id)
+
+
+@router.get("/api/v1/me", response_model=Me, tags=["identity"])
+async def me(actor: RequiredCaller, site: SiteParam = "default") -> Me:
+    """The caller's identity on the site, and whether they moderate it (the widget then shows
+    its moderation controls)."""
+    return Me(identity=actor.id, kind=actor.kind, moderator=actor.moderator)
 
 
 @router.get("/api/v1/commands/{command_id}", response_model=CommandStatus, tags=["commands"])

@@ -23,11 +23,17 @@
       pending: "Pending: the server will publish it shortly.", like: "Like",
       liked: (n) => "Liked by " + n + (n === 1 ? " person" : " people"), reply: "Reply", edit: "Edit",
       del: "Delete", confirmDelete: "Delete this comment?", yesDelete: "Yes, delete",
-      deleted: "This comment was deleted.", inReplyTo: (n) => "in reply to " + n, says: "says:",
+      deleted: "This comment was deleted.", removed: "This comment was removed by a moderator.", inReplyTo: (n) => "in reply to " + n, says: "says:",
       loadMore: "Load more comments", sort: "Sort by", oldest: "Oldest", newest: "Newest", top: "Top",
       anonymous: "Anonymous", edited: "(edited)", newComment: (n) => "New comment by " + n,
       failed: "It could not be saved: ", error: "Something went wrong. Please try again.",
       whoLikes: "People who like this comment",
+      awaiting: "Your comment is awaiting moderation.", heldFor: (r) => "Held for moderation: " + r,
+      pinned: "Pinned", closed: "Comments are closed.", report: "Report",
+      reportWhy: "Why should a moderator look at this comment?", sendReport: "Send report",
+      reported: "Reported. Thank you: a moderator will look at it.", approve: "Approve",
+      reject: "Reject", spam: "Spam", pin: "Pin", unpin: "Unpin",
+      lock: "Close comments", unlock: "Reopen comments", moderation: "Moderation",
     },
     fr: {
       heading: (n, t) => (n === 1 ? "Une réflexion" : (n || "Aucune") + (n > 1 ? " réflexions" : " réflexion")) + (t ? " sur « " + t + " »" : ""),
@@ -38,11 +44,18 @@
       liked: (n) => "Aimé par " + n + (n === 1 ? " personne" : " personnes"), reply: "Répondre",
       edit: "Modifier", del: "Supprimer", confirmDelete: "Supprimer ce commentaire ?",
       yesDelete: "Oui, supprimer", deleted: "Ce commentaire a été supprimé.",
+      removed: "Ce commentaire a été retiré par un modérateur.",
       inReplyTo: (n) => "en réponse à " + n, says: "dit :", loadMore: "Afficher plus de commentaires",
       sort: "Trier par", oldest: "Plus anciens", newest: "Plus récents", top: "Les plus aimés",
       anonymous: "Anonyme", edited: "(modifié)", newComment: (n) => "Nouveau commentaire de " + n,
       failed: "Impossible d’enregistrer : ", error: "Une erreur est survenue. Veuillez réessayer.",
       whoLikes: "Personnes qui aiment ce commentaire",
+      awaiting: "Votre commentaire est en attente de modération.", heldFor: (r) => "Retenu pour modération : " + r,
+      pinned: "Épinglé", closed: "Les commentaires sont fermés.", report: "Signaler",
+      reportWhy: "Pourquoi un modérateur devrait-il regarder ce commentaire ?", sendReport: "Envoyer le signalement",
+      reported: "Signalé. Merci : un modérateur va le regarder.", approve: "Approuver",
+      reject: "Rejeter", spam: "Indésirable", pin: "Épingler", unpin: "Désépingler",
+      lock: "Fermer les commentaires", unlock: "Rouvrir les commentaires", moderation: "Modération",
     },
   };
   const T = STRINGS[lang];
@@ -78,6 +91,8 @@ textarea{min-height:6em;resize:vertical}
 [aria-invalid=true]{border-color:var(--cs-error)}
 .error{color:var(--cs-error);margin:0;font-size:.9em}
 .pending{opacity:.65}
+.held{border-left:3px solid var(--cs-muted);padding-left:.6em}
+.pin{font-weight:600;color:var(--cs-accent);font-size:.88em}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 .bar{margin:.3em 0 .8em}.bar label{display:flex;gap:.5em;align-items:center}`;
 
@@ -149,16 +164,41 @@ textarea{min-height:6em;resize:vertical}
   const sortSelect = h("select", { onchange: () => load(true) },
     ["oldest", "newest", "top"].map((s) => h("option", { value: s }, T[s])));
   const status = h("p", { class: "error", role: "alert" });
+  const leave = h("section", { "aria-labelledby": "cs-leave" }, h("h3", { id: "cs-leave" }, T.leave), commentForm({}));
+  const closedNote = h("p", { class: "closed note", role: "status", hidden: true }, T.closed);
+  const modBar = h("div", { class: "bar moderation", hidden: true });
   root.append(h("style", {}, CSS), h("section", { lang, "aria-labelledby": "cs-heading" },
-    heading, h("div", { class: "bar" }, h("label", {}, T.sort, sortSelect)), status, list, more, live,
-    h("section", { "aria-labelledby": "cs-leave" }, h("h3", { id: "cs-leave" }, T.leave), commentForm({}))));
+    heading, modBar, h("div", { class: "bar" }, h("label", {}, T.sort, sortSelect)), status, list, more, live,
+    leave, closedNote));
 
   const comments = new Map(); // id -> comment data
   const nodes = new Map(); // id -> <li>
   // While our own post is in flight, live arrivals wait: one of them may be that very post.
   let writing = 0, deferred = [];
   let count = 0, cursor = null, title = cfg.title || "";
+  let locked = false, moderator = false;
   const setCount = (n) => { count = n; heading.textContent = T.heading(n, title); };
+  // A closed thread shows "Comments are closed" in place of the form, and no Reply buttons.
+  const setLocked = (value) => {
+    const changed = value !== locked;
+    locked = value; leave.hidden = locked; closedNote.hidden = !locked; showModBar();
+    if (changed) for (const id of nodes.keys()) refresh(id);
+  };
+  const showModBar = () => {
+    modBar.hidden = !moderator;
+    if (!moderator) return;
+    const toggle = h("button", { type: "button", onclick: async () => {
+      const { status: code, data } = await api(locked ? "DELETE" : "PUT", threadPath + "/lock");
+      if (code === 200) load(true, data.position); else status.textContent = T.failed + ((data.error || {}).message || T.error);
+    } }, locked ? T.unlock : T.lock);
+    modBar.replaceChildren(h("span", { class: "meta" }, T.moderation + ": "), toggle);
+  };
+  // Whether the reader moderates this site: then the widget shows the moderators' controls.
+  const whoAmI = async () => {
+    if (!token) return;
+    const { status: code, data } = await api("GET", "/me");
+    if (code === 200 && data.moderator !== moderator) { moderator = data.moderator; showModBar(); for (const id of nodes.keys()) refresh(id); }
+  };
 
   async function load(fresh, minPosition) {
     const q = new URLSearchParams({ sort: sortSelect.value, limit: "50" });
@@ -169,6 +209,7 @@ textarea{min-height:6em;resize:vertical}
     if (fresh) { list.replaceChildren(); comments.clear(); nodes.clear(); }
     title = title || data.title || "";
     setCount(data.count);
+    setLocked(!!data.locked);
     const walk = (c, depth) => { place(c, depth); c.replies.forEach((r) => walk(r, depth + 1)); };
     data.comments.forEach((c) => walk(c, 0));
     cursor = data.next_cursor;
@@ -199,20 +240,24 @@ textarea{min-height:6em;resize:vertical}
     const who = c.author.website && /^https?:\/\//i.test(c.author.website)
       ? h("a", { href: c.author.website, rel: "nofollow ugc noopener", target: "_blank" }, nameOf(c)) : nameOf(c);
     const body = h("div", { class: "body" });
-    if (c.status === "deleted") body.append(h("p", { class: "deleted" }, T.deleted));
+    const hidden = c.status === "rejected" || c.status === "spam";
+    if (c.status === "deleted" || hidden) body.append(h("p", { class: "deleted" }, hidden ? T.removed : T.deleted));
     else if (c.pending) body.append(...c.text.split(/\n{2,}/).map((p) => h("p", {}, p)));
     else body.innerHTML = c.html; // sanitised by the server's allow-list
     // A redraw (a live like, say) keeps what is open under the comment: a form and what was typed.
     const kept = li.querySelector(":scope > article > .slot");
     const slot = kept && c.status !== "deleted" && !c.pending ? kept : h("div", { class: "slot" });
     const parent = comments.get(c.parent_id);
-    const article = h("article", { "aria-labelledby": nameId, class: c.pending ? "pending" : null },
+    const held = c.status === "pending";
+    const article = h("article", { "aria-labelledby": nameId, class: c.pending ? "pending" : held ? "held" : null },
       h("header", {}, identicon(c.author.avatar), h("cite", { id: nameId }, who), h("span", { class: "meta" }, T.says),
         h("time", { class: "meta", datetime: c.created_at, title: exact.format(new Date(c.created_at)) }, ago(c.created_at)),
-        c.edited_at && h("span", { class: "meta" }, T.edited)),
+        c.edited_at && h("span", { class: "meta" }, T.edited), c.pinned && h("span", { class: "pin" }, T.pinned)),
       depth >= maxDepth && parent && h("p", { class: "mark" }, T.inReplyTo(nameOf(parent))),
       body,
-      c.pending ? h("p", { class: "note", role: "status" }, c.pending) : c.status !== "deleted" && actions(c, slot),
+      c.pending ? h("p", { class: "note", role: "status" }, c.pending)
+        : held ? [h("p", { class: "note" }, T.awaiting), moderator && moderatorActions(c)]
+        : c.status !== "deleted" && !hidden && actions(c, slot),
       slot);
     li.replaceChildren(article, replies);
     const opener = slot.opener && [...article.querySelectorAll("footer button")].find((b) => b.textContent === slot.opener.textContent);
@@ -226,7 +271,47 @@ textarea{min-height:6em;resize:vertical}
     const reply = h("button", { type: "button", "aria-expanded": "false", onclick: () => openForm(slot, reply, { parent: c }) }, T.reply);
     const edit = mayChange && h("button", { type: "button", onclick: () => openForm(slot, edit, { edit: c }) }, T.edit);
     const del = mayChange && h("button", { type: "button", onclick: () => confirmDelete(c, slot, del) }, T.del);
-    return h("footer", {}, likeButton, likers, reply, edit, del);
+    const report = !c.mine && h("button", { type: "button", "aria-expanded": "false", onclick: () => openReport(c, slot, report) }, T.report);
+    return h("footer", {}, likeButton, likers, !locked && reply, edit, del, report, moderator && moderatorActions(c));
+  }
+
+  // A moderator's verdicts, in place: approve a held comment; reject, spam, pin a published one.
+  function moderatorActions(c) {
+    const held = c.status === "pending";
+    const act = (action, label) => h("button", { type: "button", class: "mod", onclick: async () => {
+      const { status: code, data } = await api("POST", threadPath + "/comments/" + c.id + "/" + action);
+      if (code === 200) load(true, data.position); else status.textContent = T.failed + ((data.error || {}).message || T.error);
+    } }, label);
+    return h("span", { role: "group", "aria-label": T.moderation },
+      held && act("approve", T.approve), act("reject", T.reject), act("spam", T.spam),
+      !held && !c.parent_id && (c.pinned ? act("unpin", T.unpin) : act("pin", T.pin)));
+  }
+
+  // "Report": a reason for the moderators, sent once per reader (the server says so after).
+  function openReport(c, slot, opener) {
+    slot.opener = opener;
+    opener.setAttribute("aria-expanded", "true");
+    const reason = h("textarea", { name: "reason", required: true, maxlength: "500" });
+    const error = h("p", { class: "error", role: "alert" });
+    const close = () => { slot.replaceChildren(); opener.setAttribute("aria-expanded", "false"); opener.focus(); };
+    const form = h("form", { novalidate: true, "aria-label": T.report },
+      h("label", {}, T.reportWhy, reason), error,
+      h("div", {}, h("button", { class: "primary", type: "submit" }, T.sendReport), h("button", { type: "button", onclick: close }, T.cancel)));
+    form.addEventListener("keydown", (e) => e.key === "Escape" && close());
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      if (!reason.value.trim()) { error.textContent = T.reportWhy; reason.setAttribute("aria-invalid", "true"); return reason.focus(); }
+      await ensureIdentity();
+      const { status: code, data } = await api("POST", threadPath + "/comments/" + c.id + "/report", { reason: reason.value.trim() });
+      if (code !== 200) { error.textContent = T.failed + ((data.error || {}).message || T.error); return; }
+      slot.opener = null;
+      opener.setAttribute("aria-expanded", "false");
+      const thanks = h("p", { class: "note", role: "status", tabindex: "-1" }, T.reported);
+      slot.replaceChildren(thanks);
+      thanks.focus();
+    });
+    slot.replaceChildren(form);
+    reason.focus();
   }
 
   function openForm(slot, opener, opts) {
@@ -383,6 +468,11 @@ textarea{min-height:6em;resize:vertical}
   // --- live updates --------------------------------------------------------------------------
   function upsert(c, isNew) {
     const old = comments.get(c.id);
+    const li = nodes.get(c.id);
+    if (old && li && (c.status === "rejected" || c.status === "spam") && !li.querySelector(":scope > ol > li")) {
+      li.remove(); nodes.delete(c.id); comments.delete(c.id); // hidden by a moderator, with no replies
+      return;
+    }
     if (old) {
       comments.set(c.id, { ...c, mine: old.mine, source: c.status === "visible" ? old.source : null, editable_until: old.editable_until, likes: { ...c.likes, liked_by_me: old.likes.liked_by_me } });
       return refresh(c.id);
@@ -399,11 +489,13 @@ textarea{min-height:6em;resize:vertical}
     on("comment", (d) => { setCount(d.count); upsert(d.comment, true); });
     on("update", (d) => { setCount(d.count); upsert(d.comment, false); });
     on("likes", (d) => { const c = comments.get(d.id); if (c) { c.likes = { ...c.likes, count: d.count }; showLikes(d.id); } });
+    on("thread", (d) => setLocked(!!d.locked));
   }
 
   // A host page that signs its user in after the widget loaded: commentstreamSignIn(jwt).
-  window.commentstreamSignIn = (ssoToken) => { token = ssoToken; cfg.ssoToken = ssoToken; load(true); };
+  window.commentstreamSignIn = (ssoToken) => { token = ssoToken; cfg.ssoToken = ssoToken; load(true); whoAmI(); };
 
   setCount(0);
   load(true);
+  whoAmI();
 })();
