@@ -9,12 +9,20 @@ from events.envelope import EventEnvelope
 from events.personal import PersonalData
 from events.thread_events import (
     AuthorErased,
+    CommentApproved,
     CommentDeleted,
     CommentEdited,
     CommentLiked,
+    CommentMarkedSpam,
+    CommentPinned,
     CommentPosted,
+    CommentRejected,
+    CommentReported,
     CommentUnliked,
+    CommentUnpinned,
+    ThreadLocked,
     ThreadStarted,
+    ThreadUnlocked,
 )
 from storage.key_vault import AuthorKeyVault
 from storage.unsealing import personal_data
@@ -48,6 +56,10 @@ def describe(envelope: EventEnvelope, personal: PersonalData | None) -> HistoryL
             name = (personal.name or "Anonymous") if personal else ERASED
             reply = f" in reply to {event.parent_id}" if event.parent_id else ""
             change = f"posted{reply} as {name!r}: {body!r}"
+            if event.held_for:
+                change += f" (held for moderation: {', '.join(event.held_for)})"
+            elif event.status != "approved":
+                change += f" ({event.status})"
         case CommentEdited():
             change = f"edited to: {body!r}"
         case CommentDeleted():
@@ -58,6 +70,22 @@ def describe(envelope: EventEnvelope, personal: PersonalData | None) -> HistoryL
             change = "unliked"
         case AuthorErased():
             change = f"author {event.author_id} erased"
+        case CommentApproved():
+            change = "approved by a moderator"
+        case CommentRejected():
+            change = "rejected by a moderator"
+        case CommentMarkedSpam():
+            change = "marked as spam by a moderator"
+        case CommentPinned():
+            change = "pinned by a moderator"
+        case CommentUnpinned():
+            change = "unpinned by a moderator"
+        case CommentReported():
+            change = f"reported: {event.reason!r}"
+        case ThreadLocked():
+            change = "thread locked by a moderator"
+        case ThreadUnlocked():
+            change = "thread unlocked by a moderator"
     return HistoryLine(
         occurred_at=envelope.occurred_at,
         position=envelope.position,

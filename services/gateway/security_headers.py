@@ -9,6 +9,13 @@ DEMO_POLICY = (
 )
 
 
+# The moderators' console: its own script, style sheet and API only, nothing inline.
+CONSOLE_POLICY = (
+    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; "
+    "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+
+
 def security_headers(path: str) -> dict[str, str]:
     headers = {
         "X-Content-Type-Options": "nosniff",
@@ -16,6 +23,8 @@ def security_headers(path: str) -> dict[str, str]:
     }
     if path == "/demo":
         headers["Content-Security-Policy"] = DEMO_POLICY
-    elif not path.endswith(".js"):
+    elif path == "/moderate":
+        headers["Content-Security-Policy"] = CONSOLE_POLICY
+    elif not path.endswith((".js", ".css")):
         headers["Content-Security-Policy"] = API_POLICY
     return headers

@@ -18,6 +18,8 @@ from events.commands import (
     UnlockThread,
     UnpinComment,
 )
+from events.identifiers import COMMENT_ID_PATTERN, THREAD_ID_PATTERN
+from projections.audit_trail import HistoryLine, told
 from projections.moderation.model import QueueName
 from services.gateway.errors import ApiError
 from services.gateway.moderation_queue import InvalidQueueCursor, queue_page
@@ -108,3 +110,20 @@ async def moderation_queue(
         )
     except InvalidQueueCursor as error:
         raise ApiError(400, "invalid_cursor", str(error), "cursor") from error
+
+
+@router.get("/moderation/history", response_model=list[HistoryLine])
+async def comment_history(
+    gateway: GatewayDep,
+    moderator: Moderator,
+    thread: Annotated[str, Query(pattern=THREAD_ID_PATTERN)],
+    comment_id: Annotated[str, Query(pattern=COMMENT_ID_PATTERN)],
+    site: SiteParam = "default",
+) -> list[HistoryLine]:
+    """Everything the log holds about one comment, oldest first: who posted, edited, reported,
+    approved or hid it, and when (read from the thread's history, never from a read model)."""
+    lines = []
+    for envelope in await gateway.store.thread_history(site, thread):
+        if getattr(envelope.event(), "comment_id", None) == comment_id:
+            lines.append(await told(gateway.vault, envelope))
+    return lines

@@ -1,4 +1,4 @@
-"""The embeddable widget, the listing-page counter, and the demo page."""
+"""The embeddable widget, the listing-page counter, the demo page and the moderators' console."""
 
 import hashlib
 from functools import cache
@@ -23,12 +23,14 @@ def static_file(name: str) -> tuple[bytes, str]:
     return content, '"' + hashlib.sha256(content).hexdigest()[:20] + '"'
 
 
-def _script(name: str, if_none_match: str | None) -> Response:
+def _script(
+    name: str, if_none_match: str | None, media_type: str = "text/javascript; charset=utf-8"
+) -> Response:
     content, etag = static_file(name)
     headers = {"Cache-Control": SCRIPT_CACHE, "ETag": etag, "Access-Control-Allow-Origin": "*"}
     if if_none_match == etag:
         return Response(status_code=304, headers=headers)
-    return Response(content, media_type="text/javascript; charset=utf-8", headers=headers)
+    return Response(content, media_type=media_type, headers=headers)
 
 
 IfNoneMatch = Annotated[str | None, Header()]
@@ -60,3 +62,21 @@ async def demo(
 ) -> HTMLResponse:
     """The seed blog post with its live comment section."""
     return HTMLResponse(demo_page(site, lang, theme))
+
+
+@router.get("/moderate", response_class=HTMLResponse)
+async def moderators_console() -> HTMLResponse:
+    """The moderators' console: sign in with the admin key or an SSO token with the role."""
+    return HTMLResponse(static_file("moderate.html")[0])
+
+
+@router.get("/moderate.js", response_class=Response, responses=SCRIPT)
+async def console_js(if_none_match: IfNoneMatch = None) -> Response:
+    return _script("moderate.js", if_none_match)
+
+
+@router.get(
+    "/moderate.css", response_class=Response, responses={200: {"content": {"text/css": {}}}}
+)
+async def console_css(if_none_match: IfNoneMatch = None) -> Response:
+    return _script("moderate.css", if_none_match, "text/css; charset=utf-8")
