@@ -125,11 +125,7 @@ def test_the_console_works_with_the_keyboard_alone(
     console.get_by_role("searchbox", name="Search by author").focus()
     console.keyboard.type("kim")
     console.keyboard.press("Tab")  # to "Sign out"
-    console.keyboard.press("Tab")  # to the first queue tab
-    for _ in range(6):  # the tabs, Select all, the bulk buttons: then the first comment
-        console.keyboard.press("Tab")
-        if console.evaluate("document.activeElement.classList.contains('item')"):
-            break
+    console.keyboard.press("j")  # from anywhere but a field: to the list
     assert "keyboard first" in console.evaluate("document.activeElement.textContent")
     console.keyboard.press("j")
     assert "keyboard second" in console.evaluate("document.activeElement.textContent")

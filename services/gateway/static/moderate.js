@@ -210,12 +210,15 @@
 
   function keys(e) {
     if (e.target.matches("input, textarea, select") || e.ctrlKey || e.metaKey || e.altKey) return;
+    const inItem = e.target.closest(".item");
+    if (e.target.matches("button") && !inItem && !["j", "k"].includes(e.key)) return;
     const visible = shown();
     const item = visible[focused];
     const move = (to) => { focused = Math.max(0, Math.min(visible.length - 1, to)); roving(); itemAt(focused)?.focus(); };
+    const inList = document.activeElement?.classList.contains("item");
     switch (e.key) {
-      case "j": case "ArrowDown": move(focused + 1); break;
-      case "k": case "ArrowUp": move(focused - 1); break;
+      case "j": case "ArrowDown": move(inList ? focused + 1 : focused); break; // from elsewhere: to the list
+      case "k": case "ArrowUp": move(inList ? focused - 1 : focused); break;
       case "a": if (item) act(item, "approve"); break;
       case "r": if (item) act(item, "reject"); break;
       case "s": if (item) act(item, "spam"); break;
