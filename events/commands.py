@@ -1,12 +1,13 @@
 """Commands: what a reader or a service asks the system to do, as sent on `cs:{p}:commands`."""
 
+from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 from events.actors import Actor
 from events.identifiers import ActorId, CommentId, MessageId, SiteId, ThreadId, new_message_id
-from events.personal import AuthorDetails, Body, http_url
+from events.personal import AuthorDetails, Body, Email, http_url
 from events.thread_events import CommentStatus, Markup, ReportReason
 
 TITLE_MAX_CHARS = 300
@@ -38,6 +39,8 @@ class PostComment(CommandBase):
     author: AuthorDetails = AuthorDetails()
     title: Annotated[str, Field(max_length=TITLE_MAX_CHARS)] | None = None
     url: PageUrl | None = None
+    # A keyed hash of the client address (the gateway's), so that address bans hold.
+    address_key: Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")] | None = None
     # For imports by an operator only: keep the original id, status and markup.
     comment_id: CommentId | None = None
     status: CommentStatus = "approved"
@@ -121,6 +124,40 @@ class UnlockThread(CommandBase):
     type: Literal["UnlockThread"] = "UnlockThread"
 
 
+# Bans are a site's, kept in a thread of their own that holds nothing else.
+BANS_THREAD = "~bans"
+BanId = Annotated[str, Field(pattern=r"^[a-z0-9]{1,32}$")]
+Reason = Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class BanAuthor(CommandBase):
+    """Refuse an author's posts, replies, edits and likes on the site (until `until`), known by
+    identity, email or client address; these are kept only as keyed hashes. `hide_comments`
+    also rejects the identity's published comments."""
+
+    type: Literal["BanAuthor"] = "BanAuthor"
+    thread: ThreadId = BANS_THREAD
+    ban_id: BanId | None = None
+    identity: ActorId | None = None
+    email: Email | None = None
+    address: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    until: datetime | None = None
+    reason: Reason | None = None
+    hide_comments: bool = False
+
+    @model_validator(mode="after")
+    def _names_someone(self) -> "BanAuthor":
+        if self.identity is None and self.email is None and self.address is None:
+            raise ValueError("name an identity, an email or an address")
+        return self
+
+
+class UnbanAuthor(CommandBase):
+    type: Literal["UnbanAuthor"] = "UnbanAuthor"
+    thread: ThreadId = BANS_THREAD
+    ban_id: BanId
+
+
 # The commands only a site's moderators may send.
 ModerationCommand = (
     ApproveComment
@@ -130,6 +167,8 @@ ModerationCommand = (
     | UnpinComment
     | LockThread
     | UnlockThread
+    | BanAuthor
+    | UnbanAuthor
 )
 
 Command = Annotated[
@@ -147,7 +186,9 @@ Command = Annotated[
     | UnpinComment
     | ReportComment
     | LockThread
-    | UnlockThread,
+    | UnlockThread
+    | BanAuthor
+    | UnbanAuthor,
     Field(discriminator="type"),
 ]
 command_adapter: TypeAdapter[Command] = TypeAdapter(Command)

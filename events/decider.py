@@ -12,7 +12,9 @@ Moderators are not screened, and write to a closed thread.
 
 from events.actors import Actor
 from events.commands import (
+    BANS_THREAD,
     ApproveComment,
+    BanAuthor,
     Command,
     DeleteComment,
     EditComment,
@@ -25,6 +27,7 @@ from events.commands import (
     RejectComment,
     Reply,
     ReportComment,
+    UnbanAuthor,
     UnlikeComment,
     UnlockThread,
     UnpinComment,
@@ -46,7 +49,9 @@ from events.moderation import HoldReason, NewComment, Refusal, screen
 from events.moderator_actions import decide_moderation, decide_report
 from events.personal import PersonalData
 from events.thread_events import (
+    AuthorBanned,
     AuthorErased,
+    AuthorUnbanned,
     CommentApproved,
     CommentDeleted,
     CommentEdited,
@@ -72,6 +77,7 @@ __all__ = [
     "Rejection",
     "ThreadState",
     "Unchanged",
+    "bans_needed",
     "comments_needed",
     "decide",
     "evolve",
@@ -80,6 +86,13 @@ __all__ = [
 
 def decide(state: ThreadState, command: Command, context: DecisionContext) -> Decision:
     """Decide what `command` does to the thread in `state`."""
+    is_ban = isinstance(command, BanAuthor | UnbanAuthor)
+    if is_ban != (command.thread == BANS_THREAD):
+        return Rejection(
+            code="reserved_thread",
+            message=f"the thread {BANS_THREAD} holds a site's bans and nothing else",
+            field="thread",
+        )
     match command:
         case (
             ApproveComment()
@@ -89,6 +102,8 @@ def decide(state: ThreadState, command: Command, context: DecisionContext) -> De
             | UnpinComment()
             | LockThread()
             | UnlockThread()
+            | BanAuthor()
+            | UnbanAuthor()
         ):
             return decide_moderation(state, command, context)
         case ReportComment():
@@ -98,6 +113,8 @@ def decide(state: ThreadState, command: Command, context: DecisionContext) -> De
         case EraseAuthor():
             return _erase(state, command)
     moderator = context.moderates(command.site, command.actor)
+    if not moderator and context.banned:
+        return Rejection(code="banned", message="you are banned from commenting on this site")
     if not moderator and (refused := closed(state, context)) is not None:
         return refused
     match command:
@@ -163,6 +180,10 @@ def evolve(state: ThreadState, envelope: EventEnvelope) -> ThreadState:
             )
         case ThreadLocked() | ThreadUnlocked():
             update["locked"] = isinstance(event, ThreadLocked)
+        case AuthorBanned():
+            update["bans"] = state.bans | {event.ban_id}
+        case AuthorUnbanned():
+            update["bans"] = state.bans - {event.ban_id}
         case CommentEdited() | AuthorErased():
             pass
     return state.model_copy(update=update)
@@ -176,10 +197,15 @@ def comments_needed(command: Command) -> frozenset[str] | None:
         case PostComment():  # and Reply
             named = {command.comment_id, getattr(command, "parent_id", None)}
             return frozenset(cid for cid in named if cid is not None)
-        case LockThread() | UnlockThread():
+        case LockThread() | UnlockThread() | BanAuthor() | UnbanAuthor():
             return frozenset()
         case _:
             return frozenset({command.comment_id})
+
+
+def bans_needed(command: Command) -> frozenset[str]:
+    """The bans (of a site's `~bans` thread) `decide` looks at for `command`."""
+    return frozenset({command.ban_id}) if isinstance(command, UnbanAuthor) else frozenset()
 
 
 def _replace(

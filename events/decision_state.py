@@ -55,6 +55,7 @@ class ThreadState(BaseModel):
     first_comment_at: datetime | None = None
     comments: dict[str, CommentState] = {}
     fingerprints: frozenset[str] = frozenset()
+    bans: frozenset[str] = frozenset()  # in a site's `~bans` thread: the bans in force (read)
 
 
 class Rejection(BaseModel):
@@ -87,6 +88,8 @@ class DecisionContext:
     approved_before: bool = False  # the author has an approved comment on this site
     fingerprint: str | None = None  # keyed hash of the author and the body of a new comment
     is_disposable: Callable[[str], bool] | None = None  # default: the maintained list
+    banned: bool = False  # the author (identity, email or address) is banned from the site
+    ban_subjects: tuple[str, ...] = ()  # a BanAuthor's subjects as keyed hashes
 
     def moderates(self, site: str, actor: Actor) -> bool:
         return is_moderator(self.policy, site, actor.id, actor.moderator)

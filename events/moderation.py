@@ -115,6 +115,38 @@ def body_fingerprint(key: bytes, actor_id: str, body: str) -> str:
     return digest.hexdigest()[:32]
 
 
+BanKind = Literal["identity", "email", "address"]
+
+
+def fingerprint_key(secret: str) -> bytes:
+    """The key of comment fingerprints, derived from the server secret (never stored)."""
+    return hashlib.sha256(b"commentstream-fingerprint:" + secret.encode()).digest()
+
+
+def ban_key(secret: str) -> bytes:
+    """The key of banned subjects' hashes (identity, email, address), from the server secret;
+    the gateway hashes client addresses with it, the processor identities and emails."""
+    return hashlib.sha256(b"commentstream-ban:" + secret.encode()).digest()
+
+
+def ban_subject(key: bytes, kind: BanKind, value: str) -> str:
+    """How a banned identity, email or client address is kept and looked up: `kind:digest`,
+    a keyed hash (never the value in clear). Emails are compared case-folded."""
+    normalised = value.strip().casefold() if kind == "email" else value.strip()
+    digest = hmac.new(key, f"{kind}\n{normalised}".encode(), hashlib.sha256).hexdigest()[:32]
+    return f"{kind}:{digest}"
+
+
+def ban_id_of(command_id: str) -> str:
+    """A ban's id, from its command's (so that a redelivered command names the same ban)."""
+    return hashlib.sha256(command_id.encode()).hexdigest()[:16]
+
+
+def address_key(key: bytes, address: str) -> str:
+    """The digest part of a client address's ban subject (what a post carries)."""
+    return ban_subject(key, "address", address).partition(":")[2]
+
+
 def is_moderator(
     policy: ModerationPolicy, site: str, actor_id: str, has_moderator_role: bool
 ) -> bool:

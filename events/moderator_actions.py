@@ -6,12 +6,14 @@ once. Rejecting or marking as spam hides a comment; approving publishes it again
 
 from events.commands import (
     ApproveComment,
+    BanAuthor,
     LockThread,
     MarkSpam,
     ModerationCommand,
     PinComment,
     RejectComment,
     ReportComment,
+    UnbanAuthor,
     UnlockThread,
     UnpinComment,
 )
@@ -26,6 +28,8 @@ from events.decision_state import (
     existing,
 )
 from events.thread_events import (
+    AuthorBanned,
+    AuthorUnbanned,
     CommentApproved,
     CommentMarkedSpam,
     CommentPinned,
@@ -49,6 +53,12 @@ def decide_moderation(
             return Unchanged(code="already_locked") if state.locked else [ThreadLocked()]
         case UnlockThread():
             return [ThreadUnlocked()] if state.locked else Unchanged(code="not_locked")
+        case BanAuthor():
+            return _ban(command, context)
+        case UnbanAuthor():
+            if command.ban_id not in state.bans:
+                return Rejection(code="ban_not_found", message="no such ban", field="ban_id")
+            return [AuthorUnbanned(ban_id=command.ban_id)]
     comment = existing(state, command.comment_id)
     if isinstance(comment, Rejection):
         return comment
@@ -107,3 +117,17 @@ def decide_report(state: ThreadState, command: ReportComment) -> Decision:
     if command.actor.id in comment.reporters:
         return Unchanged(code="already_reported")
     return [CommentReported(comment_id=comment.id, reason=command.reason)]
+
+
+def _ban(command: BanAuthor, context: DecisionContext) -> Decision:
+    if command.until is not None and command.until <= context.now:
+        return Rejection(code="invalid_until", message="a ban ends in the future", field="until")
+    return [
+        AuthorBanned(
+            ban_id=command.ban_id or context.new_comment_id,
+            subjects=context.ban_subjects,
+            until=command.until,
+            reason=command.reason,
+            hide_comments=command.hide_comments,
+        )
+    ]

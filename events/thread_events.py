@@ -1,5 +1,6 @@
 """Events: facts recorded in the log, one class per type, each with its current schema version."""
 
+from datetime import datetime
 from typing import Annotated, ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -126,6 +127,26 @@ class ThreadUnlocked(EventBase):
     type: Literal["ThreadUnlocked"] = "ThreadUnlocked"
 
 
+BanSubject = Annotated[str, Field(pattern=r"^(identity|email|address):[0-9a-f]{32}$")]
+
+
+class AuthorBanned(EventBase):
+    """A moderator banned an author from the site (in the site's `~bans` thread); who is named
+    only by keyed hashes, `kind:digest`."""
+
+    type: Literal["AuthorBanned"] = "AuthorBanned"
+    ban_id: str
+    subjects: tuple[BanSubject, ...]
+    until: datetime | None = None
+    reason: ReportReason | None = None
+    hide_comments: bool = False
+
+
+class AuthorUnbanned(EventBase):
+    type: Literal["AuthorUnbanned"] = "AuthorUnbanned"
+    ban_id: str
+
+
 ThreadEvent = Annotated[
     ThreadStarted
     | CommentPosted
@@ -141,7 +162,9 @@ ThreadEvent = Annotated[
     | CommentUnpinned
     | CommentReported
     | ThreadLocked
-    | ThreadUnlocked,
+    | ThreadUnlocked
+    | AuthorBanned
+    | AuthorUnbanned,
     Field(discriminator="type"),
 ]
 thread_event_adapter: TypeAdapter[ThreadEvent] = TypeAdapter(ThreadEvent)

@@ -8,7 +8,9 @@ from pydantic import BaseModel
 from events.envelope import EventEnvelope
 from events.personal import PersonalData
 from events.thread_events import (
+    AuthorBanned,
     AuthorErased,
+    AuthorUnbanned,
     CommentApproved,
     CommentDeleted,
     CommentEdited,
@@ -86,6 +88,14 @@ def describe(envelope: EventEnvelope, personal: PersonalData | None) -> HistoryL
             change = "thread locked by a moderator"
         case ThreadUnlocked():
             change = "thread unlocked by a moderator"
+        case AuthorBanned():
+            kinds = ", ".join(sorted({s.partition(":")[0] for s in event.subjects}))
+            until = f" until {event.until.isoformat()}" if event.until else ""
+            why = f": {event.reason!r}" if event.reason else ""
+            hide = ", their comments hidden" if event.hide_comments else ""
+            change = f"ban {event.ban_id} by {kinds}{until}{hide}{why}"
+        case AuthorUnbanned():
+            change = f"ban {event.ban_id} lifted"
     return HistoryLine(
         occurred_at=envelope.occurred_at,
         position=envelope.position,

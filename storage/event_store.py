@@ -66,11 +66,12 @@ class EventStore:
         comment_ids: Iterable[str] | None = (),
         also: Sequence[Callable[[Pipeline], None]] = (),
         fingerprints: Iterable[str] = (),
+        bans: Iterable[str] = (),
     ) -> tuple[ThreadState, list[Any]]:
         """As `load_state`, with whether the thread holds the given fingerprints, and with
         the commands `also` queues in the same round trip; returns their replies too."""
         key = self.keys_for(site, thread).thread_state(site, thread)
-        names = None if comment_ids is None else fields_to_read(comment_ids, fingerprints)
+        names = None if comment_ids is None else fields_to_read(comment_ids, fingerprints, bans)
         async with self.redis.pipeline(transaction=False) as pipe:
             if names is None:
                 pipe.hgetall(key)

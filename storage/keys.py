@@ -133,6 +133,16 @@ class ProjectionKeys:
         """moderation: hash `thread/comment id` -> the comment's moderation record (JSON)."""
         return f"{self.prefix}:{site}:items"
 
+    def bans(self, site: str) -> str:
+        """moderation: hash ban id -> the ban (JSON: subjects as keyed hashes, until, reason),
+        in the partition of the site's `~bans` thread."""
+        return f"{self.prefix}:{site}:bans"
+
+    def banned(self, site: str) -> str:
+        """moderation: hash `kind:digest` of a banned identity, email or address -> its ban's
+        id and end (JSON), for the processor's check of a new comment."""
+        return f"{self.prefix}:{site}:banned"
+
     def author_history(self, site: str) -> str:
         """moderation: hash `actor id:verdict` -> how many of the author's comments in this
         partition got that verdict (approved, rejected, spam)."""

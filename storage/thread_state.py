@@ -5,8 +5,9 @@ fields that changed, so neither grows with the size of the thread.
 
 Fields: `version`, `head` (the hash chain head), `thread` (started, title, url, locked and the
 first comment's time, as JSON), `c:<comment id>` (a `CommentState` as JSON, without its id and
-default values, which the field name and the model give back) and `f:<fingerprint>` (the id of
-the comment whose author and body have that fingerprint: how a duplicate is known).
+default values, which the field name and the model give back), `f:<fingerprint>` (set when a
+comment with that fingerprint of author and body is in the thread: how a duplicate is known)
+and, in a site's `~bans` thread, `b:<ban id>` (set while the ban is in force, empty after).
 """
 
 from collections.abc import Iterable, Mapping
@@ -24,6 +25,7 @@ THREAD_FIELD = "thread"
 HEADER_FIELDS = (VERSION_FIELD, HEAD_FIELD, THREAD_FIELD)
 COMMENT_PREFIX = "c:"
 FINGERPRINT_PREFIX = "f:"
+BAN_PREFIX = "b:"
 
 
 class ThreadHeader(BaseModel):
@@ -44,11 +46,14 @@ def fingerprint_field(fingerprint: str) -> str:
     return f"{FINGERPRINT_PREFIX}{fingerprint}"
 
 
-def fields_to_read(comment_ids: Iterable[str], fingerprints: Iterable[str] = ()) -> list[str]:
+def fields_to_read(
+    comment_ids: Iterable[str], fingerprints: Iterable[str] = (), bans: Iterable[str] = ()
+) -> list[str]:
     return [
         *HEADER_FIELDS,
         *(comment_field(cid) for cid in comment_ids),
         *(fingerprint_field(fp) for fp in fingerprints),
+        *(f"{BAN_PREFIX}{ban_id}" for ban_id in bans),
     ]
 
 
@@ -56,7 +61,7 @@ def state_from_fields(values: Mapping[str, str | None]) -> ThreadState:
     """The state (or the part of it that was read) from the hash's fields."""
     header = ThreadHeader.model_validate_json(values[THREAD_FIELD] or "{}")
     comments = {}
-    fingerprints = set()
+    fingerprints, bans = set(), set()
     for name, raw in values.items():
         if name.startswith(COMMENT_PREFIX) and raw:
             comment_id = name[len(COMMENT_PREFIX) :]
@@ -65,6 +70,8 @@ def state_from_fields(values: Mapping[str, str | None]) -> ThreadState:
             )
         elif name.startswith(FINGERPRINT_PREFIX) and raw:
             fingerprints.add(name[len(FINGERPRINT_PREFIX) :])
+        elif name.startswith(BAN_PREFIX) and raw:
+            bans.add(name[len(BAN_PREFIX) :])
     return ThreadState(
         version=int(values.get(VERSION_FIELD) or 0),
         head_hash=values.get(HEAD_FIELD) or GENESIS_HASH,
@@ -75,6 +82,7 @@ def state_from_fields(values: Mapping[str, str | None]) -> ThreadState:
         first_comment_at=header.first_comment_at,
         comments=comments,
         fingerprints=frozenset(fingerprints),
+        bans=frozenset(bans),
     )
 
 
@@ -102,6 +110,9 @@ def state_fields(
         ]
     for fingerprint in state.fingerprints if fingerprints is None else fingerprints:
         pairs += [fingerprint_field(fingerprint), "1"]
+    if fingerprints is None:
+        for ban_id in state.bans:
+            pairs += [f"{BAN_PREFIX}{ban_id}", "1"]
     return pairs
 
 
@@ -109,7 +120,12 @@ def changed_fields(before: ThreadState, after: ThreadState) -> list[str]:
     """Field/value pairs an append writes: the header, every comment that changed and every
     new fingerprint."""
     changed = [cid for cid, c in after.comments.items() if before.comments.get(cid) != c]
-    return state_fields(after, changed, after.fingerprints - before.fingerprints)
+    pairs = state_fields(after, changed, after.fingerprints - before.fingerprints)
+    for ban_id in after.bans - before.bans:
+        pairs += [f"{BAN_PREFIX}{ban_id}", "1"]
+    for ban_id in before.bans - after.bans:
+        pairs += [f"{BAN_PREFIX}{ban_id}", ""]  # lifted (the append writes, never deletes)
+    return pairs
 
 
 def whole_state(state: ThreadState) -> dict[str, str | int]:

@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict
 
 from events.envelope import EventEnvelope
 from events.thread_events import (
+    AuthorBanned,
+    AuthorUnbanned,
     CommentApproved,
     CommentDeleted,
     CommentMarkedSpam,
@@ -25,17 +27,46 @@ QUEUES: tuple[QueueName, ...] = ("pending", "reported", "spam")
 Verdict = Literal["approved", "rejected", "spam"]
 VERDICTS: tuple[Verdict, ...] = ("approved", "rejected", "spam")
 KEPT_REPORT_REASONS = 5
-EVENT_TYPES = frozenset(
-    cls.__name__
-    for cls in (
-        CommentPosted,
-        CommentApproved,
-        CommentRejected,
-        CommentMarkedSpam,
-        CommentReported,
-        CommentDeleted,
-    )
+COMMENT_EVENTS = (
+    CommentPosted,
+    CommentApproved,
+    CommentRejected,
+    CommentMarkedSpam,
+    CommentReported,
+    CommentDeleted,
 )
+BAN_EVENTS = (AuthorBanned, AuthorUnbanned)
+EVENT_TYPES = frozenset(cls.__name__ for cls in (*COMMENT_EVENTS, *BAN_EVENTS))
+
+
+class BanRecord(BaseModel):
+    """A ban as the moderators list it (who is named only by keyed hashes)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    ban_id: str
+    subjects: tuple[str, ...]
+    until: datetime | None = None
+    reason: str | None = None
+    hide_comments: bool = False
+    by: str
+    at: datetime
+
+    @property
+    def kinds(self) -> list[str]:
+        return sorted({subject.partition(":")[0] for subject in self.subjects})
+
+
+class BannedSubject(BaseModel):
+    """What the processor needs to know of a banned subject: which ban, until when."""
+
+    model_config = ConfigDict(frozen=True)
+
+    ban_id: str
+    until: datetime | None = None
+
+    def in_force(self, now: datetime) -> bool:
+        return self.until is None or now < self.until
 
 
 class ModerationRecord(BaseModel):

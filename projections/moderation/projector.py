@@ -6,8 +6,12 @@ from collections import defaultdict
 from redis.asyncio import Redis
 
 from events.envelope import EventEnvelope
+from events.thread_events import AuthorBanned, AuthorUnbanned
 from projections.moderation.model import (
+    BAN_EVENTS,
     EVENT_TYPES,
+    BannedSubject,
+    BanRecord,
     ModerationRecord,
     Verdict,
     apply,
@@ -32,8 +36,56 @@ class ModerationProjection:
         for envelope in envelopes:
             by_site[envelope.site].append(envelope)
         for site, events in by_site.items():
-            await self._plan_site(batch, keys, site, events)
+            bans = [e for e in events if isinstance(e.event(), BAN_EVENTS)]
+            comments = [e for e in events if not isinstance(e.event(), BAN_EVENTS)]
+            if comments:
+                await self._plan_site(batch, keys, site, comments)
+            if bans:
+                await self._plan_bans(batch, keys, site, bans)
         return batch
+
+    async def _plan_bans(
+        self, batch: WriteBatch, keys: ProjectionKeys, site: str, events: list[EventEnvelope]
+    ) -> None:
+        """Bans in force by id, and their subjects for the processor's lookup (a subject named
+        by two bans stays banned until both are lifted)."""
+        lifted = [e.ban_id for env in events if isinstance(e := env.event(), AuthorUnbanned)]
+        found = await self._redis.hmget(keys.bans(site), lifted) if lifted else []
+        known: dict[str, BanRecord] = {
+            ban_id: BanRecord.model_validate_json(raw)
+            for ban_id, raw in zip(lifted, found, strict=True)
+            if raw
+        }
+        subjects = sorted({s for ban in known.values() for s in ban.subjects})
+        current = await self._redis.hmget(keys.banned(site), subjects) if subjects else []
+        holder = {
+            subject: BannedSubject.model_validate_json(raw).ban_id
+            for subject, raw in zip(subjects, current, strict=True)
+            if raw
+        }
+        for envelope in events:
+            event = envelope.event()
+            if isinstance(event, AuthorBanned):
+                ban = BanRecord(
+                    ban_id=event.ban_id,
+                    subjects=event.subjects,
+                    until=event.until,
+                    reason=event.reason,
+                    hide_comments=event.hide_comments,
+                    by=envelope.actor.id,
+                    at=envelope.occurred_at,
+                )
+                known[ban.ban_id] = ban
+                batch.add("HSET", keys.bans(site), ban.ban_id, ban.model_dump_json())
+                entry = BannedSubject(ban_id=ban.ban_id, until=ban.until).model_dump_json()
+                holder.update(dict.fromkeys(ban.subjects, ban.ban_id))
+                batch.add("HSET", keys.banned(site), *[p for s in ban.subjects for p in (s, entry)])
+            elif isinstance(event, AuthorUnbanned) and event.ban_id in known:
+                ban = known.pop(event.ban_id)
+                batch.add("HDEL", keys.bans(site), ban.ban_id)
+                freed = [s for s in ban.subjects if holder.get(s) == ban.ban_id]
+                if freed:
+                    batch.add("HDEL", keys.banned(site), *freed)
 
     async def _plan_site(
         self, batch: WriteBatch, keys: ProjectionKeys, site: str, events: list[EventEnvelope]

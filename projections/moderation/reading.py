@@ -2,12 +2,20 @@
 first), their sizes, and the verdicts on authors."""
 
 import heapq
+from datetime import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
-from projections.moderation.model import VERDICTS, ModerationRecord, QueueName, Verdict
+from projections.moderation.model import (
+    VERDICTS,
+    BannedSubject,
+    BanRecord,
+    ModerationRecord,
+    QueueName,
+    Verdict,
+)
 from storage.keys import ProjectionKeys
 
 AuthorHistory = dict[Verdict, int]
@@ -88,3 +96,14 @@ class ModerationReader:
             row = totals[n * len(VERDICTS) : (n + 1) * len(VERDICTS)]
             history[author] = dict(zip(VERDICTS, row, strict=True))
         return history
+
+    async def bans(self, keys: ProjectionKeys, site: str) -> list[BanRecord]:
+        """The site's bans in force (`keys`: the partition of its `~bans` thread), newest first."""
+        raw = await self._redis.hvals(keys.bans(site))
+        bans = [BanRecord.model_validate_json(value) for value in raw]
+        return sorted(bans, key=lambda ban: ban.at, reverse=True)
+
+
+def ban_in_force(raw: list[str | None], now: datetime) -> bool:
+    """Whether any of the banned-subject entries read (HMGET of `banned`) is still in force."""
+    return any(value and BannedSubject.model_validate_json(value).in_force(now) for value in raw)

@@ -30,6 +30,9 @@ REJECTION_STATUS = {
     "duplicate": 409,
     "not_top_level": 409,
     "not_published": 409,
+    "ban_not_found": 404,
+    "invalid_until": 422,
+    "reserved_thread": 422,
     "processing_failed": 503,
 }
 

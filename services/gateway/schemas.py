@@ -3,11 +3,11 @@
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from events.commands import TITLE_MAX_CHARS, PageUrl
-from events.identifiers import CommentId, MessageId
-from events.personal import AuthorDetails, Body
+from events.identifiers import ActorId, CommentId, MessageId, SiteId
+from events.personal import AuthorDetails, Body, Email
 
 
 class NewComment(BaseModel):
@@ -147,3 +147,39 @@ class QueuePage(BaseModel):
     sizes: dict[str, int] = Field(description="items in each queue")
     items: list[QueuedComment]
     next_cursor: str | None
+
+
+class NewBan(BaseModel):
+    """Whom to ban from the site: an identity, an email or a client address (kept only as keyed
+    hashes), until when (none: for good), why, and whether to hide the identity's comments."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    site: SiteId | None = Field(default=None, description="the site (as the `site` parameter)")
+    identity: ActorId | None = None
+    email: Email | None = None
+    address: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    until: datetime | None = None
+    reason: Annotated[str, Field(min_length=1, max_length=500)] | None = None
+    hide_comments: bool = False
+
+    @model_validator(mode="after")
+    def _names_someone(self) -> "NewBan":
+        if self.identity is None and self.email is None and self.address is None:
+            raise ValueError("name an identity, an email or an address")
+        return self
+
+
+class Ban(BaseModel):
+    id: str
+    kinds: list[str] = Field(description="what it bans by: identity, email, address")
+    until: datetime | None
+    reason: str | None
+    hide_comments: bool
+    by: str
+    at: datetime
+
+
+class BanList(BaseModel):
+    site: str
+    bans: list[Ban]

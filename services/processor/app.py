@@ -13,11 +13,12 @@ from faststream import FastStream
 from faststream.middlewares import AckPolicy
 from faststream.redis import RedisBroker, StreamSub
 
+from events.moderation import ban_key, fingerprint_key
 from services.processor.command_handler import CommandHandler
 from services.processor.moderation_inputs import (
+    BannedKeys,
     ModerationInputs,
     approved_before_lookup,
-    fingerprint_key,
 )
 from services.runtime import make_broker, raw_entries, supervise
 from services.settings import Settings
@@ -49,6 +50,8 @@ def build_processor(settings: Settings) -> tuple[FastStream, DeploymentGuard]:
             policy_of=lambda site: sites.get(site).moderation,
             fingerprint_key=fingerprint_key(settings.secret),
             approved_before=approved_before_lookup(redis, settings.partitions),
+            ban_key=ban_key(settings.secret),
+            banned_keys=BannedKeys(redis, settings.partitions),
         ),
     )
     guard = supervise(app, redis, SERVICE, settings)

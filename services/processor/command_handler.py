@@ -2,29 +2,41 @@
 
 import json
 import logging
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from faststream.redis.parser import BinaryMessageFormatV1
 from pydantic import ValidationError
+from redis.asyncio.client import Pipeline
 
-from events.commands import Command, EditComment, PostComment, parse_command
+from events.commands import (
+    BanAuthor,
+    Command,
+    EditComment,
+    LikeComment,
+    PostComment,
+    RejectComment,
+    parse_command,
+)
 from events.decider import (
     DecisionContext,
     Rejection,
     ThreadState,
     Unchanged,
+    bans_needed,
     comments_needed,
     decide,
     evolve,
 )
 from events.envelope import EventEnvelope, seal_envelope
 from events.identifiers import new_comment_id, new_message_id
-from events.moderation import body_fingerprint
+from events.moderation import BanKind, ban_id_of, ban_subject, body_fingerprint
 from events.outcomes import Outcome
 from events.personal import PersonalData, seal, sealing_context
 from events.thread_events import CommentEdited, CommentPosted, ThreadEvent
+from projections.moderation.reading import ban_in_force
 from services.processor.moderation_inputs import ModerationInputs
 from storage.event_store import CommandEntry, EventStore, enqueue_command
 from storage.key_vault import AuthorKeyVault
@@ -80,27 +92,39 @@ class CommandHandler:
             command.actor.id
         ):
             key = self._vault.key_request(command.actor.id)
+        if isinstance(command, BanAuthor) and command.ban_id is None:
+            command = command.model_copy(update={"ban_id": ban_id_of(command.command_id)})
         context = await self._context(command)
+        ban_check = await self._ban_check(command)
         for _ in range(MAX_CONFLICT_RETRIES):
+            also: list[Callable[[Pipeline], None]] = [key.queue] if key else []
+            if ban_check is not None:
+                also.append(ban_check.queue)
             state, replies = await self._store.load_state_with(
                 command.site,
                 command.thread,
                 comments_needed(command),
-                [key.queue] if key else [],
+                also,
                 [context.fingerprint] if context.fingerprint else [],
+                bans_needed(command),
             )
             if key is not None:
-                self._vault.key_reply(key, replies[0])
+                self._vault.key_reply(key, replies.pop(0))
                 key = None
             now = occurred_at or datetime.now(UTC)
+            banned = ban_check is not None and ban_in_force(replies[0], now)
             decision = decide(
-                state, command, replace(context, now=now, new_comment_id=new_comment_id())
+                state,
+                command,
+                replace(context, now=now, new_comment_id=new_comment_id(), banned=banned),
             )
             envelopes: list[EventEnvelope] = []
             new_state = state
             if isinstance(decision, Rejection | Unchanged):
                 outcome = _outcome_of(command, decision)
             else:
+                if isinstance(command, BanAuthor) and command.hide_comments and command.identity:
+                    await self._hide_comments_of(command)
                 envelopes, new_state = await self._envelopes(command, state, decision, now)
                 outcome = _accepted(command, decision, new_state)
             result = await self._store.append(
@@ -122,6 +146,16 @@ class CommandHandler:
         moderation = self._moderation
         policy = moderation.policy_of(command.site)
         context = DecisionContext(datetime.now(UTC), "", self._edit_window, policy=policy)
+        if isinstance(command, BanAuthor):
+            named: list[tuple[BanKind, str | None]] = [
+                ("identity", command.identity),
+                ("email", command.email),
+                ("address", command.address),
+            ]
+            subjects = tuple(
+                ban_subject(moderation.ban_key, kind, value) for kind, value in named if value
+            )
+            return replace(context, ban_subjects=subjects)
         if not isinstance(command, PostComment):
             return context
         approved_before = policy.mode == "first_time" and await moderation.approved_before(
@@ -129,6 +163,53 @@ class CommandHandler:
         )
         fingerprint = body_fingerprint(moderation.fingerprint_key, command.actor.id, command.body)
         return replace(context, approved_before=approved_before, fingerprint=fingerprint)
+
+    async def _ban_check(self, command: Command) -> "BanCheck | None":
+        """Where to look up whether the author of a post, edit or like is banned, and as what
+        (identity; for a post also its email and client address), or None: nothing to check."""
+        if not isinstance(command, PostComment | EditComment | LikeComment):
+            return None
+        if command.actor.moderator:
+            return None
+        banned_key = await self._moderation.banned_keys.banned(command.site)
+        if banned_key is None:
+            return None
+        key = self._moderation.ban_key
+        subjects = [ban_subject(key, "identity", command.actor.id)]
+        if isinstance(command, PostComment):
+            if command.author.email:
+                subjects.append(ban_subject(key, "email", command.author.email))
+            if command.address_key:
+                subjects.append(f"address:{command.address_key}")
+        return BanCheck(banned_key, subjects)
+
+    async def _hide_comments_of(self, ban: BanAuthor) -> None:
+        """Reject the banned identity's published comments on the site: one RejectComment per
+        comment, queued before the ban is appended, each with an id of its own so that a retry
+        of the ban queues none twice."""
+        author = ban.identity or ""
+        for keys in self._store.all_partitions():
+            members = await self._store.redis.smembers(keys.actor_threads(author))
+            for member in sorted(text(m) for m in members):
+                site, _, thread = member.partition("/")
+                if site != ban.site:
+                    continue
+                state = await self._store.load_state(site, thread, None)
+                for comment in state.comments.values():
+                    if comment.author_id != author or not comment.published:
+                        continue
+                    reject = RejectComment(
+                        command_id=f"{ban.command_id}.hide.{comment.id}",
+                        correlation_id=ban.correlation,
+                        site=site,
+                        thread=thread,
+                        actor=ban.actor,
+                        comment_id=comment.id,
+                    )
+                    target = self._store.keys_for(site, thread)
+                    await enqueue_command(
+                        self._store.redis, target, {COMMAND_FIELD: reject.model_dump_json()}
+                    )
 
     async def _envelopes(
         self, command: Command, state: ThreadState, events: list[ThreadEvent], now: datetime
@@ -221,12 +302,26 @@ class CommandHandler:
         await self._store.redis.xdel(keys.commands, entry.entry_id)
 
 
+@dataclass(frozen=True)
+class BanCheck:
+    """The lookup of a command's author among a site's banned subjects, queued in the round
+    trip that reads the thread's state."""
+
+    banned_key: str
+    subjects: list[str]
+
+    def queue(self, pipe: Pipeline) -> None:
+        pipe.hmget(self.banned_key, self.subjects)
+
+
 def _accepted(command: Command, events: list[ThreadEvent], state: ThreadState) -> Outcome:
     posted = next((e for e in events if isinstance(e, CommentPosted)), None)
     return Outcome(
         command_id=command.command_id,
         status="accepted",
-        comment_id=posted.comment_id if posted else getattr(command, "comment_id", None),
+        comment_id=posted.comment_id
+        if posted
+        else getattr(command, "comment_id", None) or getattr(command, "ban_id", None),
         comment_status=posted.status if posted else None,
         held_for=(posted.held_for or None) if posted else None,
         thread_version=state.version,

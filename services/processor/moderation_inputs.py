@@ -1,22 +1,47 @@
 """What the processor gathers for the decider's moderation rules: the site's policy, the
-fingerprint of a new comment and, in `first_time` mode, whether its author was approved before."""
+fingerprint of a new comment, in `first_time` mode whether its author was approved before,
+and whether the author is banned (identity, email or client address)."""
 
-import hashlib
+import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 
-from events.moderation import ModerationPolicy
+from events.commands import BANS_THREAD
+from events.moderation import ModerationPolicy, ban_key, fingerprint_key
 from projections.moderation.reading import ModerationReader
 from projections.names import MODERATION
-from storage.keys import PartitionKeys
+from storage.keys import PartitionKeys, partition_of
 
 ApprovedBefore = Callable[[str, str], Awaitable[bool]]  # (site, actor id) -> bool
+GENERATION_CACHE_SECONDS = 1.0
 
 
 async def _never(site: str, actor_id: str) -> bool:
     return False
+
+
+class BannedKeys:
+    """Where a site's banned subjects are (the moderation model's active generation in the
+    partition of the site's `~bans` thread), the generation remembered for a second."""
+
+    def __init__(self, redis: Redis | None, partitions: int) -> None:
+        self._redis = redis
+        self._partitions = partitions
+        self._generations: dict[int, tuple[float, int]] = {}
+
+    async def banned(self, site: str) -> str | None:
+        if self._redis is None:
+            return None
+        keys = PartitionKeys(partition_of(site, BANS_THREAD, self._partitions))
+        cached = self._generations.get(keys.p)
+        now = time.monotonic()
+        if cached is None or now - cached[0] > GENERATION_CACHE_SECONDS:
+            generation = int(await self._redis.get(keys.active_generation(MODERATION)) or 0)
+            cached = (now, generation)
+            self._generations[keys.p] = cached
+        return keys.projection(MODERATION, cached[1]).banned(site)
 
 
 @dataclass(frozen=True)
@@ -24,16 +49,15 @@ class ModerationInputs:
     policy_of: Callable[[str], ModerationPolicy]
     fingerprint_key: bytes
     approved_before: ApprovedBefore = _never
+    ban_key: bytes = b""
+    banned_keys: BannedKeys = field(default_factory=lambda: BannedKeys(None, 1))
 
     @classmethod
     def defaults(cls, secret: str = "") -> "ModerationInputs":
         """Every site on the default policy (tools and tests that configure no sites)."""
-        return cls(lambda site: ModerationPolicy(), fingerprint_key(secret))
-
-
-def fingerprint_key(secret: str) -> bytes:
-    """The key of comment fingerprints, derived from the server secret (never stored)."""
-    return hashlib.sha256(b"commentstream-fingerprint:" + secret.encode()).digest()
+        return cls(
+            lambda site: ModerationPolicy(), fingerprint_key(secret), ban_key=ban_key(secret)
+        )
 
 
 def approved_before_lookup(redis: Redis, partitions: int) -> ApprovedBefore:

@@ -18,5 +18,5 @@ def test_every_event_type_has_a_line(event: ThreadEvent) -> None:
 def test_moderation_lines_name_what_was_done() -> None:
     by_type = {e.type: describe(decode_envelope(stored(e)), None).change for e in EVENTS}
     assert by_type["CommentApproved"] == "approved by a moderator"
-    assert by_type["CommentReported"] == "reported: '\"type\":\"CommentLiked\"}'"
+    assert by_type["CommentReported"] == 'reported: \'"type":"CommentLiked"}\''
     assert by_type["ThreadLocked"] == "thread locked by a moderator"

@@ -8,7 +8,9 @@ import pytest
 
 from events.actors import Actor
 from events.commands import (
+    BANS_THREAD,
     ApproveComment,
+    BanAuthor,
     Command,
     DeleteComment,
     EditComment,
@@ -20,6 +22,7 @@ from events.commands import (
     RejectComment,
     Reply,
     ReportComment,
+    UnbanAuthor,
     UnlockThread,
     UnpinComment,
 )
@@ -27,6 +30,8 @@ from events.decider import DecisionContext, Rejection, ThreadState, Unchanged, d
 from events.envelope import seal_envelope
 from events.moderation import ModerationPolicy
 from events.thread_events import (
+    AuthorBanned,
+    AuthorUnbanned,
     CommentApproved,
     CommentMarkedSpam,
     CommentPinned,
@@ -245,3 +250,39 @@ def test_moderators_and_imports_are_not_screened() -> None:
     imported = post(ADMIN, body="a word", comment_id="old1", status="spam")
     decision, _ = run(ThreadState(), imported, context(policy=policy))
     assert isinstance(decision, list) and decision[-1].status == "spam"  # type: ignore[union-attr]
+
+
+def test_a_banned_author_writes_nothing_but_a_moderator_does() -> None:
+    state = posted()
+    edit = EditComment(thread="t", actor=ALICE, comment_id="c1", body="x")
+    for command in (post(BOB), on_c1(LikeComment, BOB), edit):
+        decision, _ = run(state, command, context(banned=True, new_comment_id="c2"))
+        assert isinstance(decision, Rejection) and decision.code == "banned", command
+    assert isinstance(run(state, post(EDITOR), context(banned=True, new_comment_id="c2"))[0], list)
+
+
+def test_bans_live_in_their_own_thread_and_nothing_else_does() -> None:
+    subjects = ("identity:" + "ab" * 16,)
+    ban = BanAuthor(actor=EDITOR, identity="anon:bob", reason="spam", ban_id="b1")
+    decision, state = run(ThreadState(), ban, context(ban_subjects=subjects))
+    assert decision == [AuthorBanned(ban_id="b1", subjects=subjects, reason="spam")]
+    assert state.bans == {"b1"}
+    assert run(ThreadState(), BanAuthor(actor=BOB, identity="anon:x"))[0] == Rejection(
+        code="not_moderator", message="only a moderator of this site may do this"
+    )
+    past = BanAuthor(actor=EDITOR, identity="anon:bob", until=T0 - timedelta(seconds=1))
+    decision, _ = run(ThreadState(), past)
+    assert isinstance(decision, Rejection) and decision.code == "invalid_until"
+    decision, lifted = run(state, UnbanAuthor(actor=EDITOR, ban_id="b1"))
+    assert decision == [AuthorUnbanned(ban_id="b1")] and lifted.bans == frozenset()
+    decision, _ = run(lifted, UnbanAuthor(actor=EDITOR, ban_id="b1"))
+    assert isinstance(decision, Rejection) and decision.code == "ban_not_found"
+    elsewhere = BanAuthor(actor=EDITOR, thread="t", identity="anon:bob")
+    for wrong in (elsewhere, PostComment(thread=BANS_THREAD, actor=BOB, body="hi")):
+        decision, _ = run(ThreadState(), wrong)
+        assert isinstance(decision, Rejection) and decision.code == "reserved_thread"
+
+
+def test_a_ban_names_someone() -> None:
+    with pytest.raises(ValueError, match="name an identity"):
+        BanAuthor(actor=EDITOR)

@@ -10,7 +10,9 @@ from events.envelope import GENESIS_HASH, encode_envelope, seal_envelope, stored
 from events.personal import PersonalData
 from events.thread_events import (
     EVENT_CLASSES,
+    AuthorBanned,
     AuthorErased,
+    AuthorUnbanned,
     CommentApproved,
     CommentDeleted,
     CommentEdited,
@@ -46,6 +48,8 @@ EVENTS: list[ThreadEvent] = [
     CommentReported(comment_id="c1", reason='"type":"CommentLiked"}'),
     ThreadLocked(),
     ThreadUnlocked(),
+    AuthorBanned(ban_id="b1", subjects=("identity:" + "ab" * 16,), reason='"type":"CommentLiked"}'),
+    AuthorUnbanned(ban_id="b1"),
 ]
 
 

@@ -5,20 +5,24 @@ decider refuses anyone else (403 not_moderator), and the queue is read by modera
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
 from events.commands import (
+    BANS_THREAD,
     ApproveComment,
+    BanAuthor,
     LockThread,
     MarkSpam,
     PinComment,
     RejectComment,
     ReportComment,
+    UnbanAuthor,
     UnlockThread,
     UnpinComment,
 )
 from events.identifiers import COMMENT_ID_PATTERN, THREAD_ID_PATTERN
+from events.moderation import ban_id_of
 from projections.audit_trail import HistoryLine, told
 from projections.moderation.model import QueueName
 from services.gateway.errors import ApiError
@@ -32,7 +36,15 @@ from services.gateway.routes.dependencies import (
     ThreadParam,
 )
 from services.gateway.routes.threads import answer
-from services.gateway.schemas import ERROR_RESPONSES, QueuePage, Report, Written
+from services.gateway.schemas import (
+    ERROR_RESPONSES,
+    Ban,
+    BanList,
+    NewBan,
+    QueuePage,
+    Report,
+    Written,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["moderation"], responses=ERROR_RESPONSES)
 COMMENT = "/threads/{thread}/comments/{comment_id}"
@@ -127,3 +139,48 @@ async def comment_history(
         if getattr(envelope.event(), "comment_id", None) == comment_id:
             lines.append(await told(gateway.vault, envelope))
     return lines
+
+
+@router.post("/bans", status_code=201, response_model=Written)
+async def ban(
+    gateway: GatewayDep, moderator: Moderator, request: NewBan, site: SiteParam = "default"
+) -> JSONResponse:
+    """Ban an author from the site; `id` in the answer is the ban's."""
+    if request.site is not None and request.site != site:
+        raise ApiError(422, "invalid_field", "the body's site is not the site asked for", "site")
+    fields = request.model_dump(exclude={"site"})
+    command = BanAuthor(site=site, actor=moderator, **fields)
+    command = command.model_copy(update={"ban_id": ban_id_of(command.command_id)})
+    return await answer(gateway, command, created=True)
+
+
+@router.get("/bans", response_model=BanList)
+async def bans(gateway: GatewayDep, moderator: Moderator, site: SiteParam = "default") -> BanList:
+    """The site's bans in force, newest first (who is banned is kept only as keyed hashes)."""
+    models = await gateway.reads.active(gateway.store.keys_for(site, BANS_THREAD))
+    found = await gateway.reads.moderation.bans(models.moderation, site)
+    return BanList(
+        site=site,
+        bans=[
+            Ban(
+                id=b.ban_id,
+                kinds=b.kinds,
+                until=b.until,
+                reason=b.reason,
+                hide_comments=b.hide_comments,
+                by=b.by,
+                at=b.at,
+            )
+            for b in found
+        ],
+    )
+
+
+@router.delete("/bans/{ban_id}", response_model=Written)
+async def unban(
+    gateway: GatewayDep,
+    moderator: Moderator,
+    ban_id: Annotated[str, Path(pattern=r"^[a-z0-9]{1,32}$")],
+    site: SiteParam = "default",
+) -> JSONResponse:
+    return await answer(gateway, UnbanAuthor(site=site, actor=moderator, ban_id=ban_id))

@@ -15,6 +15,7 @@ from events.commands import (
     command_adapter,
 )
 from events.identifiers import THREAD_ID_PATTERN, new_message_id
+from events.moderation import address_key, ban_key
 from events.outcomes import Outcome
 from events.personal import AuthorDetails
 from projections.thread_view.pages import PageRequest
@@ -133,8 +134,8 @@ async def post_comment(
 ) -> JSONResponse:
     limits = gateway.sites.get(site).limits
     check_form(request.hp, request.elapsed_ms, limits.min_seconds_to_submit)
+    address = client_address(http, gateway.settings.proxies)
     if caller is None or not caller.moderator:
-        address = client_address(http, gateway.settings.proxies)
         await gateway.limiter.take("posts", site, address, limits.posts_per_minute_per_ip)
     if caller is not None and not caller.moderator:
         await gateway.limiter.take(
@@ -161,6 +162,7 @@ async def post_comment(
             "author": author,
             "title": request.title,
             "url": request.url,
+            "address_key": address_key(ban_key(gateway.settings.secret), address),
             **({"parent_id": request.parent_id} if request.parent_id else {}),
         }
     )
