@@ -2,9 +2,9 @@
 first), their sizes, and the verdicts on authors."""
 
 import heapq
-from datetime import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from redis.asyncio import Redis
 
