@@ -7,7 +7,17 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from events.commands import LikeComment, PostComment
+from events.actors import Actor
+from events.commands import (
+    ApproveComment,
+    BanAuthor,
+    LikeComment,
+    LockThread,
+    PinComment,
+    PostComment,
+    RejectComment,
+    ReportComment,
+)
 from services.settings import Settings
 from storage.event_store import EventStore
 from storage.keys import PartitionKeys
@@ -81,6 +91,42 @@ async def test_audit_comment_and_actor(world: World, settings: Settings, thread_
     assert {c["thread"] for c in carol} == {thread_id, thread_id + "-b"}
     assert [c["type"] for c in carol].count("CommentUnliked") == 2
     assert all(c["actor"] == CAROL.id for c in carol)
+
+
+EDITOR = Actor(id="sso:default:editor-1", kind="user", moderator=True)
+
+
+async def test_moderation_is_in_the_log_audit_verify_and_replay(
+    world: World, settings: Settings, thread_id: str
+) -> None:
+    ids = await world.discussion(thread_id)
+    first = ids["first"]
+    await world.do(ReportComment(thread=thread_id, actor=CAROL, comment_id=first, reason="rude"))
+    await world.do(PinComment(thread=thread_id, actor=EDITOR, comment_id=first))
+    await world.do(RejectComment(thread=thread_id, actor=EDITOR, comment_id=first))
+    await world.do(ApproveComment(thread=thread_id, actor=EDITOR, comment_id=first))
+    await world.do(LockThread(thread=thread_id, actor=EDITOR))
+    await world.do(BanAuthor(actor=EDITOR, identity=BOB.id, reason="trolling"))
+    await world.project()
+    editor = json.loads(cli(settings, "audit", "actor", EDITOR.id, "--json").stdout)
+    assert [(line["type"], line["change"]) for line in editor] == [
+        ("CommentPinned", "pinned by a moderator"),
+        ("CommentRejected", "rejected by a moderator"),
+        ("CommentApproved", "approved by a moderator"),
+        ("ThreadLocked", "thread locked by a moderator"),
+        ("AuthorBanned", editor[-1]["change"]),
+    ]
+    assert editor[-1]["change"].startswith("ban ") and "by identity" in editor[-1]["change"]
+    assert BOB.id not in editor[-1]["change"]  # a keyed hash only
+    history = json.loads(cli(settings, "audit", "thread", f"default/{thread_id}", "--json").stdout)
+    assert ("CommentReported", CAROL.id, "reported: 'rude'") in [
+        (line["type"], line["actor"], line["change"]) for line in history
+    ]
+    clean = cli(settings, "verify")
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    replayed = cli(settings, "replay", "all")
+    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+    assert cli(settings, "verify").returncode == 0
 
 
 async def tamper(redis: Redis, keys: PartitionKeys, thread: str, version: int) -> None:

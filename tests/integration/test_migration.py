@@ -6,7 +6,10 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
+from projections.moderation.reading import ModerationReader
+from projections.names import MODERATION
 from services.settings import Settings
+from storage.keys import PartitionKeys
 from tests.integration.world import World, cli
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -59,6 +62,15 @@ async def test_a_wordpress_export_becomes_threads_with_their_comments(
     statuses = [line["change"] for line in history if line["comment_id"] in ("wp13", "wp14")]
     assert len(statuses) == 2
     assert thread(settings, "blog/wp-102")["comments"][0]["html"] == "Quel été !"
+    # The pending comment waits in the moderators' pending queue, the spam in the spam queue.
+    await world.project()
+    reader = ModerationReader(world.redis)
+    models = [PartitionKeys(p).projection(MODERATION, 0) for p in range(settings.partitions)]
+    queued = {
+        queue: [item.record.comment_id for item in await reader.queue(models, "blog", queue, 10)]
+        for queue in ("pending", "spam")
+    }
+    assert queued == {"pending": ["wp13"], "spam": ["wp14"]}
 
     again = json.loads(
         cli(settings, "import", "wxr", str(FIXTURES / "wordpress.wxr.xml"), "--site", "blog").stdout

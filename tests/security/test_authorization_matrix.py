@@ -9,7 +9,14 @@ import pytest
 from tests.processes import SSO_SITE_SECRET
 
 SITE = "sso"
-CALLERS = ["nobody", "reader", "author", "other_author", "sso_user", "admin"]
+CALLERS = ["nobody", "reader", "author", "other_author", "sso_user", "sso_moderator", "admin"]
+MODERATORS = ("sso_moderator", "admin")
+
+
+def moderators_only(ok: int = 200) -> dict[str, int]:
+    return {"nobody": 401} | {c: ok if c in MODERATORS else 403 for c in CALLERS[1:]}
+
+
 # What each caller gets, per action on a comment written by "author".
 EXPECTED = {
     "post": dict.fromkeys(CALLERS, 201),
@@ -20,6 +27,7 @@ EXPECTED = {
         "author": 200,
         "other_author": 403,
         "sso_user": 403,
+        "sso_moderator": 200,
         "admin": 200,
     },
     "delete": {
@@ -28,10 +36,22 @@ EXPECTED = {
         "author": 200,
         "other_author": 403,
         "sso_user": 403,
+        "sso_moderator": 200,
         "admin": 200,
     },
     "like": {"nobody": 401} | dict.fromkeys(CALLERS[1:], 200),
     "unlike": {"nobody": 401} | dict.fromkeys(CALLERS[1:], 200),
+    "report": {"nobody": 401} | dict.fromkeys(CALLERS[1:], 200),
+    **{
+        action: moderators_only()
+        for action in ("approve", "reject", "spam", "pin", "unpin", "lock", "unlock")
+    },
+    "queue": moderators_only(),
+    "history": moderators_only(),
+    "ban": moderators_only(201),
+    "bans": moderators_only(),
+    "unban": {"nobody": 401} | {c: 404 if c in MODERATORS else 403 for c in CALLERS[1:]},
+    "me": {"nobody": 401} | dict.fromkeys(CALLERS[1:], 200),
 }
 
 
@@ -44,17 +64,20 @@ def tokens(stack) -> dict[str, str | None]:  # type: ignore[no-untyped-def]
                 f"/api/v1/threads/matrix-setup/comments?site={SITE}", json={"body": "setup"}
             ).json()["author_token"]
 
-        sso = jwt.encode(
-            {"sub": "matrix", "aud": SITE, "exp": int(time.time()) + 3600},
-            SSO_SITE_SECRET,
-            algorithm="HS256",
-        )
+        def sso_token(subject: str, **claims: str) -> str:
+            return jwt.encode(
+                {"sub": subject, "aud": SITE, "exp": int(time.time()) + 3600, **claims},
+                SSO_SITE_SECRET,
+                algorithm="HS256",
+            )
+
         return {
             "nobody": None,
             "reader": api.post("/api/v1/session").json()["token"],
             "author": new_author(),
             "other_author": new_author(),
-            "sso_user": sso,
+            "sso_user": sso_token("matrix"),
+            "sso_moderator": sso_token("matrix-moderator", role="moderator"),
             "admin": "e2e-admin-key",
         }
 
@@ -87,6 +110,38 @@ def test_authorization_matrix(
         "delete": lambda: api.delete(target, params=site, headers=headers(caller)),
         "like": lambda: api.put(f"{target}/like", params=site, headers=headers(caller)),
         "unlike": lambda: api.delete(f"{target}/like", params=site, headers=headers(caller)),
+        "report": lambda: api.post(
+            f"{target}/report", params=site, json={"reason": "x"}, headers=headers(caller)
+        ),
+        **{
+            verdict: (
+                lambda verdict=verdict: api.post(
+                    f"{target}/{verdict}", params=site, headers=headers(caller)
+                )
+            )
+            for verdict in ("approve", "reject", "spam", "pin", "unpin")
+        },
+        "lock": lambda: api.put(
+            f"/api/v1/threads/{thread_id}/lock", params=site, headers=headers(caller)
+        ),
+        "unlock": lambda: api.delete(
+            f"/api/v1/threads/{thread_id}/lock", params=site, headers=headers(caller)
+        ),
+        "queue": lambda: api.get("/api/v1/moderation/queue", params=site, headers=headers(caller)),
+        "history": lambda: api.get(
+            "/api/v1/moderation/history",
+            params=site | {"thread": thread_id, "comment_id": written.json()["id"]},
+            headers=headers(caller),
+        ),
+        "ban": lambda: api.post(
+            "/api/v1/bans",
+            params=site,
+            json={"identity": "anon:nobody-real"},
+            headers=headers(caller),
+        ),
+        "bans": lambda: api.get("/api/v1/bans", params=site, headers=headers(caller)),
+        "unban": lambda: api.delete("/api/v1/bans/nosuchban", params=site, headers=headers(caller)),
+        "me": lambda: api.get("/api/v1/me", params=site, headers=headers(caller)),
     }[action]
     response = call()
     assert response.status_code == EXPECTED[action][caller], response.text
