@@ -14,22 +14,31 @@ from redis.asyncio import Redis
 
 from events.actors import Actor
 from events.commands import (
+    ApproveComment,
     Command,
     DeleteComment,
     EditComment,
     LikeComment,
+    LockThread,
+    MarkSpam,
+    PinComment,
     PostComment,
+    RejectComment,
     Reply,
+    ReportComment,
     UnlikeComment,
+    UnlockThread,
+    UnpinComment,
 )
-from projections.like_counts.projector import LikeCountsProjection
+from events.moderation import ModerationPolicy
 from projections.like_counts.reading import LikeCountsReader
+from projections.registry import PROJECTIONS
 from projections.thread_view.model import ThreadSlice, apply
 from projections.thread_view.pages import PageRequest, ThreadPages
-from projections.thread_view.projector import ThreadViewProjection
 from projections.thread_view.query import Viewer, build_thread_view
 from services.embedded import EmbeddedRedis
 from services.processor.command_handler import CommandHandler
+from services.processor.moderation_inputs import ModerationInputs
 from services.projector.runner import ProjectorRunner
 from storage.event_store import EventStore
 from storage.key_vault import AuthorKeyVault
@@ -42,8 +51,20 @@ PARTITIONS = 2
 THREADS = ("alpha", "beta")
 ACTORS = [Actor(id=f"anon:{n}") for n in range(3)] + [Actor(id="user:mod", moderator=True)]
 
+MODERATOR = ACTORS[3]
+# Comments with "hold" in them wait for a moderator; verdicts, pins, reports and locks mix in.
+POLICY = ModerationPolicy(suspect_words=("hold",), duplicate="off")
+VERDICTS = {
+    "approve": ApproveComment,
+    "reject": RejectComment,
+    "spam": MarkSpam,
+    "pin": PinComment,
+    "unpin": UnpinComment,
+}
 operation = st.tuples(
-    st.sampled_from(["post", "reply", "edit", "delete", "like", "unlike"]),
+    st.sampled_from(
+        ["post", "reply", "edit", "delete", "like", "unlike", "report", "lock", "unlock", *VERDICTS]
+    ),
     st.integers(0, len(THREADS) - 1),
     st.integers(0, len(ACTORS) - 1),
     st.integers(0, 50),
@@ -65,8 +86,16 @@ def command_for(op: tuple[str, int, int, int], created: dict[str, list[str]]) ->
     thread, actor = THREADS[thread_index], ACTORS[actor_index]
     ids = created[thread]
     target = ids[pick % len(ids)] if ids else "missing"
-    body = f"{kind} {pick} *md*"
+    body = f"{kind} {pick} *md*" + (" hold" if pick % 3 == 0 else "")
+    if kind in VERDICTS:
+        return VERDICTS[kind](thread=thread, actor=MODERATOR, comment_id=target)  # type: ignore[no-any-return]
     match kind:
+        case "report":
+            return ReportComment(thread=thread, actor=actor, comment_id=target, reason=body)
+        case "lock":
+            return LockThread(thread=thread, actor=MODERATOR)
+        case "unlock":
+            return UnlockThread(thread=thread, actor=MODERATOR)
         case "post":
             return PostComment(thread=thread, actor=actor, body=body, title=f"T {thread}")
         case "reply":
@@ -98,8 +127,8 @@ class LiveFeed:
 
     def _new_runners(self) -> list[ProjectorRunner]:
         return [
-            ProjectorRunner(self.redis, ThreadViewProjection(self.redis, self.vault)),
-            ProjectorRunner(self.redis, LikeCountsProjection()),
+            ProjectorRunner(self.redis, make(self.redis, self.vault))
+            for make in PROJECTIONS.values()
         ]
 
     async def deliver(self, count: int) -> None:
@@ -135,7 +164,7 @@ async def read_models(redis: Redis) -> dict[str, Any]:
     """Every read-model key with its content, for comparison."""
     dumped: dict[str, Any] = {}
     async for key in redis.scan_iter("cs:*"):
-        if ":thread_view:" in key or ":like_counts:" in key:
+        if any(f":{name}:" in key for name in PROJECTIONS):
             kind = await redis.type(key)
             if kind == "hash":
                 dumped[key] = await redis.hgetall(key)
@@ -157,13 +186,18 @@ async def pages_match_the_in_memory_view(redis: Redis, vault: AuthorKeyVault, th
     records = folded.comments
     likes = await LikeCountsReader(redis).counts(like_keys, "default", thread)
     pages = ThreadPages(redis, Scripts(redis))
-    for actor in (None, ACTORS[0]):
+    for actor in (None, ACTORS[0], MODERATOR):
         viewer = None
         if actor is not None:
             liked = await LikeCountsReader(redis).liked_by(
                 like_keys, "default", thread, list(records), actor.id
             )
-            viewer = Viewer(actor_id=actor.id, anonymous=True, liked=frozenset(liked))
+            viewer = Viewer(
+                actor_id=actor.id,
+                anonymous=not actor.moderator,
+                liked=frozenset(liked),
+                moderator=actor.moderator,
+            )
         for sort in ("oldest", "newest", "top"):
             expected_cursor: str | None = None
             cursor: str | None = None
@@ -201,7 +235,12 @@ async def scenario(url: str, ops: list, deliveries: list) -> None:  # type: igno
         await live.flushall()
         store = EventStore(live, PARTITIONS, 3600)
         vault = AuthorKeyVault(live, "secret")
-        handler = CommandHandler(store, vault, timedelta(minutes=15))
+        handler = CommandHandler(
+            store,
+            vault,
+            timedelta(minutes=15),
+            ModerationInputs(lambda site: POLICY, b"fingerprints"),
+        )
         feed = LiveFeed(live, vault)
         created: dict[str, list[str]] = {thread: [] for thread in THREADS}
         for index, op in enumerate(ops):
@@ -218,11 +257,8 @@ async def scenario(url: str, ops: list, deliveries: list) -> None:  # type: igno
             for entry_id, fields in await live.xrange(keys.events):
                 await replay.xadd(keys.events, fields, id=entry_id)
             entries = logged(await replay.xrange(keys.events))
-            for runner in (
-                ProjectorRunner(replay, ThreadViewProjection(replay, vault)),
-                ProjectorRunner(replay, LikeCountsProjection()),
-            ):
-                await runner.process(keys, entries)
+            for make in PROJECTIONS.values():
+                await ProjectorRunner(replay, make(replay, vault)).process(keys, entries)
         assert await read_models(live) == await read_models(replay)
         for thread in THREADS:
             await pages_match_the_in_memory_view(live, vault, thread)
