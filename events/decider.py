@@ -234,6 +234,7 @@ def _post(
                 email=command.author.email,
                 approved_before=context.approved_before,
                 duplicate=context.fingerprint in state.fingerprints,
+                spam_score=context.spam_score,
             ),
             context.is_disposable,
         )
@@ -251,6 +252,7 @@ def _post(
             status="pending" if held else command.status,
             held_for=held,
             fingerprint=context.fingerprint,
+            spam_score=context.spam_score,
             personal=PersonalData(
                 body=command.body,
                 name=command.author.name,

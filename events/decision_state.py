@@ -87,6 +87,7 @@ class DecisionContext:
     policy: ModerationPolicy = field(default_factory=ModerationPolicy)
     approved_before: bool = False  # the author has an approved comment on this site
     fingerprint: str | None = None  # keyed hash of the author and the body of a new comment
+    spam_score: float | None = None  # of a new comment, by the site's model (None: no model)
     is_disposable: Callable[[str], bool] | None = None  # default: the maintained list
     banned: bool = False  # the author (identity, email or address) is banned from the site
     ban_subjects: tuple[str, ...] = ()  # a BanAuthor's subjects as keyed hashes

@@ -21,7 +21,7 @@ ModerationMode = Literal["post", "pre", "first_time"]
 EmailRule = Literal["off", "hold", "refuse"]
 DuplicateRule = Literal["off", "refuse"]
 HoldReason = Literal[
-    "pre", "first_time", "disposable_email", "link_count", "suspect_word", "reported"
+    "pre", "first_time", "disposable_email", "link_count", "suspect_word", "spam_score", "reported"
 ]
 Word = Annotated[str, Field(min_length=1, max_length=100)]
 
@@ -41,6 +41,8 @@ class ModerationPolicy(BaseModel):
     disposable_email: EmailRule = "hold"
     duplicate: DuplicateRule = "refuse"  # the same body by the same identity in the thread
     moderators: tuple[str, ...] = ()  # actor ids; "sso:NAME": the site's SSO user NAME
+    # Hold at this spam score or above, once the site's model is trained (`spam train`).
+    spam_threshold: float = Field(default=0.9, gt=0, le=1)
 
     def closes_at(self, first_comment_at: datetime | None) -> datetime | None:
         """When a thread whose first comment came at `first_comment_at` stops taking posts."""
@@ -66,6 +68,7 @@ class NewComment:
     email: str | None
     approved_before: bool  # the author has a comment approved on this site already
     duplicate: bool  # the same body by the same identity is in the thread already
+    spam_score: float | None = None  # the site's trained model's (None: no model yet)
 
 
 def screen(
@@ -97,6 +100,8 @@ def screen(
         reasons.append("link_count")
     if policy.suspect_words and _mentions(comment.body, policy.suspect_words):
         reasons.append("suspect_word")
+    if comment.spam_score is not None and comment.spam_score >= policy.spam_threshold:
+        reasons.append("spam_score")
     return tuple(reasons)
 
 

@@ -36,7 +36,8 @@ class CommentPosted(EventBase):
     """A comment or, with `parent_id`, a reply. v2 renamed v1's `in_reply_to`; v3 added
     `status` (imports keep pending and spam comments as such) and `markup: html` (imports);
     v4 added `held_for`, why the site's policy holds it (then its status is pending), and
-    `fingerprint`, a keyed hash of author and body by which a duplicate is known."""
+    `fingerprint`, a keyed hash of author and body by which a duplicate is known, and
+    `spam_score`."""
 
     schema_version: ClassVar[int] = 4
     type: Literal["CommentPosted"] = "CommentPosted"
@@ -46,6 +47,7 @@ class CommentPosted(EventBase):
     status: CommentStatus = "approved"
     held_for: tuple[HoldReason, ...] = ()
     fingerprint: Fingerprint | None = None
+    spam_score: float | None = None  # the site's trained model's, when it has one
     personal: Personal
 
 

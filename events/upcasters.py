@@ -67,4 +67,4 @@ def _comment_posted_v2_to_v3(data: EventData) -> EventData:
 @upcaster("CommentPosted", 3)
 def _comment_posted_v3_to_v4(data: EventData) -> EventData:
     """Before v4 no comment was held by a policy, and none had a fingerprint."""
-    return {**data, "held_for": data.get("held_for", []), "fingerprint": data.get("fingerprint")}
+    return {**data, "held_for": [], "fingerprint": None, "spam_score": None}

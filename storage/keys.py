@@ -167,6 +167,16 @@ def rate_limit(kind: str, site: str, subject: str) -> str:
     return f"{PREFIX}:ratelimit:{kind}:{site}:{subject}"
 
 
+def spam_model(site: str) -> str:
+    """A site's trained spam model (JSON, events/spam_score.py), written by `spam train`."""
+    return f"{PREFIX}:spam:{site}:model"
+
+
+def spam_model_trained(site: str) -> str:
+    """When the site's spam model was trained: the processor reloads the model when it moves."""
+    return f"{PREFIX}:spam:{site}:trained"
+
+
 def demo_seeded(site: str, thread: str) -> str:
     """Set once the demo thread has its seed comments."""
     return f"{PREFIX}:demo:{site}/{thread}:seeded"

@@ -81,6 +81,7 @@ class ModerationRecord(BaseModel):
     created_at: datetime
     status: Literal["approved", "pending", "rejected", "spam", "deleted"] = "approved"
     held_for: tuple[str, ...] = ()
+    spam_score: float | None = None
     reports: int = 0  # since the last verdict
     report_reasons: tuple[str, ...] = ()  # the latest few
     queued_at: datetime | None = None  # when it entered the queue it is in
@@ -128,6 +129,7 @@ def apply(
                 created_at=at,
                 status=event.status,
                 held_for=event.held_for,
+                spam_score=event.spam_score,
                 queued_at=at,
             )
             return posted, "approved" if event.status == "approved" else None

@@ -95,6 +95,7 @@ def _queued(
         parent_id=record.parent_id,
         status=record.status,
         held_for=list(record.held_for),
+        spam_score=record.spam_score,
         reports=record.reports,
         report_reasons=list(record.report_reasons),
         created_at=record.created_at,

@@ -132,6 +132,7 @@ class QueuedComment(BaseModel):
     parent_id: str | None
     status: str
     held_for: list[str]
+    spam_score: float | None = Field(description="the site's trained spam model's score")
     reports: int
     report_reasons: list[str]
     created_at: datetime

@@ -29,6 +29,9 @@ OPERATOR = "service:commentstream-cli"
 audit_app = typer.Typer(help="Who did what when, from the log.", no_args_is_help=True)
 import_app = typer.Typer(help="Import from the platforms people leave.", no_args_is_help=True)
 dlq_app = typer.Typer(help="Dead letters: parked commands and events.", no_args_is_help=True)
+spam_app = typer.Typer(
+    help="A site's own spam score, learned from its verdicts.", no_args_is_help=True
+)
 err = Console(stderr=True)
 T = TypeVar("T")
 Json = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
@@ -392,11 +395,44 @@ def dlq_drop(refs: Refs = None, every: Every = False) -> None:
     _act_on_letters(refs, every, "drop")
 
 
+@spam_app.command("train")
+def spam_train(site: Site = "default", as_json: Json = False) -> None:
+    """Train the site's spam model on its verdicts in the log (approve vs spam); the processor
+    holds new comments scoring at or above the site's `spam_threshold` (reason `spam_score`)."""
+    from services.operations.spam import NotEnoughDecisions, decisions, store_model, train
+
+    async def work(t: Tools) -> dict[str, Any]:
+        judged = await decisions(t.redis, t.vault, t.settings.partitions, site)
+        model = train(site, judged)
+        await store_model(t.redis, model)
+        return {
+            "site": site,
+            "trained_at": model.trained_at.isoformat(),
+            "published": model.ham,
+            "spam": model.spam,
+            "vocabulary": len(model.vocabulary),
+        }
+
+    try:
+        summary = run(work)
+    except NotEnoughDecisions as error:
+        Console(stderr=True).print(f"not trained: {error}")
+        raise typer.Exit(1) from error
+    if as_json:
+        print(json.dumps(summary))
+    else:
+        Console().print(
+            f"{site}: trained on {summary['published']} published and {summary['spam']} spam"
+            f" comments ({summary['vocabulary']} features); the processor picks it up within 5 s"
+        )
+
+
 def register_operations(app: typer.Typer) -> None:
     """Attach these commands to the main `commentstream` app."""
     app.add_typer(audit_app, name="audit")
     app.add_typer(import_app, name="import")
     app.add_typer(dlq_app, name="dlq")
+    app.add_typer(spam_app, name="spam")
     app.command()(verify)
     app.command()(replay)
     app.command("export")(export_events)

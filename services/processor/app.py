@@ -18,6 +18,7 @@ from services.processor.command_handler import CommandHandler
 from services.processor.moderation_inputs import (
     BannedKeys,
     ModerationInputs,
+    SpamModels,
     approved_before_lookup,
 )
 from services.runtime import make_broker, raw_entries, supervise
@@ -52,6 +53,7 @@ def build_processor(settings: Settings) -> tuple[FastStream, DeploymentGuard]:
             approved_before=approved_before_lookup(redis, settings.partitions),
             ban_key=ban_key(settings.secret),
             banned_keys=BannedKeys(redis, settings.partitions),
+            spam_models=SpamModels(redis),
         ),
     )
     guard = supervise(app, redis, SERVICE, settings)

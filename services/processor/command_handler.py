@@ -35,6 +35,7 @@ from events.identifiers import new_comment_id, new_message_id
 from events.moderation import BanKind, ban_id_of, ban_subject, body_fingerprint
 from events.outcomes import Outcome
 from events.personal import PersonalData, seal, sealing_context
+from events.spam_score import spam_probability
 from events.thread_events import CommentEdited, CommentPosted, ThreadEvent
 from projections.moderation.reading import ban_in_force
 from services.processor.moderation_inputs import ModerationInputs
@@ -162,7 +163,11 @@ class CommandHandler:
             command.site, command.actor.id
         )
         fingerprint = body_fingerprint(moderation.fingerprint_key, command.actor.id, command.body)
-        return replace(context, approved_before=approved_before, fingerprint=fingerprint)
+        model = await moderation.spam_models.of(command.site)
+        score = round(spam_probability(model, command.body), 4) if model else None
+        return replace(
+            context, approved_before=approved_before, fingerprint=fingerprint, spam_score=score
+        )
 
     async def _ban_check(self, command: Command) -> "BanCheck | None":
         """Where to look up whether the author of a post, edit or like is banned, and as what

@@ -2,6 +2,7 @@
 fingerprint of a new comment, in `first_time` mode whether its author was approved before,
 and whether the author is banned (identity, email or client address)."""
 
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -10,9 +11,10 @@ from redis.asyncio import Redis
 
 from events.commands import BANS_THREAD
 from events.moderation import ModerationPolicy, ban_key, fingerprint_key
+from events.spam_score import SpamModel
 from projections.moderation.reading import ModerationReader
 from projections.names import MODERATION
-from storage.keys import PartitionKeys, partition_of
+from storage.keys import PartitionKeys, partition_of, spam_model, spam_model_trained
 
 ApprovedBefore = Callable[[str, str], Awaitable[bool]]  # (site, actor id) -> bool
 GENERATION_CACHE_SECONDS = 1.0
@@ -44,6 +46,32 @@ class BannedKeys:
         return keys.projection(MODERATION, cached[1]).banned(site)
 
 
+SPAM_MODEL_CHECK_SECONDS = 5.0
+
+
+class SpamModels:
+    """Each site's trained spam model, reloaded when `spam train` makes a new one (looked for
+    every SPAM_MODEL_CHECK_SECONDS)."""
+
+    def __init__(self, redis: Redis | None) -> None:
+        self._redis = redis
+        self._models: dict[str, tuple[float, str | None, SpamModel | None]] = {}
+
+    async def of(self, site: str) -> SpamModel | None:
+        if self._redis is None:
+            return None
+        now = time.monotonic()
+        checked, trained, model = self._models.get(site, (-math.inf, None, None))
+        if now - checked < SPAM_MODEL_CHECK_SECONDS:
+            return model
+        current = await self._redis.get(spam_model_trained(site))
+        if current != trained:
+            raw = await self._redis.get(spam_model(site)) if current else None
+            model = SpamModel.model_validate_json(raw) if raw else None
+        self._models[site] = (now, current, model)
+        return model
+
+
 @dataclass(frozen=True)
 class ModerationInputs:
     policy_of: Callable[[str], ModerationPolicy]
@@ -51,6 +79,7 @@ class ModerationInputs:
     approved_before: ApprovedBefore = _never
     ban_key: bytes = b""
     banned_keys: BannedKeys = field(default_factory=lambda: BannedKeys(None, 1))
+    spam_models: SpamModels = field(default_factory=lambda: SpamModels(None))
 
     @classmethod
     def defaults(cls, secret: str = "") -> "ModerationInputs":

@@ -212,3 +212,36 @@ def test_a_reader_reports_a_comment_once(open_reader: Any, stack: Stack, thread_
         reports = next((i["reports"] for i in queue["items"] if i["id"] == held["id"]), 0)
         time.sleep(0.1)
     assert reports == 1
+
+
+def test_banning_from_the_console_clears_the_authors_queue_and_refuses_them(
+    browser: Any, stack: Stack, thread_id: str
+) -> None:
+    first = hold(stack, thread_id, "troll one", "Troll")
+    token = first["author_token"]
+    second = httpx.post(
+        f"{stack.base_url}/api/v1/threads/{thread_id}/comments",
+        params={"site": SITE},
+        json={"body": "troll two"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert second.status_code == 201
+    console = open_console(browser, stack)
+    sign_in(console)
+    item(console, "troll one").get_by_role("button", name="Ban author").click()
+    expect(console.get_by_text("Author banned.")).to_be_attached(timeout=TIMEOUT)
+    expect(item(console, "troll one")).to_have_count(0)
+    expect(item(console, "troll two")).to_have_count(0)
+    deadline = time.monotonic() + 10
+    while True:  # the ban reaches the moderation model the processor looks it up in
+        again = httpx.post(
+            f"{stack.base_url}/api/v1/threads/{thread_id}/comments",
+            params={"site": SITE},
+            json={"body": f"troll {time.monotonic()}"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        if again.status_code == 403 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert again.json()["error"]["code"] == "banned"
+    console.close()

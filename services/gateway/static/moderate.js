@@ -21,7 +21,8 @@
       heldFor: "Held for", reports: (n) => "Reported " + n + (n === 1 ? " time" : " times"),
       empty: "Nothing waiting here.", done: { approve: "Approved.", reject: "Rejected.", spam: "Marked as spam.", pin: "Pinned.", lock: "Thread closed." },
       doneMany: (n, a) => n + " comments: " + a, failed: "Failed: ", keys: "Keys: j/k move, a approve, r reject, s spam, x select, h history.",
-      newItems: (n) => n + " new in the queue",
+      newItems: (n) => n + " new in the queue", score: (s) => "Spam score " + s.toFixed(2),
+      ban: "Ban author", banned: "Author banned.", banReason: "banned from the moderators' console",
     },
     fr: {
       title: "Modération", signIn: "Se connecter", key: "Clé d’administration ou jeton d’authentification unique",
@@ -36,7 +37,8 @@
       heldFor: "Retenu pour", reports: (n) => "Signalé " + n + " fois",
       empty: "Rien en attente ici.", done: { approve: "Approuvé.", reject: "Rejeté.", spam: "Marqué indésirable.", pin: "Épinglé.", lock: "Fil fermé." },
       doneMany: (n, a) => n + " commentaires : " + a, failed: "Échec : ", keys: "Touches : j/k se déplacer, a approuver, r rejeter, s indésirable, x sélectionner, h historique.",
-      newItems: (n) => n + " nouveau(x) dans la file",
+      newItems: (n) => n + " nouveau(x) dans la file", score: (s) => "Score de spam " + s.toFixed(2).replace(".", ","),
+      ban: "Bannir l’auteur", banned: "Auteur banni.", banReason: "banni depuis la console de modération",
     },
   };
   const T = STRINGS[lang];
@@ -164,12 +166,14 @@
         h("span", { class: "meta" }, T.thread + " " + item.thread),
         h("time", { class: "meta", datetime: item.created_at }, new Date(item.created_at).toLocaleString(lang))),
       item.held_for.length ? h("p", { class: "meta" }, T.heldFor + ": ", ...item.held_for.map((r) => h("span", { class: "reason" }, r))) : null,
+      item.spam_score != null ? h("p", { class: "meta" }, T.score(item.spam_score)) : null,
       item.reports ? h("p", { class: "meta" }, T.reports(item.reports) + ": " + item.report_reasons.join(" · ")) : null,
       body,
       h("footer", {},
         ...Object.entries(VERBS).map(([action, label]) => h("button", { type: "button", onclick: () => act(item, action) }, label)),
         item.status === "approved" && !item.parent_id && h("button", { type: "button", onclick: () => act(item, "pin") }, T.pin),
         h("button", { type: "button", onclick: () => lockThread(item) }, T.lock),
+        h("button", { type: "button", onclick: () => ban(item) }, T.ban),
         historyButton),
       history);
     return h("li", {}, article);
@@ -191,6 +195,15 @@
     let done = 0;
     for (const item of chosen) if (await act(item, action, true)) done++;
     live.textContent = T.doneMany(done, T.done[action]);
+    draw();
+  }
+
+  // Ban the author's identity and hide their comments; their queued comments go as spam.
+  async function ban(item) {
+    const { status, data } = await api("POST", "/bans", { identity: item.author.id, reason: T.banReason, hide_comments: true });
+    if (status !== 201) { live.textContent = T.failed + ((data.error || {}).message || status); return; }
+    for (const other of items.filter((i) => i.author.id === item.author.id)) await act(other, "spam", true);
+    live.textContent = T.banned;
     draw();
   }
 
