@@ -107,7 +107,7 @@ def decide(state: ThreadState, command: Command, context: DecisionContext) -> De
         ):
             return decide_moderation(state, command, context)
         case ReportComment():
-            return decide_report(state, command)
+            return decide_report(state, command, context)
         case DeleteComment():
             return _delete(state, command, context)
         case EraseAuthor():
@@ -169,14 +169,18 @@ def evolve(state: ThreadState, envelope: EventEnvelope) -> ThreadState:
             update["comments"] = _replace(comments, event.comment_id, likers=likers)
         case CommentApproved() | CommentRejected() | CommentMarkedSpam():
             status = _VERDICTS[type(event)]
-            update["comments"] = _replace(comments, event.comment_id, status=status, reported=False)
+            update["comments"] = _replace(comments, event.comment_id, status=status, open_reports=0)
         case CommentPinned() | CommentUnpinned():
             pinned = isinstance(event, CommentPinned)
             update["comments"] = _replace(comments, event.comment_id, pinned=pinned)
         case CommentReported():
             reporters = comments[event.comment_id].reporters | {envelope.actor.id}
             update["comments"] = _replace(
-                comments, event.comment_id, reporters=reporters, reported=True
+                comments,
+                event.comment_id,
+                reporters=reporters,
+                open_reports=comments[event.comment_id].open_reports + 1,
+                **({"status": "pending"} if event.hold else {}),
             )
         case ThreadLocked() | ThreadUnlocked():
             update["locked"] = isinstance(event, ThreadLocked)

@@ -30,7 +30,11 @@ class CommentState(BaseModel):
     status: ModerationStatus = "approved"
     pinned: bool = False
     reporters: frozenset[str] = frozenset()  # every reader who reported it (once each)
-    reported: bool = False  # reported since the last verdict
+    open_reports: int = 0  # reports since the last verdict
+
+    @property
+    def reported(self) -> bool:
+        return self.open_reports > 0
 
     @property
     def published(self) -> bool:

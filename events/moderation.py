@@ -41,6 +41,8 @@ class ModerationPolicy(BaseModel):
     disposable_email: EmailRule = "hold"
     duplicate: DuplicateRule = "refuse"  # the same body by the same identity in the thread
     moderators: tuple[str, ...] = ()  # actor ids; "sso:NAME": the site's SSO user NAME
+    # Hold a published comment once this many readers reported it (0: never), until a verdict.
+    hold_after_reports: int = Field(default=3, ge=0)
     # Hold at this spam score or above, once the site's model is trained (`spam train`).
     spam_threshold: float = Field(default=0.9, gt=0, le=1)
 

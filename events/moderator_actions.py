@@ -105,8 +105,9 @@ def _pin(comment: CommentState) -> Decision:
     )
 
 
-def decide_report(state: ThreadState, command: ReportComment) -> Decision:
-    """Any reader flags a published comment, once; the comment stays up until a moderator acts."""
+def decide_report(state: ThreadState, command: ReportComment, context: DecisionContext) -> Decision:
+    """Any reader flags a published comment, once. It stays up until a moderator acts, unless it
+    reaches the site's `hold_after_reports`: then it is held (reason `reported`)."""
     comment = existing(state, command.comment_id)
     if isinstance(comment, Rejection):
         return comment
@@ -116,7 +117,9 @@ def decide_report(state: ThreadState, command: ReportComment) -> Decision:
         )
     if command.actor.id in comment.reporters:
         return Unchanged(code="already_reported")
-    return [CommentReported(comment_id=comment.id, reason=command.reason)]
+    limit = context.policy.hold_after_reports
+    hold = bool(limit) and comment.open_reports + 1 >= limit
+    return [CommentReported(comment_id=comment.id, reason=command.reason, hold=hold)]
 
 
 def _ban(command: BanAuthor, context: DecisionContext) -> Decision:

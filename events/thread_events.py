@@ -117,6 +117,7 @@ class CommentReported(EventBase):
     type: Literal["CommentReported"] = "CommentReported"
     comment_id: CommentId
     reason: ReportReason
+    hold: bool = False  # the site's hold_after_reports was reached: held until a verdict
 
 
 class ThreadLocked(EventBase):

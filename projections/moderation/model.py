@@ -142,15 +142,12 @@ def apply(
             return changed, verdict
         case CommentReported() if record is not None:
             reasons = (*record.report_reasons, event.reason)[-KEPT_REPORT_REASONS:]
-            queued_at = record.queued_at if record.reports else at
-            changed = record.model_copy(
-                update={
-                    "reports": record.reports + 1,
-                    "report_reasons": reasons,
-                    "queued_at": queued_at,
-                }
-            )
-            return changed, None
+            update: dict[str, object] = {"reports": record.reports + 1, "report_reasons": reasons}
+            if event.hold:  # now in the pending queue, held for its reports
+                update |= {"status": "pending", "held_for": ("reported",), "queued_at": at}
+            elif not record.reports:
+                update["queued_at"] = at
+            return record.model_copy(update=update), None
         case CommentDeleted() if record is not None:
             return record.model_copy(update={"status": "deleted", "reports": 0}), None
     return record, None

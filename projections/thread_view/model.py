@@ -20,6 +20,7 @@ from events.thread_events import (
     CommentPinned,
     CommentPosted,
     CommentRejected,
+    CommentReported,
     CommentUnpinned,
     ThreadLocked,
     ThreadStarted,
@@ -174,6 +175,11 @@ def apply(view: ThreadSlice, envelope: EventEnvelope, personal: PersonalData | N
             was, now = comment.status == "visible", status == "visible"
             meta = meta.model_copy(update={"count": meta.count + int(now) - int(was)})
             comments = {**comments, comment.id: _rendered(comment, status=status)}
+        case CommentReported(hold=True):
+            comment = comments[event.comment_id]
+            if comment.status == "visible":
+                meta = meta.model_copy(update={"count": meta.count - 1})
+                comments = {**comments, comment.id: _rendered(comment, status="pending")}
         case CommentPinned() | CommentUnpinned():
             comment = comments[event.comment_id]
             pinned = isinstance(event, CommentPinned)

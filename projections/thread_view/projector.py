@@ -17,6 +17,7 @@ from events.thread_events import (
     CommentPinned,
     CommentPosted,
     CommentRejected,
+    CommentReported,
     CommentUnpinned,
 )
 from projections.names import THREAD_VIEW
@@ -182,6 +183,7 @@ def comments_to_load(events: list[EventEnvelope]) -> list[str] | None:
                 | CommentMarkedSpam()
                 | CommentPinned()
                 | CommentUnpinned()
+                | CommentReported(hold=True)
             ):
                 named.add(event.comment_id)
     return sorted(named)

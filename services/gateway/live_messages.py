@@ -1,7 +1,7 @@
 """The SSE messages of a thread's events: `comment` (new to readers: posted, or approved by a
-moderator), `update` (edited, deleted, hidden by a moderator, pinned or unpinned), `likes` (a
-comment's new count) and `thread` (locked or unlocked), each with the thread version as its id.
-A comment held for moderation is told to no one."""
+moderator), `update` (edited, deleted, hidden by a moderator or held for its reports, pinned or
+unpinned), `likes` (a comment's new count) and `thread` (locked or unlocked), each with the
+thread version as its id. A comment held for moderation is told to no one."""
 
 import json
 from typing import Any
@@ -16,6 +16,7 @@ from events.thread_events import (
     CommentPinned,
     CommentPosted,
     CommentRejected,
+    CommentReported,
     CommentUnliked,
     CommentUnpinned,
     ThreadLocked,
@@ -35,7 +36,15 @@ CHANGED = (
 )
 LIVE_TYPES = frozenset(
     cls.__name__
-    for cls in (*NEW, *CHANGED, CommentLiked, CommentUnliked, ThreadLocked, ThreadUnlocked)
+    for cls in (
+        *NEW,
+        *CHANGED,
+        CommentReported,
+        CommentLiked,
+        CommentUnliked,
+        ThreadLocked,
+        ThreadUnlocked,
+    )
 )
 
 
@@ -53,7 +62,9 @@ async def message_of(
     event readers are not told of)."""
     event = envelope.event()
     site, thread = envelope.site, envelope.thread
-    if isinstance(event, NEW + CHANGED):
+    if isinstance(event, CommentReported) and not event.hold:
+        return None  # a report is the moderators' business, unless it held the comment
+    if isinstance(event, NEW + CHANGED + (CommentReported,)):
         comment, count = await reads.comment_update(keys, site, thread, event.comment_id)
         if comment is None or (isinstance(event, NEW) and comment["status"] != "visible"):
             return None  # held, or hidden again by the time the projection has it

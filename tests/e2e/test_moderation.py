@@ -371,3 +371,19 @@ def test_bans_by_email_and_by_address_and_their_expiry(api: httpx.Client, thread
     # The ban ends by itself at `until` (checked at each post, nothing to lift).
     assert wait_for(lambda: post(api, thread_id, f"y {time.monotonic()}").status_code == 201, 10)
     api.delete(f"/api/v1/bans/{by_email.json()['id']}", params=SITE, headers=ADMIN)
+
+
+def test_three_reports_hold_a_published_comment_for_the_moderators(
+    api: httpx.Client, thread_id: str
+) -> None:
+    written = post(api, thread_id, "Provocative").json()
+    approved = act(api, thread_id, written["id"], "approve", ADMIN)
+    assert read(api, thread_id, min_position=approved.json()["position"])["count"] == 1
+    for _ in range(3):  # the default hold_after_reports
+        reader = bearer(api.post("/api/v1/session").json()["token"])
+        last = act(api, thread_id, written["id"], "report", reader, reason="offensive")
+        assert last.status_code == 200
+    view = read(api, thread_id, min_position=last.json()["position"])
+    assert view["count"] == 0 and view["comments"] == []
+    item = in_queue(api, thread_id, written["id"], "pending")
+    assert item is not None and item["held_for"] == ["reported"] and item["reports"] == 3

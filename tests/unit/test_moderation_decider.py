@@ -286,3 +286,21 @@ def test_bans_live_in_their_own_thread_and_nothing_else_does() -> None:
 def test_a_ban_names_someone() -> None:
     with pytest.raises(ValueError, match="name an identity"):
         BanAuthor(actor=EDITOR)
+
+
+def test_enough_reports_hold_a_comment_until_a_verdict() -> None:
+    policy = ModerationPolicy(hold_after_reports=2, moderators=POLICY.moderators)
+    state = posted(policy)
+    ctx = context(policy=policy)
+    first = ReportComment(thread="t", actor=BOB, comment_id="c1", reason="rude")
+    decision, state = run(state, first, ctx)
+    assert decision == [CommentReported(comment_id="c1", reason="rude", hold=False)]
+    second = ReportComment(thread="t", actor=ALICE, comment_id="c1", reason="spam")
+    decision, state = run(state, second, ctx)
+    assert decision == [CommentReported(comment_id="c1", reason="spam", hold=True)]
+    assert state.comments["c1"].status == "pending"
+    decision, state = run(state, on_c1(ApproveComment), ctx)
+    assert state.comments["c1"].published and state.comments["c1"].open_reports == 0
+    never = ModerationPolicy(hold_after_reports=0, moderators=POLICY.moderators)
+    held = run(posted(never), first, context(policy=never))[0]
+    assert held == [CommentReported(comment_id="c1", reason="rude", hold=False)]

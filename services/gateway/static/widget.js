@@ -469,7 +469,7 @@ textarea{min-height:6em;resize:vertical}
   function upsert(c, isNew) {
     const old = comments.get(c.id);
     const li = nodes.get(c.id);
-    if (old && li && (c.status === "rejected" || c.status === "spam") && !li.querySelector(":scope > ol > li")) {
+    if (old && li && ["rejected", "spam", "pending"].includes(c.status) && !li.querySelector(":scope > ol > li")) {
       li.remove(); nodes.delete(c.id); comments.delete(c.id); // hidden by a moderator, with no replies
       return;
     }
