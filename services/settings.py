@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     deployment: str | None = None
     sites_file: str | None = None
     sites: str | None = None
+    # The default site's moderation policy as JSON (the keys of `[sites.NAME.moderation]`);
+    # other sites start from it, but for its moderators.
+    moderation: str | None = None
     trusted_proxies: str = ""
     # The default site's limits, one variable each (COMMENTSTREAM_POSTS_PER_MINUTE_PER_IP, ...).
     posts_per_minute_per_ip: int = DEFAULT_LIMITS.posts_per_minute_per_ip

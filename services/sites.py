@@ -40,9 +40,26 @@ class Sites:
             raw |= tomllib.loads(Path(settings.sites_file).read_text()).get("sites", {})
         if settings.sites:
             raw |= json.loads(settings.sites)
-        default = Site(name="default", origins=settings.origins, limits=settings.limits)
+        policy = ModerationPolicy.model_validate_json(settings.moderation or "{}")
+        default = Site(
+            name="default", origins=settings.origins, limits=settings.limits, moderation=policy
+        )
+        inherited = policy.model_dump(exclude={"moderators"})
         configured = {
-            name: Site.model_validate({"name": name, "limits": default.limits} | values)
+            name: Site.model_validate(
+                {"name": name, "limits": default.limits}
+                | values
+                | {"moderation": inherited | _table(values.get("moderation"))}
+            )
             for name, values in raw.items()
         }
         return cls(configured, default)
+
+
+def _table(value: object) -> dict[str, object]:
+    """A site's `moderation` table, if it has one."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError(f"a site's moderation must be a table, not {value!r}")
+    return dict(value)

@@ -44,3 +44,24 @@ def test_a_wrong_moderation_setting_is_refused_with_its_name(tmp_path: Path) -> 
     assert "moderation.mode" in str(refused.value)
     with pytest.raises(ValidationError):
         sites_from(tmp_path, SITES_FILE + "surprise = 1\n")
+
+
+def test_the_default_policy_comes_from_the_settings_and_sites_start_from_it(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "sites.toml"
+    path.write_text(SITES_FILE + '\n[sites.plain]\norigins = ["https://plain.example"]\n')
+    settings = Settings(
+        sites_file=str(path),
+        moderation='{"mode": "pre", "max_links": 5, "moderators": ["sso:boss"]}',
+    )
+    sites = Sites.from_settings(settings)
+    default = sites.get("default").moderation
+    assert (default.mode, default.max_links, default.moderators) == ("pre", 5, ("sso:boss",))
+    assert sites.get("unlisted").moderation == default
+    plain = sites.get("plain").moderation
+    assert (plain.mode, plain.max_links, plain.moderators) == ("pre", 5, ())  # not its moderators
+    myblog = sites.get("myblog").moderation
+    assert (myblog.mode, myblog.max_links) == ("first_time", 3)  # its own table wins
+    with pytest.raises(ValidationError):
+        Sites.from_settings(Settings(moderation='{"mode": "sometimes"}'))
