@@ -85,7 +85,9 @@ def thread_script(thread: str, rng: random.Random) -> list[Command]:
             commands.append(PostComment(thread=thread, actor=actor, body=f"comment {made}"))
             posted += 1
         elif roll < 0.6:
-            commands.append(Reply(thread=thread, actor=actor, body="reply", parent_id="pending"))
+            commands.append(
+                Reply(thread=thread, actor=actor, body=f"reply {made}", parent_id="pending")
+            )
             posted += 1
         elif roll < 0.9:
             commands.append(LikeComment(thread=thread, actor=actor, comment_id="pending"))
