@@ -6,7 +6,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from events.commands import TITLE_MAX_CHARS, PageUrl
-from events.identifiers import ActorId, CommentId, MessageId, SiteId
+from events.identifiers import ActorId, CommentId, MessageId, SiteId, ThreadId
 from events.personal import AuthorDetails, Body, Email
 
 
@@ -158,6 +158,8 @@ class NewBan(BaseModel):
 
     site: SiteId | None = Field(default=None, description="the site (as the `site` parameter)")
     identity: ActorId | None = None
+    thread: ThreadId | None = Field(default=None, description="with comment_id: its author")
+    comment_id: CommentId | None = None
     email: Email | None = None
     address: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     until: datetime | None = None
@@ -166,8 +168,11 @@ class NewBan(BaseModel):
 
     @model_validator(mode="after")
     def _names_someone(self) -> "NewBan":
-        if self.identity is None and self.email is None and self.address is None:
-            raise ValueError("name an identity, an email or an address")
+        named = (self.identity, self.email, self.address, self.comment_id)
+        if all(value is None for value in named):
+            raise ValueError("name an identity, an email, an address or a comment")
+        if (self.thread is None) != (self.comment_id is None):
+            raise ValueError("a comment is named by thread and comment_id together")
         return self
 
 

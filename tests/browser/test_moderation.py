@@ -245,3 +245,36 @@ def test_banning_from_the_console_clears_the_authors_queue_and_refuses_them(
         time.sleep(0.1)
     assert again.json()["error"]["code"] == "banned"
     console.close()
+
+
+def test_a_moderator_bans_an_author_from_the_widget(
+    open_reader: Any, stack: Stack, thread_id: str
+) -> None:
+    held = hold(stack, thread_id, "trolling in place", "Tess")
+    approve = httpx.post(
+        f"{stack.base_url}/api/v1/threads/{thread_id}/comments/{held['id']}/approve",
+        params={"site": SITE},
+        headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+    )
+    assert approve.status_code == 200
+    moderator = open_reader(thread_id, site=SITE, **{"sso-token": sso_token("editor-1")}).page
+    card = article(moderator, "trolling in place")
+    card.get_by_role("button", name="Ban author").click()
+    # hide_comments: the author's published comment is rejected, and leaves the page.
+    expect(article(moderator, "trolling in place")).to_have_count(0, timeout=TIMEOUT)
+    refused = httpx.post(
+        f"{stack.base_url}/api/v1/threads/{thread_id}/comments",
+        params={"site": SITE},
+        json={"body": "still here?"},
+        headers={"Authorization": f"Bearer {held['author_token']}"},
+    )
+    deadline = time.monotonic() + 10
+    while refused.status_code != 403 and time.monotonic() < deadline:
+        time.sleep(0.1)
+        refused = httpx.post(
+            f"{stack.base_url}/api/v1/threads/{thread_id}/comments",
+            params={"site": SITE},
+            json={"body": f"still here? {time.monotonic()}"},
+            headers={"Authorization": f"Bearer {held['author_token']}"},
+        )
+    assert refused.json()["error"]["code"] == "banned"

@@ -145,10 +145,19 @@ async def comment_history(
 async def ban(
     gateway: GatewayDep, moderator: Moderator, request: NewBan, site: SiteParam = "default"
 ) -> JSONResponse:
-    """Ban an author from the site; `id` in the answer is the ban's."""
+    """Ban an author from the site (by identity, email, address, or as the author of a comment:
+    `thread` and `comment_id`); `id` in the answer is the ban's."""
     if request.site is not None and request.site != site:
         raise ApiError(422, "invalid_field", "the body's site is not the site asked for", "site")
-    fields = request.model_dump(exclude={"site"})
+    fields = request.model_dump(exclude={"site", "thread", "comment_id"})
+    if request.thread is not None and request.comment_id is not None:  # ban its author
+        models = await gateway.reads.active(gateway.store.keys_for(site, request.thread))
+        found = await gateway.reads.threads.records(
+            models.thread_view, site, request.thread, [request.comment_id]
+        )
+        if request.comment_id not in found:
+            raise ApiError(404, "comment_not_found", "no such comment in this thread", "comment_id")
+        fields["identity"] = found[request.comment_id].author_id
     command = BanAuthor(site=site, actor=moderator, **fields)
     command = command.model_copy(update={"ban_id": ban_id_of(command.command_id)})
     return await answer(gateway, command, created=True)

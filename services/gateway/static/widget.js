@@ -33,7 +33,7 @@
       reportWhy: "Why should a moderator look at this comment?", sendReport: "Send report",
       reported: "Reported. Thank you: a moderator will look at it.", approve: "Approve",
       reject: "Reject", spam: "Spam", pin: "Pin", unpin: "Unpin",
-      lock: "Close comments", unlock: "Reopen comments", moderation: "Moderation",
+      lock: "Close comments", unlock: "Reopen comments", moderation: "Moderation", ban: "Ban author",
     },
     fr: {
       heading: (n, t) => (n === 1 ? "Une réflexion" : (n || "Aucune") + (n > 1 ? " réflexions" : " réflexion")) + (t ? " sur « " + t + " »" : ""),
@@ -55,7 +55,7 @@
       reportWhy: "Pourquoi un modérateur devrait-il regarder ce commentaire ?", sendReport: "Envoyer le signalement",
       reported: "Signalé. Merci : un modérateur va le regarder.", approve: "Approuver",
       reject: "Rejeter", spam: "Indésirable", pin: "Épingler", unpin: "Désépingler",
-      lock: "Fermer les commentaires", unlock: "Rouvrir les commentaires", moderation: "Modération",
+      lock: "Fermer les commentaires", unlock: "Rouvrir les commentaires", moderation: "Modération", ban: "Bannir l’auteur",
     },
   };
   const T = STRINGS[lang];
@@ -284,7 +284,11 @@ textarea{min-height:6em;resize:vertical}
     } }, label);
     return h("span", { role: "group", "aria-label": T.moderation },
       held && act("approve", T.approve), act("reject", T.reject), act("spam", T.spam),
-      !held && !c.parent_id && (c.pinned ? act("unpin", T.unpin) : act("pin", T.pin)));
+      !held && !c.parent_id && (c.pinned ? act("unpin", T.unpin) : act("pin", T.pin)),
+      !c.mine && h("button", { type: "button", class: "mod", onclick: async () => {
+        const { status: code, data } = await api("POST", "/bans", { thread, comment_id: c.id, hide_comments: true, reason: T.ban });
+        if (code === 201) load(true, data.position); else status.textContent = T.failed + ((data.error || {}).message || T.error);
+      } }, T.ban));
   }
 
   // "Report": a reason for the moderators, sent once per reader (the server says so after).
