@@ -113,9 +113,11 @@ def decide(state: ThreadState, command: Command, context: DecisionContext) -> De
         case EraseAuthor():
             return _erase(state, command)
     moderator = context.moderates(command.site, command.actor)
-    if not moderator and context.banned:
+    # An import keeps what the old platform had: not screened, not closed by today's rules.
+    exempt = moderator or _imported(command)
+    if not exempt and context.banned:
         return Rejection(code="banned", message="you are banned from commenting on this site")
-    if not moderator and (refused := closed(state, context)) is not None:
+    if not exempt and (refused := closed(state, context)) is not None:
         return refused
     match command:
         case Reply():
@@ -355,6 +357,15 @@ def _unlike(state: ThreadState, command: UnlikeComment) -> Decision:
     if command.actor.id not in comment.likers:
         return Unchanged(code="not_liked")
     return [CommentUnliked(comment_id=comment.id)]
+
+
+def _imported(command: Command) -> bool:
+    """A comment an operator imports: with its original id or status."""
+    return (
+        isinstance(command, PostComment)
+        and (command.comment_id is not None or command.status != "approved")
+        and _is_operator(command.actor)
+    )
 
 
 def _is_operator(actor: Actor) -> bool:

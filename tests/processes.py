@@ -154,6 +154,7 @@ def start_stack(data_dir: Path, logs_dir: Path, fsync: str = "everysec", **env: 
                         "moderators": ["sso:editor-1"],
                     },
                 },
+                "closing": {"limits": NO_LIMITS, "moderation": {"auto_close_days": 30}},
                 "firsttime": {
                     "limits": NO_LIMITS,
                     "moderation": {"mode": "first_time", "disposable_email": "refuse"},

@@ -3,6 +3,7 @@ reports, locks, the moderators' queue and who may moderate (the sites "moderated
 mode with a listed SSO moderator, and "firsttime", in first_time mode; tests/processes.py)."""
 
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,6 +13,7 @@ import redis
 from tests.processes import SSO_SITE_SECRET
 
 ADMIN = {"Authorization": "Bearer e2e-admin-key"}
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SITE = {"site": "moderated"}
 
 
@@ -387,3 +389,22 @@ def test_three_reports_hold_a_published_comment_for_the_moderators(
     assert view["count"] == 0 and view["comments"] == []
     item = in_queue(api, thread_id, written["id"], "pending")
     assert item is not None and item["held_for"] == ["reported"] and item["reports"] == 3
+
+
+def test_a_thread_closes_itself_auto_close_days_after_its_first_comment(
+    api: httpx.Client, stack: Any
+) -> None:
+    """Site "closing" closes threads 30 days after their first comment: a WordPress import
+    keeps its 2024 comments' times, so its threads are closed today."""
+    imported = stack.command(
+        "import", "wxr", str(FIXTURES / "wordpress.wxr.xml"), "--site", "closing"
+    )
+    assert imported.returncode == 0, imported.stderr
+    thread = "i-dream-of-ketamine"
+    view = wait_for(lambda: (v := read(api, thread, site="closing"))["count"] and v)
+    assert view["locked"] is True
+    refused = post(api, thread, "Too late", site="closing")
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "thread_locked"
+    # A new thread on the same site is open.
+    fresh = post(api, f"fresh-{time.monotonic_ns()}", "Just in time", site="closing")
+    assert fresh.status_code == 201, fresh.text

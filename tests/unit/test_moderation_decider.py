@@ -304,3 +304,13 @@ def test_enough_reports_hold_a_comment_until_a_verdict() -> None:
     never = ModerationPolicy(hold_after_reports=0, moderators=POLICY.moderators)
     held = run(posted(never), first, context(policy=never))[0]
     assert held == [CommentReported(comment_id="c1", reason="rude", hold=False)]
+
+
+def test_an_import_is_not_closed_by_todays_rules() -> None:
+    policy = ModerationPolicy(auto_close_days=1)
+    state = posted(policy)
+    later = context(policy=policy, now=T0 + timedelta(days=40), new_comment_id="c2")
+    old = post(ADMIN, body="kept from the old blog", comment_id="wp9")
+    assert isinstance(run(state, old, later)[0], list)
+    decision, _ = run(state, post(BOB), later)
+    assert isinstance(decision, Rejection) and decision.code == "thread_locked"
