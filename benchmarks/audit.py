@@ -21,7 +21,7 @@ from redis.asyncio import Redis
 
 from events.actors import Actor
 from events.decider import ThreadState
-from events.envelope import encode_envelope, seal_envelope
+from events.log_entry import encode_entry, seal_envelope
 from events.personal import PersonalData, seal, sealing_context
 from events.thread_events import CommentLiked, CommentPosted, ThreadEvent, ThreadStarted
 from projections.registry import PROJECTIONS
@@ -81,7 +81,6 @@ async def fill(redis: Redis, events: int) -> float:
                 comments.append(comment_id)
             envelope = seal_envelope(
                 event=event,
-                event_id=f"e{number}-{step}",
                 site="default",
                 thread=thread,
                 thread_version=state.version + 1,
@@ -95,8 +94,7 @@ async def fill(redis: Redis, events: int) -> float:
             state = state.model_copy(
                 update={"version": envelope.thread_version, "head_hash": envelope.hash}
             )
-            raw = encode_envelope(envelope)
-            pipe.xadd(partition.events, {"event": raw})
+            pipe.xadd(partition.events, encode_entry(envelope).fields())  # type: ignore[arg-type]
         if len(pipe) >= 2000:
             await pipe.execute()
     await pipe.execute()
@@ -104,7 +102,7 @@ async def fill(redis: Redis, events: int) -> float:
 
 
 async def measure(url: str, events: int, scratch: Path) -> dict[str, Any]:
-    redis = Redis.from_url(url, decode_responses=True)
+    redis = Redis.from_url(url, decode_responses=True, encoding_errors="surrogateescape")
     results: dict[str, Any] = {"events": events}
     results["fill_seconds"] = round(await fill(redis, events), 1)
     print("filled", results, flush=True)
@@ -142,7 +140,9 @@ async def measure(url: str, events: int, scratch: Path) -> dict[str, Any]:
         async for line in export_lines(redis, PARTITIONS, None, ignore):
             out.write(line + "\n")
     results["export_seconds"] = round(time.perf_counter() - started, 1)
-    target = Redis.from_url(url[:-1] + "1", decode_responses=True)
+    target = Redis.from_url(
+        url[:-1] + "1", decode_responses=True, encoding_errors="surrogateescape"
+    )
     started = time.perf_counter()
     with path.open() as lines:
         imported = await import_lines(target, PARTITIONS, lines, ignore)

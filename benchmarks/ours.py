@@ -108,7 +108,9 @@ class Commentstream:
     def __init__(self, stack: Stack, partitions: int) -> None:
         self.base_url = stack.base_url
         self.partitions = partitions
-        self.redis = Redis.from_url(stack.server.url, decode_responses=True)
+        self.redis = Redis.from_url(
+            stack.server.url, decode_responses=True, encoding_errors="surrogateescape"
+        )
         self.tokens: list[str] = []
 
     def thread_partition(self, thread: str) -> int:
@@ -364,7 +366,9 @@ async def _replay(url: str, events: int) -> dict[str, Any]:
     each projection (a fresh read model), timed."""
     # No read timeout: on two busy cores, a fill pipeline of 2,000 entries may take longer than
     # redis-py 8's default.
-    redis = Redis.from_url(url, decode_responses=True, socket_timeout=None)
+    redis = Redis.from_url(
+        url, decode_responses=True, encoding_errors="surrogateescape", socket_timeout=None
+    )
     fill_seconds = await audit.fill(redis, events)
     written = events // audit.EVENTS_PER_THREAD * audit.EVENTS_PER_THREAD
     settings = Settings(redis_url=url, partitions=audit.PARTITIONS, secret=audit.SECRET)

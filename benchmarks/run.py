@@ -101,7 +101,7 @@ def thread_script(thread: str, rng: random.Random) -> list[Command]:
 
 async def fill_log(url: str, events: int, workers: int = 16) -> dict[str, Any]:
     """Run commands through the real decide/seal/append path, many threads concurrently."""
-    redis = Redis.from_url(url, decode_responses=True)
+    redis = Redis.from_url(url, decode_responses=True, encoding_errors="surrogateescape")
     store = EventStore(redis, PARTITIONS, 3600)
     handler = CommandHandler(store, AuthorKeyVault(redis, SECRET), timedelta(minutes=15))
     rng = random.Random(7)
@@ -150,7 +150,9 @@ def _resolve(command: Command, comments: list[tuple[str, str]], rng: random.Rand
 
 def catch_up(url: str, projection: str, logs: Path) -> dict[str, Any]:
     """Start a projector on a full log; time until every partition's checkpoint is at its end."""
-    client = sync_redis.Redis.from_url(url, decode_responses=True)
+    client = sync_redis.Redis.from_url(
+        url, decode_responses=True, encoding_errors="surrogateescape"
+    )
     ends = {}
     for p in range(PARTITIONS):
         last = client.xrevrange(PartitionKeys(p).events, count=1)

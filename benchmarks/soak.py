@@ -90,7 +90,9 @@ async def soak(
     counts: dict[str, int] = {
         k: 0 for k in ("post", "like", "read", "status_2xx", "status_4xx", "status_5xx")
     }
-    client = sync_redis.Redis.from_url(stack.server.url, decode_responses=True)
+    client = sync_redis.Redis.from_url(
+        stack.server.url, decode_responses=True, encoding_errors="surrogateescape"
+    )
     deadline = time.monotonic() + seconds
     loops = [
         asyncio.create_task(client_loop(stack, deadline, counts, n)) for n in range(concurrency)

@@ -3,6 +3,7 @@ takes entries as Redis sent them, and its lifecycle (deployment check, heartbeat
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from faststream import FastStream
@@ -20,6 +21,18 @@ def make_broker(settings: Settings) -> RedisBroker:
     """A broker whose per-message log lines are DEBUG, so INFO logs stay readable."""
     url = redis_url(settings.redis_url)
     return RedisBroker(url, log_level=logging.DEBUG, connection_class=connection_class(url))
+
+
+async def entries_unparsed(
+    message: Any, parse: Callable[[Any], Awaitable[StreamMessage[Any]]]
+) -> StreamMessage[Any]:
+    """A batch subscriber's parser that leaves the entries' fields alone: FastStream's own
+    serialises a batch's fields to JSON, which fails on bytes that are not UTF-8 (a log entry's
+    sealed data) and is work no decoder here uses (raw_entries). The entries stay in
+    `raw_message`."""
+    parsed = await parse({**message, "data": [{} for _ in message["data"]]})
+    parsed.raw_message = message
+    return parsed
 
 
 async def raw_entries(message: StreamMessage[Any]) -> Any:

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     live_streams_per_address: int = Field(default=20, ge=0)
     live_buffer: int = Field(default=64, ge=1)  # messages a live reader may lag behind
     replay_workers: int = Field(default=0, ge=0, le=256)  # processes for replay; 0: one per core
+    # Signed digests of the log (events/digest.py): the processor signs with this Ed25519 key,
+    # kept outside Redis; unset: no digests. `commentstream up` makes one in data_dir.
+    signing_key_file: Path | None = None
+    digest_seconds: float = Field(default=10.0, gt=0)  # a digest at least this often, if new
+    digest_events: int = Field(default=10_000, ge=1)  # or as soon as this many events are new
     allowed_origins: str = "*"
     public_url: str | None = None
     # Seed the demo thread: None (unset) means no; `commentstream up` on its embedded server

@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 
 from projections.names import PROJECTION_NAMES
 from services.embedded import EmbeddedRedis
+from services.processor.signer import create_signing_key
 from services.settings import Settings
 from storage.deployment import EXIT_WIPED, DeploymentGuard
 
@@ -52,7 +53,7 @@ class Child:
 
 async def establish_deployment(url: str, settings: Settings) -> str:
     """The deployment marker every child must find (created here on a new deployment)."""
-    redis = Redis.from_url(url, decode_responses=True)
+    redis = Redis.from_url(url, decode_responses=True, encoding_errors="surrogateescape")
     try:
         return await DeploymentGuard(redis, settings.deployment).establish()
     finally:
@@ -69,6 +70,11 @@ def run_everything(settings: Settings) -> int:
         env.setdefault("COMMENTSTREAM_DEMO", "true")  # a first look: the demo post has comments
         print(f"embedded server ({server.url}) with its data in {settings.data_dir}/", flush=True)
     env["COMMENTSTREAM_DEPLOYMENT"] = asyncio.run(establish_deployment(env["REDIS_URL"], settings))
+    if settings.signing_key_file is None:
+        signing_key = settings.data_dir / "signing-key.pem"
+        create_signing_key(signing_key)
+        env["COMMENTSTREAM_SIGNING_KEY_FILE"] = str(signing_key)
+        print(f"the log's digests are signed with {signing_key} (keep a copy elsewhere)")
     children = [Child(name, args) for name, args in SERVICES.items()]
     stopping = False
 

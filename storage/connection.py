@@ -37,6 +37,13 @@ class _HiredisPacking:
             packable.append(bytes(arg) if isinstance(arg, bytearray | memoryview) else arg)
         try:
             return [hiredis.pack_command(tuple(packable))]  # type: ignore[arg-type]
+        except UnicodeEncodeError:
+            # text read back with surrogate escapes (bytes that are not UTF-8) goes back as
+            # those bytes, as redis-py's own encoder with encoding_errors="surrogateescape" does
+            escaped = [
+                a.encode("utf-8", "surrogateescape") if isinstance(a, str) else a for a in packable
+            ]
+            return [hiredis.pack_command(tuple(escaped))]  # type: ignore[arg-type]
         except TypeError as error:
             raise DataError(str(error)) from error
 
@@ -67,9 +74,11 @@ def connection_class(url: str) -> type[Connection]:
 
 
 def connect(url: str | None) -> Redis:
-    """A client of the server at `url`, answering text (decode_responses)."""
+    """A client of the server at `url`, answering text (decode_responses). Bytes that are not
+    UTF-8 (a log entry's sealed data) come back as text that encodes to exactly those bytes
+    again (`surrogateescape`, see events.log_entry.as_bytes)."""
     url = redis_url(url)
-    redis = Redis.from_url(url, decode_responses=True)
+    redis = Redis.from_url(url, decode_responses=True, encoding_errors="surrogateescape")
     # (from_url lets the URL's own class win over a connection_class argument)
     redis.connection_pool.connection_class = connection_class(url)
     return redis

@@ -9,7 +9,8 @@ from redis.asyncio.client import Pipeline
 from redis.exceptions import OutOfMemoryError, ResponseError
 
 from events.decider import ThreadState
-from events.envelope import EventEnvelope, decode_envelope, encode_envelope
+from events.envelope import EventEnvelope
+from events.log_entry import decode_entry, encode_entry
 from events.outcomes import Outcome
 from storage.keys import WRITER_GROUP, PartitionKeys, partition_of
 from storage.scripts import Scripts
@@ -170,7 +171,7 @@ class EventStore:
                 command_entry.entry_id if command_entry else "",
                 thread_member,
                 len(envelopes),
-                *(encode_envelope(envelope) for envelope in envelopes),
+                *(value for envelope in envelopes for value in _append_values(envelope)),
                 *state_fields,
             ],
         )
@@ -220,7 +221,13 @@ class EventStore:
     ) -> list[EventEnvelope]:
         """Up to `count` events of a partition's log after entry id `after`."""
         entries = await self.redis.xrange(keys.events, min=f"({after}", count=count)
-        return [decode_envelope(fields["event"], entry_id) for entry_id, fields in entries]
+        return [decode_entry(fields, entry_id) for entry_id, fields in entries]
+
+
+def _append_values(envelope: EventEnvelope) -> tuple[bytes, str, bytes]:
+    """An event's `e`, `h` and `p` as APPEND_EVENTS takes them (b'' for no `p`)."""
+    stored = encode_entry(envelope)
+    return stored.json, stored.hash, stored.sealed or b""
 
 
 async def history_envelopes(
@@ -228,14 +235,14 @@ async def history_envelopes(
 ) -> list[EventEnvelope]:
     """The events a thread's history entries point at (each names its place in the log)."""
     positions = [fields["position"] for _, fields in entries]
-    found: dict[str, str] = {}
+    found: dict[str, dict[str, str]] = {}
     for start in range(0, len(positions), HISTORY_FETCH):
         async with redis.pipeline(transaction=False) as pipe:
             for position in positions[start : start + HISTORY_FETCH]:
                 pipe.xrange(keys.events, min=position, max=position)
             for rows in await pipe.execute():
-                found.update((entry_id, fields["event"]) for entry_id, fields in rows)
-    return [decode_envelope(found[fields["position"]], fields["position"]) for _, fields in entries]
+                found.update(rows)
+    return [decode_entry(found[fields["position"]], fields["position"]) for _, fields in entries]
 
 
 class CommandStreamMissing(RuntimeError):

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 PREFIX = "cs"
 WRITER_GROUP = "writer"
+DIGESTS = f"{PREFIX}:digests"
+"""The signed digests of the log (events/digest.py), oldest first; fields seq, digest, signature."""
 
 
 def partition_of(site: str, thread: str, partitions: int) -> int:

@@ -8,28 +8,27 @@ from redis.asyncio import Redis
 from storage.keys import PartitionKeys
 
 PAGE = 5000
-EVENT_FIELD = "event"
+
+LogEntry = tuple[str, dict[str, str]]
+"""An entry id and the entry's fields (events/log_entry.py reads them)."""
 
 
 def _as_sent(response: Any, **_: Any) -> Any:
     return response
 
 
-def _envelope(fields: list[str]) -> str:
-    """An entry's stored envelope from its flat [name, value, …] fields; "" when it has none."""
-    if len(fields) == 2 and fields[0] == EVENT_FIELD:
-        return fields[1]
-    values = dict(zip(fields[::2], fields[1::2], strict=False))
-    return values.get(EVENT_FIELD, "")
+def entry_fields(flat: list[str]) -> dict[str, str]:
+    """An entry's fields from the flat [name, value, …] list Redis sends."""
+    return dict(zip(flat[::2], flat[1::2], strict=False))
 
 
 async def log_entries(
     redis: Redis, keys: PartitionKeys, after: str | None = None, until: str | None = None
-) -> AsyncIterator[list[tuple[str, str]]]:
-    """Pages of (entry id, stored envelope) of one partition's log, after `after` up to `until`.
+) -> AsyncIterator[list[LogEntry]]:
+    """Pages of (entry id, fields) of one partition's log, after `after` up to `until`.
 
-    The pages come as Redis sent them, not through redis-py's reply parsing, which builds a
-    dict per entry (a large share of a read's cost), while every entry has the one field."""
+    The pages come as Redis sent them, not through redis-py's reply parsing, which builds its
+    dict per entry in a slower way (a large share of a read's cost)."""
     raw = Redis(connection_pool=redis.connection_pool)
     raw.set_response_callback("XRANGE", _as_sent)
     start = f"({after}" if after else "-"
@@ -37,7 +36,7 @@ async def log_entries(
         page = await raw.xrange(keys.events, min=start, max=until or "+", count=PAGE)
         if not page:
             return
-        yield [(entry_id, _envelope(fields)) for entry_id, fields in page]
+        yield [(entry_id, entry_fields(fields)) for entry_id, fields in page]
         if len(page) < PAGE:
             return
         start = f"({page[-1][0]}"

@@ -26,7 +26,8 @@ MAX_VALUES_PER_CALL = 4_000
 #       5 outcome JSON without its closing brace, 6 outcome TTL (s), 7 outcome stream max length,
 #       8 writer group, 9 command entry id ('' when not read from the command stream),
 #       10 the thread (`site/thread`, a member of the actor's threads), 11 number of events,
-#       12.. the events' envelopes, then the state's field/value pairs (storage/thread_state.py)
+#       12.. three values per event (its v2 entry's `e`, `h` and `p`, '' for no `p`: see
+#       events/log_entry.py), then the state's field/value pairs (storage/thread_state.py)
 # Returns {'ok', outcome} | {'duplicate', first outcome} | {'conflict', current version}.
 APPEND_EVENTS = """#!lua
 local function finish(outcome)
@@ -52,13 +53,18 @@ if expected then
 end
 local position = nil
 for i = 1, count do
-  local envelope = ARGV[11 + i]
-  position = redis.call('XADD', KEYS[2], '*', 'event', envelope)
+  local at = 9 + 3 * i
+  if ARGV[at + 2] == '' then
+    position = redis.call('XADD', KEYS[2], '*', 'e', ARGV[at], 'h', ARGV[at + 1])
+  else
+    position = redis.call('XADD', KEYS[2], '*', 'e', ARGV[at], 'h', ARGV[at + 1], 'p', ARGV[at + 2])
+  end
   redis.call('XADD', KEYS[3], '0-' .. (expected + i), 'position', position)
 end
 if count > 0 then
   local fields = {'version', ARGV[2], 'head', ARGV[3]}
-  for i = 12 + count, 11 + count + 2 * tonumber(ARGV[4]) do fields[#fields + 1] = ARGV[i] end
+  local first = 12 + 3 * count
+  for i = first, first - 1 + 2 * tonumber(ARGV[4]) do fields[#fields + 1] = ARGV[i] end
   redis.call('HSET', KEYS[1], unpack(fields))
   redis.call('SADD', KEYS[7], ARGV[10])
 end
@@ -187,6 +193,27 @@ return {meta, roots, descendants, fragments, likes}
 """
 
 
+# Appends a signed digest, only after the one it was made from (two signers cannot fork the
+# chain of digests: the second one's append is refused, and it starts again from the first's).
+# KEYS: 1 the digest stream.  ARGV: 1 the seq of the digest it follows ('0' for none),
+#       2 its own seq, 3 its body (JSON), 4 its signature (hex)
+# Returns 1 when appended, 0 when another digest came first.
+APPEND_DIGEST = """#!lua
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
+local seq = '0'
+if last then
+  for i = 1, #last[2], 2 do
+    if last[2][i] == 'seq' then seq = last[2][i + 1] end
+  end
+end
+if seq ~= ARGV[1] then
+  return 0
+end
+redis.call('XADD', KEYS[1], '*', 'seq', ARGV[2], 'digest', ARGV[3], 'signature', ARGV[4])
+return 1
+"""
+
+
 # A token bucket: `capacity` tokens, refilled at `per_ms` tokens a millisecond, on Redis's clock.
 # KEYS: 1 the bucket hash.  ARGV: 1 capacity, 2 tokens per ms, 3 idle expiry (ms)
 # Returns {1, 0} when a token was taken, {0, ms until one is available} when not.
@@ -225,6 +252,7 @@ class Scripts:
         self.commit_projection: AsyncScript = redis.register_script(COMMIT_PROJECTION)
         self.switch_generation: AsyncScript = redis.register_script(SWITCH_GENERATION)
         self.take_token: AsyncScript = redis.register_script(TAKE_TOKEN)
+        self.append_digest: AsyncScript = redis.register_script(APPEND_DIGEST)
         self.read_page = ReadOnlyScript(redis, READ_PAGE)
 
 

@@ -1,22 +1,12 @@
 """Stream entries as Redis gives them: field names, bytes or text, and entry ids in order."""
 
-from typing import Any
-
 COMMAND_FIELD = "command"
 """The field of a command stream entry that holds the command's JSON."""
-
-EVENT_FIELD = "event"
-"""The field of a log entry that holds the event's JSON envelope."""
 
 
 def text(value: bytes | str) -> str:
     """A value read from Redis as text (FastStream's connection gives bytes)."""
     return value.decode(errors="replace") if isinstance(value, bytes) else value
-
-
-def field(fields: dict[Any, Any], name: str) -> Any:
-    """The value of `name` whether the keys are bytes or str, or None."""
-    return fields.get(name.encode(), fields.get(name))
 
 
 def parse_stream_id(entry_id: str) -> tuple[int, int]:

@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 
 from services.embedded import EmbeddedRedis
 from services.settings import Settings
+from storage.connection import connect
 from tests.processes import Stack, start_stack, stop_stack
 
 TEST_PARTITIONS = 4
@@ -44,7 +45,7 @@ def settings(redis_server: EmbeddedRedis) -> Settings:
 
 @pytest.fixture
 async def redis(settings: Settings) -> AsyncIterator[Redis]:
-    client = Redis.from_url(settings.redis_url or "", decode_responses=True)
+    client = connect(settings.redis_url)
     await client.flushall()  # only ever the server these tests started
     yield client
     await client.aclose()

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from services.embedded import EmbeddedRedis, free_port
+from services.processor.signer import create_signing_key
 from services.settings import Settings
 from services.supervisor import SERVICES, establish_deployment
 
@@ -112,7 +113,11 @@ NO_LIMITS = {
 def start_stack(data_dir: Path, logs_dir: Path, fsync: str = "everysec", **env: str) -> Stack:
     """Its own server in `data_dir`, then processor, both projectors and the gateway."""
     server = EmbeddedRedis(data_dir, fsync=fsync).start()
+    signing_key = data_dir / "signing-key.pem"
+    create_signing_key(signing_key)
     environment = {
+        "COMMENTSTREAM_SIGNING_KEY_FILE": str(signing_key),
+        "COMMENTSTREAM_DIGEST_SECONDS": "1",
         "COMMENTSTREAM_PARTITIONS": "4",
         "COMMENTSTREAM_SECRET": "e2e-secret",
         "COMMENTSTREAM_WRITE_TIMEOUT_SECONDS": "2",

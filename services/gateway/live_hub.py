@@ -19,14 +19,13 @@ from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 
-from events.envelope import decode_envelope, stored_type
+from events.log_entry import EntryFields, decode_entry, entry_type
 from services.gateway.live_messages import LIVE_TYPES, message_of
 from services.gateway.mailbox import Mailbox
 from services.gateway.read_models import ReadModels
 from services.gc_pauses import LongLivedStreams
 from storage.failures import STORE_UNAVAILABLE
 from storage.keys import PartitionKeys
-from storage.stream_entries import EVENT_FIELD
 
 logger = logging.getLogger("commentstream.gateway.live")
 BLOCK_MS = 1_000  # well under the client's socket timeout (redis-py's default: 5 s)
@@ -191,9 +190,8 @@ class LiveHub:
                 replies = await self.follower.xread(cursors, block=BLOCK_MS, count=ENTRIES_PER_READ)
                 for stream, entries in replies or []:
                     for entry_id, fields in entries:
-                        raw = fields.get(EVENT_FIELD) or ""
                         try:
-                            await self._announce(partitions[stream], entry_id, raw)
+                            await self._announce(partitions[stream], entry_id, fields)
                         except STORE_UNAVAILABLE:
                             raise  # read again from this entry (readers pass over repeats)
                         except Exception:  # one event must not stop every reader's updates
@@ -219,11 +217,11 @@ class LiveHub:
                 logger.warning("live updates waiting for the store: %s", error)
                 await asyncio.sleep(RETRY_SECONDS)
 
-    async def _announce(self, keys: PartitionKeys, entry_id: str, raw: str) -> None:
-        if not self._threads or stored_type(raw) not in LIVE_TYPES:
+    async def _announce(self, keys: PartitionKeys, entry_id: str, fields: EntryFields) -> None:
+        if not self._threads or entry_type(fields) not in LIVE_TYPES:
             return
         try:
-            envelope = decode_envelope(raw, entry_id)
+            envelope = decode_entry(fields, entry_id)
         except ValueError:
             return  # the projectors park it; nothing to show
         readers = self._threads.get((envelope.site, envelope.thread))

@@ -173,9 +173,17 @@ def audit_actor(identity: str, as_json: Json = False) -> None:
 def verify(
     as_json: Json = False,
     chains_only: Annotated[bool, typer.Option(help="Skip the read-model comparison.")] = False,
+    digest: Annotated[
+        Path | None, typer.Option(help="Also prove the log unchanged up to this digest file.")
+    ] = None,
+    public_key: Annotated[
+        str | None, typer.Option(help="The signing key (hex) the digest must be signed with.")
+    ] = None,
 ) -> None:
-    """Check every thread's hash chain, then every read model against a fresh replay."""
+    """Check every thread's hash chain, then every read model against a fresh replay; with
+    --digest, the log against a signed digest kept outside (commentstream digest)."""
     from projections.registry import PROJECTIONS
+    from services.operations.digests import verify_against
     from services.operations.parallel_build import Workers
     from services.operations.verify import compare_models, verify_chains
 
@@ -183,6 +191,11 @@ def verify(
         total = await _log_total(t)
         with progress_bar("hash chains", total) as advance:
             chains = await verify_chains(t.redis, t.settings.partitions, advance)
+        anchored = None
+        if digest is not None:
+            document = json.loads(digest.read_text())
+            anchored = vars(await verify_against(t.redis, document, public_key))
+            anchored["altered"] = [vars(a) for a in anchored["altered"]]
         differences = []
         if not chains_only:
             for name, make in PROJECTIONS.items():
@@ -199,9 +212,11 @@ def verify(
             "threads": chains.threads,
             "broken": [vars(b) for b in chains.broken],
             "differences": [vars(d) for d in differences],
+            "digest": anchored,
         }
 
     report = run(work)
+    digest_failed = _print_digest_check(report["digest"], as_json)
     if as_json:
         print(json.dumps(report, ensure_ascii=False, indent=1, default=str))
     else:
@@ -218,8 +233,52 @@ def verify(
             )
         if not report["broken"] and not report["differences"]:
             print("ok: every hash chain links and every read model equals a fresh replay")
-    if report["broken"] or report["differences"]:
+    if report["broken"] or report["differences"] or digest_failed:
         raise typer.Exit(1)
+
+
+def _print_digest_check(check: dict[str, Any] | None, as_json: bool) -> bool:
+    """Say what the digest check found (unless --json); True when it failed."""
+    if check is None:
+        return False
+    failed = bool(check["problems"] or check["altered"])
+    if as_json:
+        return failed
+    for problem in check["problems"]:
+        print(f"DIGEST {problem}")
+    for a in check["altered"]:
+        print(
+            f"ALTERED {a['thread']} version {a['version']} at {a['position']} (partition "
+            f"{a['partition']}): {a['problem']}, digest has {a['expected'] or '-'}, log has "
+            f"{a['found'] or '-'}"
+        )
+    if not failed:
+        print(
+            f"ok: the log is unchanged up to digest {check['seq']} of {check['at']} "
+            f"({check['events']:,} events, signed by key {check['key']})"
+        )
+    return failed
+
+
+def digest(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the file.")],
+) -> None:
+    """Export the latest signed digest of the log, with the events it covers, to keep outside
+    the system (verify --digest FILE proves the log up to it unchanged)."""
+    from services.operations.digests import DigestUnusable, export_digest
+
+    async def work(t: Tools) -> dict[str, Any]:
+        return await export_digest(t.redis)
+
+    try:
+        document = run(work)
+    except DigestUnusable as error:
+        err.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from error
+    output.write_text(json.dumps(document, separators=(",", ":")))
+    signed = document["digest"]
+    covered = sum(p["events"] for p in signed["partitions"])
+    print(f"digest {signed['seq']} of {signed['at']}: {covered:,} events, key {signed['key']}")
 
 
 def replay(
@@ -434,6 +493,7 @@ def register_operations(app: typer.Typer) -> None:
     app.add_typer(dlq_app, name="dlq")
     app.add_typer(spam_app, name="spam")
     app.command()(verify)
+    app.command()(digest)
     app.command()(replay)
     app.command("export")(export_events)
     app.command("import-events")(import_events)

@@ -7,7 +7,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from events.envelope import EventEnvelope, decode_envelope
+from events.envelope import EventEnvelope
+from events.log_entry import decode_entry, entry_json
 from events.thread_events import (
     CommentLiked,
     CommentUnliked,
@@ -68,9 +69,9 @@ async def search_log(
     found: list[EventEnvelope] = []
     for p in range(partitions):
         async for page in log_entries(redis, PartitionKeys(p)):
-            for entry_id, raw in page:
-                if needle in raw:
-                    found.append(decode_envelope(raw, entry_id))
+            for entry_id, fields in page:
+                if needle in entry_json(fields):
+                    found.append(decode_entry(fields, entry_id))
             progress(len(page))
     return found
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from redis.asyncio import Redis
 
-from events.envelope import decode_envelope
+from events.log_entry import decode_entry, entry_type
 from events.spam_score import MIN_DECISIONS, MIN_PER_CLASS, SpamModel, spam_probability, tokens
 from events.thread_events import (
     CommentApproved,
@@ -27,6 +27,10 @@ from storage.log_reader import log_entries
 from storage.unsealing import personal_data
 
 MAX_FEATURES = 20_000
+JUDGED_TYPES = frozenset(
+    cls.model_fields["type"].default
+    for cls in (CommentPosted, CommentEdited, CommentApproved, CommentMarkedSpam, CommentRejected)
+)
 
 
 @dataclass(frozen=True)
@@ -47,10 +51,10 @@ async def decisions(
     labels: dict[tuple[str, str], bool | None] = {}
     for p in range(partitions):
         async for page in log_entries(redis, PartitionKeys(p)):
-            for entry_id, raw in page:
-                if f'"site":"{site}"' not in raw:
+            for entry_id, fields in page:
+                if entry_type(fields) not in JUDGED_TYPES:
                     continue
-                envelope = decode_envelope(raw, entry_id)
+                envelope = decode_entry(fields, entry_id)
                 if envelope.site != site:
                     continue
                 event = envelope.event()

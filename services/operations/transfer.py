@@ -1,6 +1,10 @@
 """Export the log as JSON lines and import it into an empty deployment, byte for byte: same
-envelopes, same positions, same hash chains; read models then rebuild from it."""
+entries, same positions, same hash chains; read models then rebuild from it.
 
+A line is a v1 envelope with its `position` added, or a v2 entry: `{"position", "e" (the
+stored JSON, as a string), "h", "p" (the sealed bytes in base64, when the entry has them)}`."""
+
+import base64
 import heapq
 import json
 from collections.abc import AsyncIterator, Callable, Iterable
@@ -8,9 +12,21 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from redis.asyncio import Redis
 
 from events.decider import ThreadState, evolve
-from events.envelope import canonical_json, decode_envelope
+from events.log_entry import (
+    HASH_FIELD,
+    JSON_FIELD,
+    SEALED_FIELD,
+    V1_FIELD,
+    EntryFields,
+    UnreadableEntry,
+    as_bytes,
+    canonical_json,
+    decode_entry,
+    entry_head,
+    field_value,
+)
 from storage.keys import PartitionKeys, partition_of
-from storage.log_reader import log_entries, log_length
+from storage.log_reader import LogEntry, log_entries, log_length
 from storage.stream_entries import parse_stream_id
 from storage.thread_state import whole_state
 
@@ -20,30 +36,68 @@ PIPELINE = 1000
 async def export_lines(
     redis: Redis, partitions: int, site: str | None, progress: Callable[[int], None]
 ) -> AsyncIterator[str]:
-    """Every envelope (with its `position`) as one JSON line, in log order across partitions."""
-    needle = f'"site":"{site}"' if site else None
+    """Every entry (with its `position`) as one JSON line, in log order across partitions."""
     sources = [_entries(redis, PartitionKeys(p)) for p in range(partitions)]
-    heap: list[tuple[tuple[int, int], int, str, str]] = []
+    heap: list[tuple[tuple[int, int], int, str, dict[str, str]]] = []
     for index, source in enumerate(sources):
         await _push(heap, index, source)
     while heap:
-        _, index, entry_id, raw = heapq.heappop(heap)
+        _, index, entry_id, fields = heapq.heappop(heap)
         progress(1)
-        if needle is None or needle in raw:
-            yield raw[:-1] + f',"position":"{entry_id}"}}'
+        if site is None or _site_of(fields) == site:
+            yield exported_line(entry_id, fields)
         await _push(heap, index, sources[index])
 
 
-async def _entries(redis: Redis, keys: PartitionKeys) -> AsyncIterator[tuple[str, str]]:
+def exported_line(entry_id: str, fields: EntryFields) -> str:
+    """One entry as a line of the export (the module's docstring says which form)."""
+    head = field_value(fields, JSON_FIELD)
+    if head is None:
+        raw = as_bytes(field_value(fields, V1_FIELD) or b"").decode()
+        return raw[:-1] + f',"position":"{entry_id}"}}'
+    line = {
+        "position": entry_id,
+        JSON_FIELD: as_bytes(head).decode(),
+        HASH_FIELD: as_bytes(field_value(fields, HASH_FIELD) or b"").decode(),
+    }
+    sealed = field_value(fields, SEALED_FIELD)
+    if sealed is not None:
+        line[SEALED_FIELD] = base64.b64encode(as_bytes(sealed)).decode()
+    return json.dumps(line, ensure_ascii=False, separators=(",", ":"))
+
+
+def imported_entry(line: str) -> tuple[str, dict[str, str | bytes]]:
+    """The position and the stored fields of one exported line (`exported_line` undone)."""
+    fields = json.loads(line)
+    position = fields.pop("position")
+    if JSON_FIELD not in fields:
+        return position, {V1_FIELD: canonical_json(fields)}
+    stored: dict[str, str | bytes] = {
+        JSON_FIELD: fields[JSON_FIELD].encode(),
+        HASH_FIELD: fields[HASH_FIELD],
+    }
+    if SEALED_FIELD in fields:
+        stored[SEALED_FIELD] = base64.b64decode(fields[SEALED_FIELD])
+    return position, stored
+
+
+def _site_of(fields: dict[str, str]) -> str | None:
+    try:
+        return entry_head(fields).site
+    except UnreadableEntry:
+        return None
+
+
+async def _entries(redis: Redis, keys: PartitionKeys) -> AsyncIterator[LogEntry]:
     async for page in log_entries(redis, keys):
         for entry in page:
             yield entry
 
 
 async def _push(
-    heap: list[tuple[tuple[int, int], int, str, str]],
+    heap: list[tuple[tuple[int, int], int, str, dict[str, str]]],
     index: int,
-    source: AsyncIterator[tuple[str, str]],
+    source: AsyncIterator[LogEntry],
 ) -> None:
     entry = await anext(source, None)
     if entry is not None:
@@ -66,20 +120,15 @@ async def import_lines(
     for line in lines:
         if not line.strip():
             continue
-        fields = json.loads(line)
-        position = fields.pop("position")
-        raw = canonical_json(fields)
-        site, thread = fields["site"], fields["thread"]
+        position, stored = imported_entry(line)
+        head = entry_head(stored)
+        site, thread = head.site, head.thread
         keys = PartitionKeys(partition_of(site, thread, partitions))
-        pipe.xadd(keys.events, {"event": raw}, id=position)
-        pipe.xadd(
-            keys.thread_events(site, thread),
-            {"position": position},
-            id=f"0-{fields['thread_version']}",
-        )
-        pipe.sadd(keys.actor_threads(fields["actor"]["id"]), f"{site}/{thread}")
+        pipe.xadd(keys.events, stored, id=position)  # type: ignore[arg-type]
+        pipe.xadd(keys.thread_events(site, thread), {"position": position}, id=f"0-{head.version}")
+        pipe.sadd(keys.actor_threads(head.actor_id), f"{site}/{thread}")
         states[(site, thread)] = evolve(
-            states.get((site, thread), ThreadState()), decode_envelope(raw, position)
+            states.get((site, thread), ThreadState()), decode_entry(stored, position)
         )
         imported += 1
         queued += 1

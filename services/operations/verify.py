@@ -1,14 +1,14 @@
 """`commentstream verify`: the hash chain of every thread, then every read model against a fresh
 replay of the log."""
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from redis.asyncio import Redis
 
-from events.envelope import GENESIS_HASH, broken_link
+from events.envelope import GENESIS_HASH
+from events.log_entry import UnreadableEntry, broken_link, entry_head, entry_json
 from projections.projection import Projection
 from services.operations.parallel_build import Workers
 from services.operations.replay import active_generation, build_generation, drop_generation
@@ -56,9 +56,9 @@ async def verify_chains(
     broken: set[tuple[str, str]] = set()
     for p in range(partitions):
         async for page in log_entries(redis, PartitionKeys(p)):
-            for entry_id, raw in page:
+            for entry_id, fields in page:
                 report.events += 1
-                _check(report, heads, broken, entry_id, raw)
+                _check(report, heads, broken, entry_id, fields)
             progress(len(page))
     report.threads = len(heads) + len(broken - heads.keys())
     return report
@@ -69,24 +69,24 @@ def _check(
     heads: dict[tuple[str, str], tuple[int, str]],
     broken: set[tuple[str, str]],
     entry_id: str,
-    raw: str,
+    fields: dict[str, str],
 ) -> None:
     try:
-        stored = json.loads(raw)
-        thread = (stored["site"], stored["thread"])
-        version = int(stored["thread_version"])
-    except (ValueError, KeyError, TypeError):
-        report.broken.append(BrokenLink("?", "?", 0, entry_id, "unreadable entry", "", raw[:80]))
+        head = entry_head(fields)
+    except UnreadableEntry:
+        found = entry_json(fields)[:80]
+        report.broken.append(BrokenLink("?", "?", 0, entry_id, "unreadable entry", "", found))
         return
+    thread = (head.site, head.thread)
     if thread in broken:
         return
-    problem = broken_link(stored, *heads.get(thread, (0, GENESIS_HASH)))
+    problem = broken_link(fields, *heads.get(thread, (0, GENESIS_HASH)))
     if problem is not None:
         broken.add(thread)
         heads.pop(thread, None)
-        report.broken.append(BrokenLink(thread[0], thread[1], version, entry_id, *problem))
+        report.broken.append(BrokenLink(head.site, head.thread, head.version, entry_id, *problem))
         return
-    heads[thread] = (version, stored["hash"])
+    heads[thread] = (head.version, head.hash)
 
 
 async def compare_models(

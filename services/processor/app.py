@@ -6,12 +6,15 @@ acknowledged by the append script itself, never by FastStream, so an entry that 
 pending until it is claimed again or, after `max_deliveries`, dead-lettered.
 """
 
+import asyncio
 import logging
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from faststream import FastStream
 from faststream.middlewares import AckPolicy
 from faststream.redis import RedisBroker, StreamSub
+from redis.asyncio import Redis
 
 from events.moderation import ban_key, fingerprint_key
 from services.processor.command_handler import CommandHandler
@@ -21,7 +24,8 @@ from services.processor.moderation_inputs import (
     SpamModels,
     approved_before_lookup,
 )
-from services.runtime import make_broker, raw_entries, supervise
+from services.processor.signer import LogSigner, load_signing_key
+from services.runtime import entries_unparsed, make_broker, raw_entries, supervise
 from services.settings import Settings
 from services.sites import Sites
 from storage.connection import connect
@@ -68,7 +72,27 @@ def build_processor(settings: Settings) -> tuple[FastStream, DeploymentGuard]:
     async def create_groups() -> None:
         await ensure_command_groups(redis, settings.partitions)
 
+    if settings.signing_key_file is not None:
+        _sign_the_log(app, redis, settings, load_signing_key(settings.signing_key_file))
     return app, guard
+
+
+def _sign_the_log(
+    app: FastStream, redis: Redis, settings: Settings, key: Ed25519PrivateKey
+) -> None:
+    signer = LogSigner(
+        redis, settings.partitions, key, settings.digest_seconds, settings.digest_events
+    )
+    tasks: list[asyncio.Task[None]] = []
+
+    @app.after_startup
+    async def start_signing() -> None:
+        tasks.append(asyncio.create_task(signer.run()))
+
+    @app.on_shutdown
+    async def stop_signing() -> None:
+        for task in tasks:
+            task.cancel()
 
 
 def _subscribe_new(
@@ -88,6 +112,7 @@ def _subscribe_new(
             polling_interval=100,
         ),
         ack_policy=AckPolicy.MANUAL,
+        parser=entries_unparsed,
         decoder=raw_entries,
         title=f"commands-{keys.p}",
         description="Commands for the threads of one partition (PostComment, Reply, ...).",

@@ -30,8 +30,9 @@ from events.decider import (
     decide,
     evolve,
 )
-from events.envelope import EventEnvelope, seal_envelope
-from events.identifiers import new_comment_id, new_message_id
+from events.envelope import EventEnvelope
+from events.identifiers import new_comment_id
+from events.log_entry import seal_envelope
 from events.moderation import BanKind, ban_id_of, ban_subject, body_fingerprint
 from events.outcomes import Outcome
 from events.personal import PersonalData, seal, sealing_context
@@ -223,7 +224,6 @@ class CommandHandler:
         for event in events:
             envelope = seal_envelope(
                 event=await self._sealed(command, event),
-                event_id=new_message_id(),
                 site=command.site,
                 thread=command.thread,
                 thread_version=state.version + 1,

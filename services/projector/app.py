@@ -10,13 +10,13 @@ from faststream.redis import RedisBroker, StreamSub
 
 from projections.registry import MakeProjection
 from services.projector.runner import ProjectorRunner
-from services.runtime import make_broker, raw_entries, supervise
+from services.runtime import entries_unparsed, make_broker, raw_entries, supervise
 from services.settings import Settings
 from storage.connection import connect
 from storage.deployment import DeploymentGuard
 from storage.key_vault import AuthorKeyVault
 from storage.keys import PartitionKeys
-from storage.stream_entries import EVENT_FIELD, field, text
+from storage.stream_entries import text
 
 
 def build_projector(
@@ -59,16 +59,17 @@ def _subscribe(
         stream=StreamSub(
             keys.events, last_id=last_id, batch=True, max_records=batch, polling_interval=100
         ),
+        parser=entries_unparsed,
         decoder=raw_entries,
         title=f"events-{keys.p}-{runner.projection.name}",
-        description="The log of one partition: one JSON envelope per entry, never trimmed.",
+        description="The log of one partition: one envelope per entry, never trimmed.",
     )
     async def on_events(raw: Any) -> None:
         entries = raw["message_ids"]
         await runner.process(
             keys,
             (
-                (text(entry_id), field(fields, EVENT_FIELD))
+                (text(entry_id), fields)
                 for entry_id, fields in zip(entries, raw["data"], strict=True)
             ),
         )

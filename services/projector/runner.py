@@ -10,10 +10,9 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-import orjson
 from redis.asyncio import Redis
 
-from events.envelope import envelope_from_fields, stored_type
+from events.log_entry import EntryFields, decode_entry, entry_type
 from projections.projection import Projection, dead_letter
 from storage.failures import until_the_store_takes_it
 from storage.keys import PartitionKeys, ProjectionKeys
@@ -67,7 +66,7 @@ class ProjectorRunner:
                 progress(len(page))
 
     async def process(
-        self, keys: PartitionKeys, entries: Iterable[tuple[str, str | bytes | None]]
+        self, keys: PartitionKeys, entries: Iterable[tuple[str, EntryFields]]
     ) -> None:
         """Fold one batch of (entry id, stored envelope) of partition `keys.p`, in log order;
         returns once committed. While the store is unavailable (down, at `maxmemory`), the same
@@ -95,7 +94,7 @@ class ProjectorRunner:
         self._behind.discard(keys.p)
 
     async def _commit_batch(
-        self, keys: PartitionKeys, entries: Sequence[tuple[str, str | bytes | None]]
+        self, keys: PartitionKeys, entries: Sequence[tuple[str, EntryFields]]
     ) -> None:
         await until_the_store_takes_it(
             lambda: self._process_once(keys, entries),
@@ -103,7 +102,7 @@ class ProjectorRunner:
         )
 
     async def _process_once(
-        self, keys: PartitionKeys, entries: Sequence[tuple[str, str | bytes | None]]
+        self, keys: PartitionKeys, entries: Sequence[tuple[str, EntryFields]]
     ) -> None:
         if keys.p not in self.positions:
             await self.load_checkpoint(keys)
@@ -115,16 +114,15 @@ class ProjectorRunner:
             batch = WriteBatch()
             envelopes = []
             wanted = self.projection.event_types
-            for entry_id, raw in fresh:
-                if wanted is not None and raw:
-                    kind = stored_type(raw)
+            for entry_id, fields in fresh:
+                if wanted is not None:
+                    kind = entry_type(fields)
                     if kind is not None and kind not in wanted:
                         continue  # not of interest here, known without parsing it
                 try:
-                    parsed = orjson.loads(raw or b"")
-                    if wanted is not None and parsed.get("type") not in wanted:
+                    envelope = decode_entry(fields, entry_id)
+                    if wanted is not None and envelope.type not in wanted:
                         continue
-                    envelope = envelope_from_fields(parsed, entry_id)
                     envelope.event()
                     envelopes.append(envelope)
                 except Exception as error:

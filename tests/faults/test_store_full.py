@@ -87,7 +87,9 @@ class Load:
 
 
 def run_full_store_under_load(stack: Stack) -> None:
-    server = redis.Redis.from_url(stack.server.url, decode_responses=True)
+    server = redis.Redis.from_url(
+        stack.server.url, decode_responses=True, encoding_errors="surrogateescape"
+    )
     with Load(stack) as load:
         wait_until(lambda: len(load.liked) >= 20, 30, "some comments and likes before")
         server.config_set("maxmemory-policy", "noeviction")

@@ -15,7 +15,9 @@ pytestmark = pytest.mark.slow
 
 def test_a_wiped_server_is_refused_loudly(tmp_path: Path, logs_dir: Path) -> None:
     stack = start_stack(tmp_path / "redis", logs_dir)
-    client = redis.Redis.from_url(stack.server.url, decode_responses=True)
+    client = redis.Redis.from_url(
+        stack.server.url, decode_responses=True, encoding_errors="surrogateescape"
+    )
     try:
         with httpx.Client(base_url=stack.base_url, timeout=10) as api:
             assert (

@@ -18,15 +18,21 @@ from events.commands import (
     RejectComment,
     ReportComment,
 )
+from events.envelope import GENESIS_HASH
+from events.log_entry import StoredEntry, as_bytes, chain_hash_v2
+from services.operations.transfer import imported_entry
 from services.settings import Settings
 from storage.event_store import EventStore
-from storage.keys import PartitionKeys
+from storage.keys import PartitionKeys, partition_of
 from tests.integration.world import ALICE, BOB, CAROL, World, cli
 
 
 @pytest.fixture
 def world(redis: Redis, settings: Settings) -> World:
     return World(redis, settings)
+
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 async def test_audit_thread_lists_every_event_in_order(
@@ -130,14 +136,15 @@ async def test_moderation_is_in_the_log_audit_verify_and_replay(
 
 
 async def tamper(redis: Redis, keys: PartitionKeys, thread: str, version: int) -> None:
-    """Rewrite the partition log with raw commands, changing one event's body ciphertext."""
+    """Rewrite the partition log with raw commands, changing one event's comment id (and not
+    its hash)."""
     entries = await redis.xrange(keys.events)
     await redis.delete(keys.events)
     for entry_id, fields in entries:
-        envelope = json.loads(fields["event"])
-        if envelope["thread"] == thread and envelope["thread_version"] == version:
-            envelope["data"]["comment_id"] = "forged"
-            fields = {"event": json.dumps(envelope, sort_keys=True, separators=(",", ":"))}
+        head = json.loads(fields["e"])
+        if head["th"] == thread and head["n"] == version:
+            head["d"]["comment_id"] = "forged"
+            fields = fields | {"e": json.dumps(head, separators=(",", ":"))}
         await redis.xadd(keys.events, fields, id=entry_id)
 
 
@@ -203,7 +210,7 @@ async def test_export_then_import_gives_the_same_log_and_read_models(
     path.write_text(exported.stdout)
 
     target_url = (settings.redis_url or "")[:-1] + "1"
-    target = Redis.from_url(target_url, decode_responses=True)
+    target = Redis.from_url(target_url, decode_responses=True, encoding_errors="surrogateescape")
     try:
         imported = cli(
             settings, "import-events", str(path), "--keys", str(keys_file), url=target_url
@@ -225,6 +232,36 @@ async def test_export_then_import_gives_the_same_log_and_read_models(
     finally:
         await target.flushdb()
         await target.aclose()
+
+
+async def test_export_and_import_keep_v1_and_v2_entries_byte_for_byte(
+    redis: Redis, settings: Settings, tmp_path: Path
+) -> None:
+    for fixture, thread in (("schema_history.jsonl", "schema-history"), ("log_v2.jsonl", "log-v2")):
+        keys = PartitionKeys(partition_of("default", thread, settings.partitions))
+        for n, line in enumerate((FIXTURES / fixture).read_text().splitlines(), start=1):
+            position, fields = (
+                imported_entry(line) if '"e":' in line[:40] else (f"{n}-0", {"event": line})
+            )
+            await redis.xadd(keys.events, fields, id=position)  # type: ignore[arg-type]
+    exported = cli(settings, "export")
+    assert exported.returncode == 0, exported.stderr
+    path = tmp_path / "events.jsonl"
+    path.write_text(exported.stdout)
+    target_url = (settings.redis_url or "")[:-1] + "1"
+    source, target = Redis.from_url(settings.redis_url or ""), Redis.from_url(target_url)
+    try:
+        imported = cli(settings, "import-events", str(path), url=target_url)
+        assert imported.returncode == 0, imported.stderr
+        for p in range(settings.partitions):
+            events = PartitionKeys(p).events
+            assert await target.xrange(events) == await source.xrange(events)  # as bytes
+        assert cli(settings, "export", url=target_url).stdout == exported.stdout
+        assert cli(settings, "verify", "--chains-only", url=target_url).returncode == 0
+    finally:
+        await target.flushdb()
+        await target.aclose()
+        await source.aclose()
 
 
 async def every_key_and_value(redis: Redis) -> str:
@@ -303,9 +340,9 @@ async def test_erasing_an_author_leaves_no_plaintext_and_the_log_verifies(
 async def test_erasure_finds_an_authors_threads_whatever_the_text_of_the_log(
     world: World, redis: Redis, settings: Settings, thread_id: str
 ) -> None:
-    """The same log, its JSON written with the actor's fields in another order (as a writer
-    that does not sort keys would, or a new Actor field that sorts before `id`): the envelopes
-    and their hashes are unchanged, and erasure and export still find every thread."""
+    """The same log, its JSON written with its keys in another order (as a writer in another
+    language may), every hash chain recomputed over those bytes: erasure and export still find
+    every thread, not by the text of the log."""
     await world.discussion(thread_id)
     other = await world.do(PostComment(thread=f"{thread_id}-b", actor=BOB, body="Bob's"))
     liked = LikeComment(thread=f"{thread_id}-b", actor=ALICE, comment_id=other.comment_id or "")
@@ -314,10 +351,17 @@ async def test_erasure_finds_an_authors_threads_whatever_the_text_of_the_log(
         events = PartitionKeys(p).events
         entries = await redis.xrange(events)
         await redis.delete(events)
+        heads: dict[tuple[str, str], str] = {}
         for entry_id, fields in entries:
-            stored = json.loads(fields["event"])
-            stored["actor"] = dict(reversed(stored["actor"].items()))
-            await redis.xadd(events, {"event": json.dumps(stored, separators=(",", ":"))}, entry_id)
+            head = json.loads(fields["e"])
+            thread = (head["s"], head["th"])
+            json_part = json.dumps(dict(reversed(head.items())), separators=(",", ":")).encode()
+            sealed = as_bytes(fields["p"]) if "p" in fields else None
+            heads[thread] = chain_hash_v2(heads.get(thread, GENESIS_HASH), json_part, sealed)
+            stored = StoredEntry(json_part, heads[thread], sealed)
+            await redis.xadd(events, stored.fields(), entry_id)  # type: ignore[arg-type]
+        for (site, thread), chained in heads.items():
+            await redis.hset(PartitionKeys(p).thread_state(site, thread), "head", chained)
     assert cli(settings, "verify", "--chains-only").returncode == 0
     await world.project()
 

@@ -9,7 +9,8 @@ from redis.asyncio import Redis
 from events.actors import Actor
 from events.commands import LikeComment, PostComment
 from events.decider import DEFAULT_EDIT_WINDOW, ThreadState, comments_needed
-from events.envelope import GENESIS_HASH, broken_link, stored_fields
+from events.envelope import GENESIS_HASH
+from events.log_entry import broken_link
 from events.outcomes import Outcome
 from events.personal import Sealed, sealing_context, unseal
 from events.thread_events import CommentPosted
@@ -71,9 +72,11 @@ async def test_the_hash_chain_links_every_event_of_a_thread(
 ) -> None:
     for n in range(5):
         await handler.handle(post(thread_id, n))
+    keys = store.keys_for("default", thread_id)
     previous = (0, GENESIS_HASH)
     for envelope in await store.thread_history("default", thread_id):
-        assert broken_link(stored_fields(envelope), *previous) is None
+        [(_, fields)] = await store.redis.xrange(keys.events, envelope.position, envelope.position)
+        assert broken_link(fields, *previous) is None
         previous = (envelope.thread_version, envelope.hash)
 
 
@@ -87,7 +90,7 @@ async def test_the_partition_log_holds_the_same_envelopes_as_the_thread_history(
     assert [e.event_id for e in log] == [e.event_id for e in history]
     assert [e.position for e in log] == [e.position for e in history]
     raw = await redis.xrange(keys.events)
-    assert json.loads(raw[0][1]["event"])["thread"] == thread_id
+    assert json.loads(raw[0][1]["e"])["th"] == thread_id
 
 
 async def test_personal_data_is_sealed_in_the_log(

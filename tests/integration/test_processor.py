@@ -9,6 +9,7 @@ import redis as sync_redis
 from faststream.redis import RedisBroker
 from redis.asyncio import Redis
 
+from events.log_entry import decode_entry
 from services.settings import Settings
 from storage.keys import WRITER_GROUP, PartitionKeys, partition_of
 from tests.conftest import TEST_PARTITIONS
@@ -36,7 +37,9 @@ def processor(processor_env: dict[str, str], logs_dir: Path) -> Iterator[Service
 
 @pytest.fixture
 def sync_client(settings: Settings) -> Iterator[sync_redis.Redis]:
-    client = sync_redis.Redis.from_url(settings.redis_url or "", decode_responses=True)
+    client = sync_redis.Redis.from_url(
+        settings.redis_url or "", decode_responses=True, encoding_errors="surrogateescape"
+    )
     yield client
     client.close()
 
@@ -81,9 +84,9 @@ def test_plain_json_from_redis_py_is_processed(
     sync_client.xadd(keys.commands, {"command": plain_command(thread_id, "plain-1")})
     outcome = wait_for_outcome(sync_client, keys, "plain-1")
     assert outcome["status"] == "accepted" and outcome["comment_id"]
-    log = [json.loads(f["event"]) for _, f in sync_client.xrange(keys.events)]
-    assert [e["type"] for e in log] == ["ThreadStarted", "CommentPosted"]
-    assert all(e["command_id"] == "plain-1" for e in log)
+    log = [decode_entry(f) for _, f in sync_client.xrange(keys.events)]
+    assert [e.type for e in log] == ["ThreadStarted", "CommentPosted"]
+    assert all(e.command_id == "plain-1" for e in log)
 
 
 async def test_a_faststream_publisher_is_processed_too(
@@ -147,9 +150,9 @@ def test_entries_left_pending_by_a_dead_processor_are_finished_by_another(
     assert all(o["status"] == "accepted" for o in outcomes)
     assert sync_client.xpending(keys.commands, WRITER_GROUP)["pending"] == 0
     posted = [
-        json.loads(f["event"])["command_id"]
-        for _, f in sync_client.xrange(keys.events)
-        if json.loads(f["event"])["type"] == "CommentPosted"
+        envelope.command_id
+        for envelope in (decode_entry(f) for _, f in sync_client.xrange(keys.events))
+        if envelope.type == "CommentPosted"
     ]
     assert sorted(posted) == sorted(ids)
 
@@ -176,12 +179,12 @@ def test_a_processor_killed_mid_stream_loses_and_doubles_nothing(
         history = sync_client.xrange(keys_of(thread).thread_events("default", thread))
         log = keys_of(thread).events
         events = [
-            json.loads(sync_client.xrange(log, f["position"], f["position"])[0][1]["event"])
+            decode_entry(sync_client.xrange(log, f["position"], f["position"])[0][1])
             for _, f in history
         ]
-        posted = [event["command_id"] for event in events][1:]
+        posted = [event.command_id for event in events][1:]
         assert len(posted) == len(set(posted)) == 50
-        versions = [event["thread_version"] for event in events]
+        versions = [event.thread_version for event in events]
         assert versions == list(range(1, 52))
 
 

@@ -110,9 +110,9 @@ def command_for(op: tuple[str, int, int, int], created: dict[str, list[str]]) ->
             return UnlikeComment(thread=thread, actor=actor, comment_id=target)
 
 
-def logged(entries: list[tuple[str, dict[str, str]]]) -> list[tuple[str, str]]:
-    """XRANGE entries as a projector takes them: (entry id, stored envelope)."""
-    return [(entry_id, fields["event"]) for entry_id, fields in entries]
+def logged(entries: list[tuple[str, dict[str, str]]]) -> list[tuple[str, dict[str, str]]]:
+    """XRANGE entries as a projector takes them: (entry id, the entry's fields)."""
+    return list(entries)
 
 
 class LiveFeed:
@@ -229,8 +229,8 @@ async def pages_match_the_in_memory_view(redis: Redis, vault: AuthorKeyVault, th
 
 
 async def scenario(url: str, ops: list, deliveries: list) -> None:  # type: ignore[type-arg]
-    live = Redis.from_url(url + "0", decode_responses=True)
-    replay = Redis.from_url(url + "1", decode_responses=True)
+    live = Redis.from_url(url + "0", decode_responses=True, encoding_errors="surrogateescape")
+    replay = Redis.from_url(url + "1", decode_responses=True, encoding_errors="surrogateescape")
     try:
         await live.flushall()
         store = EventStore(live, PARTITIONS, 3600)

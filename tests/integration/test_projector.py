@@ -36,16 +36,18 @@ async def test_a_new_projector_builds_from_the_start_and_parks_poison(
         PostComment(thread=thread_id, actor=Actor(id="anon:a"), body="one")
     )
     poison = await redis.xadd(keys.events, {"event": "{this is not an envelope"})
-    from_the_future = json.loads((await redis.xrange(keys.events))[0][1]["event"])
-    from_the_future |= {"schema_version": 99, "thread": thread_id + "-future"}
-    future = await redis.xadd(keys.events, {"event": json.dumps(from_the_future)})
+    first_entry = (await redis.xrange(keys.events))[0][1]
+    from_the_future = json.loads(first_entry["e"]) | {"v": 99, "th": thread_id + "-future"}
+    future = await redis.xadd(keys.events, first_entry | {"e": json.dumps(from_the_future)})
     await handler.handle(PostComment(thread=thread_id, actor=Actor(id="anon:b"), body="two"))
     like = await handler.handle(
         LikeComment(thread=thread_id, actor=Actor(id="anon:b"), comment_id=first.comment_id or "")
     )
     assert like.position is not None
 
-    client = sync_redis.Redis.from_url(settings.redis_url or "", decode_responses=True)
+    client = sync_redis.Redis.from_url(
+        settings.redis_url or "", decode_responses=True, encoding_errors="surrogateescape"
+    )
     processes = [
         ServiceProcess(["project", name], env_of(settings), logs_dir).start()
         for name in ("thread_view", "like_counts")

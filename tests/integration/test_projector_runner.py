@@ -43,7 +43,7 @@ async def test_a_failed_batch_is_folded_again_before_the_next(
             LikeComment(thread=thread_id, actor=Actor(id=f"anon:{n}"), comment_id=comment)
         )
     keys = world.store.keys_for("default", thread_id)
-    entries = [(entry_id, fields["event"]) for entry_id, fields in await redis.xrange(keys.events)]
+    entries = await redis.xrange(keys.events)
     runner = ProjectorRunner(redis, FailsOnce(), 1)
     with pytest.raises(RuntimeError):
         await runner.process(keys, entries[:3])  # the post and the first like

@@ -46,7 +46,9 @@ def acl_server(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 def client(server: EmbeddedRedis, user: str) -> redis.Redis:
     password = PASSWORDS[f"REDIS_{user.upper()}_PASSWORD"]
-    return redis.Redis.from_url(server.url_for(user, password), decode_responses=True)
+    return redis.Redis.from_url(
+        server.url_for(user, password), decode_responses=True, encoding_errors="surrogateescape"
+    )
 
 
 def test_each_service_works_under_its_own_user_and_no_further(

@@ -14,7 +14,7 @@ from events.commands import (
     UnlikeComment,
 )
 from events.decider import DecisionContext, Rejection, ThreadState, Unchanged, decide, evolve
-from events.envelope import seal_envelope
+from events.log_entry import seal_envelope
 from events.thread_events import (
     AuthorErased,
     CommentDeleted,
@@ -39,7 +39,6 @@ def run(state: ThreadState, command: Command, now: datetime = T0, new_id: str = 
         for event in decision:
             envelope = seal_envelope(
                 event=event,
-                event_id=f"e{state.version + 1}",
                 site="default",
                 thread="t",
                 thread_version=state.version + 1,
@@ -210,7 +209,6 @@ def test_evolve_tracks_version_and_hash_chain():
     for version, title in enumerate(["first", "second", "third"], start=1):
         envelope = seal_envelope(
             event=ThreadStarted(title=title),
-            event_id=f"e{version}",
             site="default",
             thread="t",
             thread_version=version,

@@ -27,7 +27,7 @@ from events.commands import (
     UnpinComment,
 )
 from events.decider import DecisionContext, Rejection, ThreadState, Unchanged, decide, evolve
-from events.envelope import seal_envelope
+from events.log_entry import seal_envelope
 from events.moderation import ModerationPolicy
 from events.thread_events import (
     AuthorBanned,
@@ -60,7 +60,6 @@ def run(state: ThreadState, command: Command, ctx: DecisionContext | None = None
         for event in decision:
             envelope = seal_envelope(
                 event=event,
-                event_id=f"e{state.version + 1}",
                 site="default",
                 thread="t",
                 thread_version=state.version + 1,

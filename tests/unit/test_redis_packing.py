@@ -34,3 +34,12 @@ def test_the_url_scheme_still_chooses_tcp_tls_or_a_socket() -> None:
     assert connection_class("redis://127.0.0.1:6379/0").__name__ == "HiredisConnection"
     assert connection_class("rediss://example.org:6380/0").__name__ == "HiredisSSLConnection"
     assert connection_class("unix:///run/redis.sock").__name__ == "HiredisUnixConnection"
+
+
+def test_text_read_back_with_surrogate_escapes_is_sent_as_its_bytes() -> None:
+    sealed = bytes(range(256))
+    command = ("XADD", "s", "*", "p", sealed.decode("utf-8", "surrogateescape"), "e", "ünï")
+    ours = b"".join(HiredisConnection().pack_command(*command))
+    theirs = Connection(encoding_errors="surrogateescape").pack_command(*command)
+    assert ours == b"".join(bytes(part) for part in theirs)
+    assert sealed in ours

@@ -1,12 +1,13 @@
-"""The type read off a stored envelope's end agrees with parsing it, or declines to answer."""
+"""The type read off a stored entry without parsing it agrees with parsing it, or declines to
+answer: v2's at the start of `e`, v1's at the end of `event`."""
 
 from datetime import UTC, datetime
 
-import orjson
 import pytest
 
 from events.actors import Actor
-from events.envelope import GENESIS_HASH, encode_envelope, seal_envelope, stored_type
+from events.envelope import GENESIS_HASH
+from events.log_entry import decode_entry, encode_entry, entry_type, seal_envelope
 from events.personal import PersonalData
 from events.thread_events import (
     EVENT_CLASSES,
@@ -53,11 +54,10 @@ EVENTS: list[ThreadEvent] = [
 ]
 
 
-def stored(event: ThreadEvent) -> str:
-    return encode_envelope(
+def stored(event: ThreadEvent) -> dict[str, bytes | str]:
+    return encode_entry(
         seal_envelope(
             event=event,
-            event_id="e1",
             site="default",
             thread="t",
             thread_version=1,
@@ -68,7 +68,7 @@ def stored(event: ThreadEvent) -> str:
             causation_id="c1",
             prev_hash=GENESIS_HASH,
         )
-    )
+    ).fields()
 
 
 def test_every_event_type_is_covered() -> None:
@@ -76,11 +76,25 @@ def test_every_event_type_is_covered() -> None:
 
 
 @pytest.mark.parametrize("event", EVENTS, ids=lambda event: event.type)
-def test_the_type_at_the_end_is_the_parsed_type(event: ThreadEvent) -> None:
-    raw = stored(event)
-    assert orjson.loads(raw)["type"] == event.type
-    assert stored_type(raw) == event.type
-    assert stored_type(raw.encode()) == event.type
+def test_the_type_read_off_is_the_parsed_type(event: ThreadEvent) -> None:
+    fields = stored(event)
+    assert decode_entry(fields).type == event.type
+    assert entry_type(fields) == event.type
+    as_sent_by_faststream = {name.encode(): value for name, value in fields.items()}
+    assert entry_type(as_sent_by_faststream) == event.type  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        '{"v":1,"t":"CommentLiked"}',  # type is not first
+        ' {"t":"CommentLiked"}',  # something before the object
+        '{"t":"Comment\\u004ciked"}',  # an escape in the name
+    ],
+)
+def test_a_v2_start_of_another_form_gives_no_answer(raw: str) -> None:
+    assert entry_type({"e": raw, "h": ""}) is None
 
 
 @pytest.mark.parametrize(
@@ -95,5 +109,9 @@ def test_the_type_at_the_end_is_the_parsed_type(event: ThreadEvent) -> None:
         '{"a":1,"type":"Comment\\u004ciked"}',  # an escape in the name
     ],
 )
-def test_an_end_of_another_form_gives_no_answer(raw: str) -> None:
-    assert stored_type(raw) is None
+def test_a_v1_end_of_another_form_gives_no_answer(raw: str) -> None:
+    assert entry_type({"event": raw}) is None
+
+
+def test_a_v1_end_gives_the_type() -> None:
+    assert entry_type({"event": '{"a":1,"type":"CommentLiked"}'}) == "CommentLiked"

@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from events.actors import Actor
-from events.envelope import GENESIS_HASH, seal_envelope
+from events.envelope import GENESIS_HASH
+from events.log_entry import seal_envelope
 from events.personal import PersonalData
 from events.thread_events import CommentDeleted, CommentPosted, ThreadStarted
 from projections.thread_view.model import ThreadSlice, apply
@@ -28,7 +29,6 @@ def posted(version: int, comment_id: str, parent: str | None = None, minutes: in
         event=CommentPosted(
             comment_id=comment_id, parent_id=parent, personal=PersonalData(body="b")
         ),
-        event_id=f"e{version}",
         site="default",
         thread="t",
         thread_version=version,
@@ -76,7 +76,6 @@ def test_apply_ignores_events_already_folded() -> None:
 def test_deleted_comment_stays_as_placeholder_only_while_it_has_replies() -> None:
     start = seal_envelope(
         event=ThreadStarted(title="T"),
-        event_id="e0",
         site="default",
         thread="t",
         thread_version=1,

@@ -1,8 +1,7 @@
-"""Commands' limits, the envelope codec, the hash chain, upcasting and sealing."""
+"""Commands' limits, upcasting and sealing (the stored envelope: test_log_entry.py)."""
 
 import json
 import unicodedata
-from datetime import UTC, datetime
 
 import pytest
 from cryptography.exceptions import InvalidTag
@@ -10,16 +9,8 @@ from pydantic import ValidationError
 
 from events.actors import Actor
 from events.commands import PostComment, parse_command
-from events.envelope import (
-    GENESIS_HASH,
-    broken_link,
-    chain_hash,
-    decode_envelope,
-    encode_envelope,
-    seal_envelope,
-)
 from events.personal import PersonalData, new_author_key, seal, unseal
-from events.thread_events import CommentPosted, ThreadStarted
+from events.thread_events import CommentPosted
 from events.upcasters import UnknownSchemaVersion, upcast
 
 ACTOR = Actor(id="anon:a")
@@ -82,61 +73,12 @@ def test_commands_parse_from_plain_json() -> None:
     assert command.type == "LikeComment" and command.site == "default"
 
 
-def envelope_for(event, version: int, prev: str):  # type: ignore[no-untyped-def]
-    return seal_envelope(
-        event=event,
-        event_id=f"e{version}",
-        site="default",
-        thread="t",
-        thread_version=version,
-        occurred_at=datetime(2026, 1, 1, tzinfo=UTC),
-        actor=ACTOR,
-        command_id="cmd",
-        correlation_id="cor",
-        causation_id="cmd",
-        prev_hash=prev,
-    )
-
-
-def test_codec_round_trip_keeps_the_hash_valid() -> None:
-    first = envelope_for(ThreadStarted(title="T"), 1, GENESIS_HASH)
-    raw = encode_envelope(first)
-    decoded = decode_envelope(raw, "1-0")
-    assert decoded.position == "1-0"
-    assert decoded.event() == ThreadStarted(title="T")
-    assert broken_link(json.loads(raw), 0, GENESIS_HASH) is None
-
-
-def test_hash_chain_links_and_detects_tampering() -> None:
-    first = envelope_for(ThreadStarted(title="T"), 1, GENESIS_HASH)
-    second = envelope_for(ThreadStarted(title="U"), 2, first.hash)
-    stored = json.loads(encode_envelope(second))
-    assert broken_link(stored, 1, first.hash) is None
-    assert broken_link(stored, 1, GENESIS_HASH) == (
-        "prev_hash does not link",
-        GENESIS_HASH,
-        first.hash,
-    )
-    assert broken_link(stored, 0, GENESIS_HASH) == ("version gap", "1", "2")
-    stored["data"]["title"] = "forged"
-    assert broken_link(stored, 1, first.hash) == (
-        "hash does not match content",
-        chain_hash(stored),
-        second.hash,
-    )
-    assert chain_hash(stored) != second.hash
-
-
 def test_comment_posted_v1_is_upcast_to_v2() -> None:
     sealed = seal(PersonalData(body="b"), new_author_key(), "anon:a", "ctx").model_dump()
     v1 = {"comment_id": "c1", "in_reply_to": "c0", "personal": sealed}
     upgraded = upcast("CommentPosted", 1, v1)
     assert upgraded["parent_id"] == "c0" and "in_reply_to" not in upgraded
     assert upgraded["markup"] == "markdown"
-    stored = json.loads(encode_envelope(envelope_for(ThreadStarted(), 1, GENESIS_HASH)))
-    stored |= {"type": "CommentPosted", "schema_version": 1, "data": v1}
-    event = decode_envelope(json.dumps(stored)).event()
-    assert isinstance(event, CommentPosted) and event.parent_id == "c0"
 
 
 def test_unknown_versions_are_refused() -> None:
