@@ -100,28 +100,17 @@ def chain_hash_v2(previous_hash: str, json_part: bytes, sealed: bytes | None) ->
     return digest.hexdigest()
 
 
-def _v2_json(
-    *,
-    type_: str,
-    schema_version: int,
-    site: str,
-    thread: str,
-    thread_version: int,
-    occurred_at: str,
-    actor: Actor,
-    command_id: str,
-    correlation_id: str,
-    causation_id: str,
-    key_id: str | None,
-    data: dict[str, Any],
-) -> bytes:
+def _stored(envelope: EventEnvelope) -> tuple[bytes, bytes | None]:
+    """An envelope's v2 `e` and `p`."""
+    data, sealed, key_id = _split_sealed(envelope.data)
+    actor, command_id = envelope.actor, envelope.command_id
     head: dict[str, Any] = {
-        "t": type_,
-        "v": schema_version,
-        "s": site,
-        "th": thread,
-        "n": thread_version,
-        "at": occurred_at,
+        "t": envelope.type,
+        "v": envelope.schema_version,
+        "s": envelope.site,
+        "th": envelope.thread,
+        "n": envelope.thread_version,
+        "at": format_timestamp(envelope.occurred_at),
         "a": actor.id,
     }
     if actor.kind != "anonymous":
@@ -129,15 +118,15 @@ def _v2_json(
     if actor.moderator:
         head["am"] = True
     head["c"] = command_id
-    if correlation_id != command_id:
-        head["r"] = correlation_id
-    if causation_id != command_id:
-        head["u"] = causation_id
+    if envelope.correlation_id != command_id:
+        head["r"] = envelope.correlation_id
+    if envelope.causation_id != command_id:
+        head["u"] = envelope.causation_id
     if key_id is not None and key_id != actor.id:
         head["k"] = key_id
     if data:
         head["d"] = data
-    return orjson.dumps(head)
+    return orjson.dumps(head), sealed
 
 
 def _split_sealed(data: dict[str, Any]) -> tuple[dict[str, Any], bytes | None, str | None]:
@@ -148,25 +137,6 @@ def _split_sealed(data: dict[str, Any]) -> tuple[dict[str, Any], bytes | None, s
     rest = {key: value for key, value in data.items() if key != "personal"}
     sealed = base64.b64decode(personal["nonce"]) + base64.b64decode(personal["ciphertext"])
     return rest, sealed, personal["key_id"]
-
-
-def _stored(envelope_fields: dict[str, Any]) -> tuple[bytes, bytes | None]:
-    data, sealed, key_id = _split_sealed(envelope_fields["data"])
-    json_part = _v2_json(
-        type_=envelope_fields["type"],
-        schema_version=envelope_fields["schema_version"],
-        site=envelope_fields["site"],
-        thread=envelope_fields["thread"],
-        thread_version=envelope_fields["thread_version"],
-        occurred_at=envelope_fields["occurred_at"],
-        actor=envelope_fields["actor"],
-        command_id=envelope_fields["command_id"],
-        correlation_id=envelope_fields["correlation_id"],
-        causation_id=envelope_fields["causation_id"],
-        key_id=key_id,
-        data=data,
-    )
-    return json_part, sealed
 
 
 def seal_envelope(
@@ -183,32 +153,32 @@ def seal_envelope(
     prev_hash: str,
 ) -> EventEnvelope:
     """Wrap `event` in a v2 envelope linked to `prev_hash` (the thread's previous hash)."""
-    fields: dict[str, Any] = {
-        "event_id": derived_event_id(command_id, thread_version),
-        "type": event.type,
-        "schema_version": type(event).schema_version,
-        "site": site,
-        "thread": thread,
-        "thread_version": thread_version,
-        # (as stored: milliseconds, so that what is decided on equals what is replayed)
-        "occurred_at": format_timestamp(occurred_at),
-        "actor": actor,
-        "command_id": command_id,
-        "correlation_id": correlation_id,
-        "causation_id": causation_id,
-        "data": event.model_dump(mode="json", exclude={"type"}, exclude_defaults=True),
-        "prev_hash": prev_hash,
-    }
-    json_part, sealed = _stored(fields)
-    fields["hash"] = chain_hash_v2(prev_hash, json_part, sealed)
-    return EventEnvelope.model_validate(fields)
+    unhashed = EventEnvelope.model_validate(
+        {
+            "event_id": derived_event_id(command_id, thread_version),
+            "type": event.type,
+            "schema_version": type(event).schema_version,
+            "site": site,
+            "thread": thread,
+            "thread_version": thread_version,
+            # (as stored: milliseconds, so that what is decided on equals what is replayed)
+            "occurred_at": format_timestamp(occurred_at),
+            "actor": actor,
+            "command_id": command_id,
+            "correlation_id": correlation_id,
+            "causation_id": causation_id,
+            "data": event.model_dump(mode="json", exclude={"type"}, exclude_defaults=True),
+            "prev_hash": prev_hash,
+            "hash": "",
+        }
+    )
+    json_part, sealed = _stored(unhashed)
+    return unhashed.model_copy(update={"hash": chain_hash_v2(prev_hash, json_part, sealed)})
 
 
 def encode_entry(envelope: EventEnvelope) -> StoredEntry:
     """The v2 entry of an envelope made by `seal_envelope`."""
-    json_part, sealed = _stored(
-        {**dict(envelope), "occurred_at": format_timestamp(envelope.occurred_at)}
-    )
+    json_part, sealed = _stored(envelope)
     return StoredEntry(json_part, envelope.hash, sealed)
 
 
@@ -292,6 +262,14 @@ def entry_type(fields: EntryFields) -> str | None:
     return found.group(1).decode() if found else None
 
 
+def stored_hash(fields: EntryFields) -> str:
+    """The chain hash an entry holds (v2's `h` is read without parsing the JSON)."""
+    found = field_value(fields, HASH_FIELD)
+    if found is not None:
+        return as_bytes(found).decode()
+    return entry_head(fields).hash
+
+
 def entry_head(fields: EntryFields) -> EntryHead:
     """Site, thread, version, actor and stored hash of an entry (UnreadableEntry if none)."""
     try:
@@ -313,12 +291,12 @@ def entry_head(fields: EntryFields) -> EntryHead:
 
 
 def broken_link(
-    fields: EntryFields, previous_version: int, previous_hash: str
+    fields: EntryFields, previous_version: int, previous_hash: str, head: EntryHead | None = None
 ) -> tuple[str, str, str] | None:
     """What breaks the chain from a thread's previous event (its version and hash: 0 and
     GENESIS_HASH before the first) to the stored entry, as (problem, expected, found); None
-    when it links."""
-    head = entry_head(fields)
+    when it links. `head` is the entry's, when the caller has read it already."""
+    head = head or entry_head(fields)
     if head.version != previous_version + 1:
         return "version gap", str(previous_version + 1), str(head.version)
     actual = chained_hash(fields, previous_hash)

@@ -80,7 +80,7 @@ def _check(
     thread = (head.site, head.thread)
     if thread in broken:
         return
-    problem = broken_link(fields, *heads.get(thread, (0, GENESIS_HASH)))
+    problem = broken_link(fields, *heads.get(thread, (0, GENESIS_HASH)), head=head)
     if problem is not None:
         broken.add(thread)
         heads.pop(thread, None)

@@ -27,7 +27,7 @@ from events.digest import (
     sign,
     signature_holds,
 )
-from events.log_entry import UnreadableEntry, entry_head
+from events.log_entry import UnreadableEntry, stored_hash
 from storage.digests import append_digest, latest_digest
 from storage.failures import STORE_UNAVAILABLE
 from storage.keys import PartitionKeys
@@ -60,7 +60,7 @@ def create_signing_key(path: Path) -> None:
 def entry_hash(fields: dict[str, str]) -> str:
     """The hash an entry folds into its partition's log hash ("" for an unreadable one)."""
     try:
-        return entry_head(fields).hash
+        return stored_hash(fields)
     except UnreadableEntry:
         return ""
 

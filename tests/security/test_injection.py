@@ -2,42 +2,15 @@
 served passes an allow-list check, and in a real browser none of them runs."""
 
 import unicodedata
-from html.parser import HTMLParser
 from typing import Any
 
 import httpx
 import pytest
 
-from projections.thread_view.rendering import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
+from tests.html_allow_list import markup_problems
 from tests.security.payloads import PAYLOADS, WEBSITES
 
 SITE = "sso"
-SAFE_SCHEMES = ("http://", "https://", "mailto:")
-
-
-class AllowListCheck(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.problems: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in ALLOWED_TAGS:
-            self.problems.append(f"tag {tag}")
-        for name, value in attrs:
-            if name == "rel" and tag == "a":
-                continue
-            if name not in ALLOWED_ATTRIBUTES.get(tag, set()):
-                self.problems.append(f"attribute {tag}.{name}")
-            if name == "href" and value is not None:
-                plain = "".join(value.split()).lower()
-                if not plain.startswith(SAFE_SCHEMES):
-                    self.problems.append(f"href {value!r}")
-
-
-def problems_in(markup: str) -> list[str]:
-    checker = AllowListCheck()
-    checker.feed(markup)
-    return checker.problems
 
 
 def as_stored(text: str, keep: str = "\n\t") -> str:
@@ -86,7 +59,7 @@ def test_text_is_kept_as_written_and_html_passes_the_allow_list(injected: dict[s
         assert comment["source"] == as_stored(payload), payload
         assert comment["author"]["name"] == as_stored(payload[:80], keep="")
         assert comment["author"]["website"] == WEBSITES[number % len(WEBSITES)]
-        assert problems_in(comment["html"]) == [], (payload, comment["html"])
+        assert markup_problems(comment["html"]) == [], (payload, comment["html"])
 
 
 def test_nothing_runs_in_a_real_browser(open_reader: Any, injected: dict[str, Any]) -> None:
