@@ -107,6 +107,7 @@ class Commentstream:
 
     def __init__(self, stack: Stack, partitions: int) -> None:
         self.base_url = stack.base_url
+        self.stack = stack
         self.partitions = partitions
         self.redis = Redis.from_url(
             stack.server.url, decode_responses=True, encoding_errors="surrogateescape"
@@ -182,6 +183,13 @@ class Commentstream:
     async def memory_bytes(self) -> int:
         """Redis INFO memory used_memory."""
         return int((await self.redis.info("memory"))["used_memory"])
+
+    def process_ids(self) -> list[int]:
+        """The server and every service (the gateway's workers are their children)."""
+        processes = [self.stack.server.process] + [
+            service.process for service in self.stack.services.values()
+        ]
+        return [process.pid for process in processes if process is not None]
 
     async def server_version(self) -> str:
         info = await self.redis.info("server")

@@ -125,6 +125,10 @@ class IssoServer:
         return self.workdir / "comments.db"
 
     @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    @property
     def log_path(self) -> Path:
         """Isso's stdout and stderr."""
         return self.workdir / "isso.log"
@@ -273,6 +277,10 @@ class IssoSubject:
 
     async def settle(self) -> None:
         """Isso writes synchronously: a comment is visible once its 201 is sent."""
+
+    def process_ids(self) -> list[int]:
+        """Isso's server (SQLite runs inside it)."""
+        return [self.server.pid] if self.server.pid is not None else []
 
     async def memory_bytes(self) -> int:
         """The SQLite database's size on disk (with its WAL, if any)."""

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from benchmarks.cpu import cpu_seconds
 from benchmarks.loadgen import MakeRequest, Request, Response, load
 from benchmarks.subjects import BODY_300, Subject
 
@@ -14,6 +15,7 @@ WRITES = 5_000  # posts, and likes, per concurrency level at full scale
 POST_THREADS = 50
 COUNT_THREADS = 20
 LIKES_THREAD = "bench-likes"
+HOT_THREAD = "bench-hot"
 THREAD_1000 = "bench-thread-1000"
 MAX_VOTES_PER_COMMENT = 100  # Isso takes no more than 142 votes on one comment
 LIVE_SIZES = (100, 1_000, 10_000)  # open live streams, at full scale
@@ -139,12 +141,27 @@ async def timed(
     return await load(concurrency, 10**9, make, base_url=subject.base_url, until=until)
 
 
+async def costed(
+    subject: Subject, plan: Plan, concurrency: int, make: MakeRequest
+) -> dict[str, Any]:
+    """`counted`, with the CPU time every process of the subject spent on it (until what was
+    written is visible), per 201: `cpu_ms_per_comment`."""
+    await subject.settle()
+    before = cpu_seconds(subject.process_ids())
+    result = await counted(subject, plan, concurrency, make)
+    await subject.settle()
+    spent = cpu_seconds(subject.process_ids()) - before
+    accepted = result["statuses"].get(201, 0)
+    return result | {"cpu_ms_per_comment": round(spent * 1000 / max(accepted, 1), 3)}
+
+
 async def new_comments(subject: Subject, plan: Plan) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Posts at each concurrency on 50 threads; and the store's bytes per comment they cost."""
+    """Posts at each concurrency on 50 threads, with their CPU per comment; and the store's
+    bytes per comment they cost."""
     await subject.settle()
     before = await subject.memory_bytes()
     levels = {
-        str(c): await counted(
+        str(c): await costed(
             subject, plan, c, lambda n: subject.new_comment(post_thread(n), BODY_300)
         )
         for c in LEVELS
@@ -159,6 +176,11 @@ async def new_comments(subject: Subject, plan: Plan) -> tuple[dict[str, Any], di
         "bytes_per_comment": round((after - before) / max(comments, 1)),
     }
     return levels, memory
+
+
+async def hot_thread(subject: Subject, plan: Plan) -> dict[str, Any]:
+    """Every post at c16 into one thread: a viral post, the real peak."""
+    return await costed(subject, plan, 16, lambda _: subject.new_comment(HOT_THREAD, BODY_300))
 
 
 async def likes(subject: Subject, plan: Plan) -> dict[str, Any]:
@@ -256,6 +278,8 @@ async def common(subject: Subject, plan: Plan, progress: Progress) -> dict[str, 
     results: dict[str, Any] = {}
     progress(f"{subject.name}: new comments at c1, c16, c64")
     results["new_comments"], results["memory"] = await new_comments(subject, plan)
+    progress(f"{subject.name}: new comments at c16, all into one thread")
+    results["hot_thread"] = await hot_thread(subject, plan)
     progress(f"{subject.name}: likes")
     results["likes"] = await likes(subject, plan)
     progress(f"{subject.name}: a thread of {plan.thread_1000:,}, whole and first page")

@@ -143,25 +143,49 @@ def _load_row(
     return Row(measure, load_cell(ours), load_cell(peer), ratio, "req/s", target, met)
 
 
-def _posts_ok(result: dict[str, Any]) -> bool:
-    return bool(result["per_s"] >= 1800 and result["p99_ms"] < 100)
+CPU_TARGET_MS = 2.0
+POSTS_TARGET_RATIO = 4.0
 
 
 def _throughput_rows(ours: dict[str, Any], peer: dict[str, Any] | None) -> list[Row]:
     rows = []
     for key, label in (("new_comments", "new comment, 201"), ("likes", "like, 200")):
         for level in ("1", "16", "64"):
-            targeted = key == "new_comments" and level == "16"
-            rows.append(
-                _load_row(
-                    f"{label}, c{level}",
-                    ours[key][level],
-                    peer[key][level] if peer else None,
-                    "≥ 1,800/s, p99 < 100 ms" if targeted else "",
-                    _posts_ok if targeted else None,
-                )
+            row = _load_row(
+                f"{label}, c{level}", ours[key][level], peer[key][level] if peer else None
             )
-    return rows
+            if key == "new_comments" and level == "16":
+                met = row.ratio >= POSTS_TARGET_RATIO if row.ratio is not None else None
+                row = replace(row, target=f"≥ {POSTS_TARGET_RATIO:g}{TIMES} Isso", met=met)
+            rows.append(row)
+    rows.append(
+        _load_row(
+            "new comment, 201, c16, all into one thread",
+            ours["hot_thread"],
+            peer["hot_thread"] if peer else None,
+        )
+    )
+    return [*rows, _cpu_row(ours, peer)]
+
+
+def _cpu_cell(result: dict[str, Any]) -> str:
+    return f"{result['cpu_ms_per_comment']:.2f} ms" if "cpu_ms_per_comment" in result else "—"
+
+
+def _cpu_row(ours: dict[str, Any], peer: dict[str, Any] | None) -> Row:
+    """CPU time of every process (Redis included) per accepted comment at c16, until visible."""
+    mine = ours["new_comments"]["16"]
+    theirs = peer["new_comments"]["16"] if peer else None
+    measured = mine.get("cpu_ms_per_comment")
+    return Row(
+        "CPU per accepted comment, c16, every process + Redis",
+        _cpu_cell(mine) + f" (one thread: {_cpu_cell(ours['hot_thread'])})",
+        _cpu_cell(theirs) if theirs else "—",
+        None,
+        "",
+        f"≤ {CPU_TARGET_MS:g} ms",
+        measured <= CPU_TARGET_MS if measured is not None else None,
+    )
 
 
 def _size_label(nominal: int, actual: int) -> str:

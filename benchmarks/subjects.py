@@ -50,3 +50,7 @@ class Subject(Protocol):
     async def memory_bytes(self) -> int:
         """The bytes the system's store holds now."""
         ...
+
+    def process_ids(self) -> list[int]:
+        """Every process of the system (its store included), for its CPU time."""
+        ...

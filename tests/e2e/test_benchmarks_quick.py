@@ -13,9 +13,16 @@ from benchmarks.loadgen import Request, load
 from projections.names import PROJECTION_NAMES
 from tests.processes import ROOT
 
-SUITE_RESULTS = ("new_comments", "likes", "thread_1000", "counts_20_threads", "first_page_by_size")
+SUITE_RESULTS = (
+    "new_comments",
+    "hot_thread",
+    "likes",
+    "thread_1000",
+    "counts_20_threads",
+    "first_page_by_size",
+)
 OURS_ONLY = ("command_to_visible", "replay", "live")
-MEASURES = 23  # rows of the table; at this scale, 6 of live readers (one size, two layouts)
+MEASURES = 25  # rows of the table; at this scale, 6 of live readers (one size, two layouts)
 
 
 def run_benchmark(module: str, output: Path, *args: str, timeout: float = 300) -> Any:
@@ -111,6 +118,10 @@ def check_system(results: dict[str, Any]) -> None:
         posts, likes = results["new_comments"][level], results["likes"][level]
         assert posts["statuses"] == {"201": posts["requests"]} and posts["requests"] > 0
         assert likes["statuses"] == {"200": likes["requests"]} and likes["requests"] > 0
+    hot = results["hot_thread"]
+    assert hot["statuses"] == {"201": hot["requests"]} and hot["requests"] > 0
+    for costed in (results["new_comments"]["16"], hot):
+        assert costed["cpu_ms_per_comment"] > 0  # every process of the system, Redis included
     reads = results["thread_1000"]
     for result in (reads["whole"], reads["first_page"], results["counts_20_threads"]):
         assert result["statuses"] == {"200": result["requests"]} and result["p99_ms"] > 0
@@ -157,9 +168,9 @@ def test_the_suite_runs_isso_side_by_side(tmp_path: Path) -> None:
     assert isso["first_page_by_size"]["100000"]["comments"] > isso["thread_1000"]["comments"]
     assert all(name not in isso for name in OURS_ONLY)
     compared = [row for row in report["rows"] if row["ratio"] is not None]
-    # posts and likes at 3 concurrencies, whole, first page, counts, first page at 10, 1,000
-    # and 100,000 (at this scale: 500)
-    assert len(compared) == 12
+    # posts and likes at 3 concurrencies, posts into one thread, whole, first page, counts,
+    # first page at 10, 1,000 and 100,000 (at this scale: 500)
+    assert len(compared) == 13
     assert all(row["ratio"] > 0 for row in compared)
     whole = next(row for row in report["rows"] if "whole" in row["measure"])
     assert whole["met"] is not None
