@@ -30,6 +30,7 @@ from projections.registry import PROJECTIONS
 from services.embedded import EmbeddedRedis
 from services.operations.parallel_build import Workers
 from services.operations.replay import build_generation
+from services.processor.signer import create_signing_key
 from services.settings import Settings
 from storage.key_vault import AuthorKeyVault
 from storage.keys import PartitionKeys, partition_of
@@ -65,9 +66,12 @@ def stack_environment() -> dict[str, str]:
 
 @contextmanager
 def running_stack(scratch: Path) -> Iterator[Stack]:
-    """Embedded server, processor, both projectors and the gateway (as `commentstream up`
-    starts them), for a `with` block; all stopped after it."""
-    stack = start_services(EmbeddedRedis(scratch / "redis").start(), scratch, stack_environment())
+    """Embedded server, processor (signing the log, as under `commentstream up`), every
+    projector and the gateway, for a `with` block; all stopped after it."""
+    signing_key = scratch / "signing-key.pem"
+    create_signing_key(signing_key)
+    environment = stack_environment() | {"COMMENTSTREAM_SIGNING_KEY_FILE": str(signing_key)}
+    stack = start_services(EmbeddedRedis(scratch / "redis").start(), scratch, environment)
     try:
         yield stack
     finally:
@@ -184,12 +188,12 @@ class Commentstream:
         """Redis INFO memory used_memory."""
         return int((await self.redis.info("memory"))["used_memory"])
 
-    def process_ids(self) -> list[int]:
+    def process_ids(self) -> dict[str, int]:
         """The server and every service (the gateway's workers are their children)."""
-        processes = [self.stack.server.process] + [
-            service.process for service in self.stack.services.values()
-        ]
-        return [process.pid for process in processes if process is not None]
+        processes = {"redis": self.stack.server.process} | {
+            name: service.process for name, service in self.stack.services.items()
+        }
+        return {name: p.pid for name, p in processes.items() if p is not None}
 
     async def server_version(self) -> str:
         info = await self.redis.info("server")

@@ -278,9 +278,9 @@ class IssoSubject:
     async def settle(self) -> None:
         """Isso writes synchronously: a comment is visible once its 201 is sent."""
 
-    def process_ids(self) -> list[int]:
+    def process_ids(self) -> dict[str, int]:
         """Isso's server (SQLite runs inside it)."""
-        return [self.server.pid] if self.server.pid is not None else []
+        return {"isso": self.server.pid} if self.server.pid is not None else {}
 
     async def memory_bytes(self) -> int:
         """The SQLite database's size on disk (with its WAL, if any)."""

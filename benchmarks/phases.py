@@ -145,14 +145,21 @@ async def costed(
     subject: Subject, plan: Plan, concurrency: int, make: MakeRequest
 ) -> dict[str, Any]:
     """`counted`, with the CPU time every process of the subject spent on it (until what was
-    written is visible), per 201: `cpu_ms_per_comment`."""
+    written is visible), per 201: `cpu_ms_per_comment`, and by process."""
+    processes = subject.process_ids()
     await subject.settle()
-    before = cpu_seconds(subject.process_ids())
+    before = {name: cpu_seconds([pid]) for name, pid in processes.items()}
     result = await counted(subject, plan, concurrency, make)
     await subject.settle()
-    spent = cpu_seconds(subject.process_ids()) - before
-    accepted = result["statuses"].get(201, 0)
-    return result | {"cpu_ms_per_comment": round(spent * 1000 / max(accepted, 1), 3)}
+    per_comment = 1000 / max(result["statuses"].get(201, 0), 1)
+    by_process = {
+        name: round((cpu_seconds([pid]) - before[name]) * per_comment, 3)
+        for name, pid in processes.items()
+    }
+    return result | {
+        "cpu_ms_per_comment": round(sum(by_process.values()), 3),
+        "cpu_ms_per_comment_by_process": by_process,
+    }
 
 
 async def new_comments(subject: Subject, plan: Plan) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -267,9 +267,14 @@ def _visible_row(visible: dict[str, Any], peer: dict[str, Any] | None) -> Row:
     )
 
 
+# Events per second into a fresh read model (issue 15); the moderation model has no target.
+REPLAY_TARGETS = {"thread_view": 40_000, "like_counts": 120_000}
+
+
 def _replay_rows(replay: dict[str, Any], peer: dict[str, Any] | None) -> list[Row]:
     rows = []
     for name in PROJECTION_NAMES:
+        target = REPLAY_TARGETS.get(name)
         label = f"replay into a fresh {name}"
         if "error" in replay:
             cell, met = _failed(replay), None
@@ -280,10 +285,10 @@ def _replay_rows(replay: dict[str, Any], peer: dict[str, Any] | None) -> list[Ro
             cell, met = (
                 f"{measured['events_per_s']:,}/s"
                 + (f" (Redis itself: {server} µs of CPU per event)" if server else ""),
-                measured["events_per_s"] >= 250_000,
+                measured["events_per_s"] >= target if target else None,
             )
         isso = "n/a: no event log" if peer else "—"
-        rows.append(Row(label, cell, isso, None, "", "≥ 250,000/s", met))
+        rows.append(Row(label, cell, isso, None, "", f"≥ {target:,}/s" if target else "", met))
     return rows
 
 

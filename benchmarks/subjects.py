@@ -51,6 +51,6 @@ class Subject(Protocol):
         """The bytes the system's store holds now."""
         ...
 
-    def process_ids(self) -> list[int]:
-        """Every process of the system (its store included), for its CPU time."""
+    def process_ids(self) -> dict[str, int]:
+        """Every process of the system (its store included) by name, for its CPU time."""
         ...

@@ -28,6 +28,7 @@ from benchmarks import live, phases, report
 from benchmarks.ours import Commentstream, command_to_visible, measure_replay, running_stack
 from benchmarks.peer_isso import IssoServer, IssoSubject, ensure_isso_venv, isso_version
 from benchmarks.phases import Plan
+from projections.names import PROJECTION_NAMES
 from services.settings import Settings
 from tests.processes import Stack
 
@@ -108,7 +109,10 @@ def settings(plan: Plan, peer: str | None) -> dict[str, Any]:
         "plan": plan.describe(),
         "commentstream": defaults.model_dump(include=RECORDED_SETTINGS)
         | {
-            "processes": "gateway, processor, 2 projectors, embedded Valkey (AOF, fsync everysec)",
+            "processes": (
+                f"gateway, processor (signing the log), {len(PROJECTION_NAMES)} projectors, "
+                "embedded Valkey (AOF, fsync everysec)"
+            ),
             "rate_limits": "off for the default site",
         },
         "isso": {"server": "isso run (werkzeug, a thread per request)", "guard": "disabled"}

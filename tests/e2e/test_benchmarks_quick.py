@@ -140,6 +140,8 @@ def test_the_suite_writes_every_measure(tmp_path: Path) -> None:
     check_system(ours)
     big = ours["first_page_by_size"]["100000"]
     assert big["comments"] > 0 and big["statuses"] == {"200": big["requests"]}
+    by_process = ours["new_comments"]["16"]["cpu_ms_per_comment_by_process"]
+    assert {"redis", "gateway", "processor"} <= set(by_process)
     visible = ours["command_to_visible"]
     assert visible["lag"]["comments"] == visible["posts"]["statuses"]["201"] > 0
     assert visible["lag"]["never_seen"] == 0 == visible["lag_thread_view"]["never_seen"]
