@@ -91,6 +91,9 @@ class LogSigner:
             except STORE_UNAVAILABLE as error:
                 logger.warning("digests paused: %s", error)
                 await asyncio.sleep(POLL_SECONDS)
+            except Exception:  # a signer that died quietly would leave the log unsigned
+                logger.exception("digests stopped by an error; starting again from the last")
+                await asyncio.sleep(self._every_seconds)
 
     async def _sign_forever(self) -> None:
         seq, previous, marks = await self._resume()

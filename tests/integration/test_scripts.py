@@ -1,15 +1,26 @@
 """The Lua scripts themselves, on a real server: a commit is applied whole or not at all, and a
 server at `maxmemory` refuses every script that writes before its first command, while the
-read-only ones still run."""
+read-only ones still run; a digest follows only the one before it."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from redis.asyncio import Redis
 from redis.exceptions import OutOfMemoryError, ResponseError
 
+from events.digest import (
+    GENESIS_LOG_HASH,
+    Digest,
+    PartitionMark,
+    public_key_hex,
+    sign,
+    signature_holds,
+)
 from events.outcomes import Outcome
+from storage.digests import all_digests, append_digest
 from storage.event_store import EventStore
 from storage.keys import PartitionKeys
 from storage.read_model_writes import Write, WriteBatch, commit
@@ -69,3 +80,28 @@ async def test_at_maxmemory_writing_scripts_are_refused_whole_and_reading_ones_r
     assert await redis.exists(keys.meta("default", "t"), keys.checkpoint) == 0
     assert await commit(redis, scripts, keys, None, "1-1", batch, live=False) == 1
     assert await store.takes_writes()
+
+
+async def test_a_digest_is_appended_only_after_the_one_it_follows(redis: Redis) -> None:
+    """Two signers cannot fork the chain of digests: the second append of a step is refused,
+    and a digest that skips one is too."""
+    key = Ed25519PrivateKey.generate()
+
+    def digest(seq: int) -> Digest:
+        return Digest(
+            seq=seq,
+            at=datetime(2026, 12, 3, tzinfo=UTC),
+            previous=GENESIS_LOG_HASH,
+            key=public_key_hex(key),
+            partitions=(PartitionMark(),),
+        )
+
+    scripts = Scripts(redis)
+    assert await append_digest(scripts, digest(1), sign(digest(1), key))
+    assert not await append_digest(scripts, digest(1), sign(digest(1), key))
+    assert not await append_digest(scripts, digest(3), sign(digest(3), key))
+    assert await append_digest(scripts, digest(2), sign(digest(2), key))
+    stored = await all_digests(redis)
+    assert [d.digest.seq for d in stored] == [1, 2]
+    assert all(signature_holds(d.digest, d.signature) for d in stored)
+    assert not signature_holds(stored[0].digest, stored[1].signature)
