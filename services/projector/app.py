@@ -1,80 +1,86 @@
-"""A projection as a FastStream application: per partition, one subscriber without a group
-reads `cs:{p}:events` from the stored checkpoint (from the start of the log for a new
-projection) and hands each batch to the runner."""
+"""A projection as a FastStream application. One follower reads every partition's log
+`cs:{p}:events` in one blocking XREAD, from the stored checkpoints (from the start of the log for
+a new projection), and hands what came to the runner, which commits every partition's batch in
+one round trip.
+
+(FastStream's stream subscriber reads one stream per call: one per partition, each paying a
+read, FastStream's per-message path and a commit for every event, was most of a projector's
+cost per comment; docs/benchmarks.md. FastStream still runs the app: its lifecycle, signals and
+hooks.)"""
 
 import asyncio
-from typing import Any
+import contextlib
+import logging
 
 from faststream import FastStream
-from faststream.redis import RedisBroker, StreamSub
 
 from projections.registry import MakeProjection
 from services.projector.runner import ProjectorRunner
-from services.runtime import entries_unparsed, make_broker, raw_entries, supervise
+from services.runtime import make_broker, supervise
 from services.settings import Settings
 from storage.connection import connect
 from storage.deployment import DeploymentGuard
+from storage.failures import STORE_UNAVAILABLE
 from storage.key_vault import AuthorKeyVault
 from storage.keys import PartitionKeys
-from storage.stream_entries import text
+from storage.log_follower import LogFollower
+
+logger = logging.getLogger("commentstream.projector")
+RETRY_SECONDS = 0.5
 
 
 def build_projector(
     settings: Settings, make_projection: MakeProjection
 ) -> tuple[FastStream, DeploymentGuard]:
     """The FastStream app of one projection over every partition."""
-    broker = make_broker(settings)
-    app = FastStream(broker)
+    app = FastStream(make_broker(settings))
     redis = connect(settings.redis_url)
     projection = make_projection(redis, AuthorKeyVault(redis, settings.secret))
     runner = ProjectorRunner(redis, projection)
+    tasks: list[asyncio.Task[None]] = []
+
+    @app.on_shutdown
+    async def stop_following() -> None:  # first: before `supervise` closes the connection
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
     guard = supervise(app, redis, f"projector-{projection.name}", settings)
 
     @app.on_startup
-    async def subscribe_from_checkpoints() -> None:
-        for p in range(settings.partitions):
-            keys = PartitionKeys(p)
-            checkpoint = await runner.load_checkpoint(keys)
-            _subscribe(
-                broker,
-                runner,
-                keys,
-                checkpoint or "0",
-                settings.batch_size,
-                settings.batch_linger_ms / 1000,
-            )
+    async def follow_from_checkpoints() -> None:
+        cursors = {
+            p: await runner.load_checkpoint(PartitionKeys(p)) for p in range(settings.partitions)
+        }
+        follower = LogFollower(redis, cursors, settings.batch_size)
+        task = asyncio.create_task(_follow(runner, follower, settings))
+        task.add_done_callback(lambda done: _exit_if_failed(app, done))
+        tasks.append(task)
 
     return app, guard
 
 
-def _subscribe(
-    broker: RedisBroker,
-    runner: ProjectorRunner,
-    keys: PartitionKeys,
-    last_id: str,
-    batch: int,
-    linger_seconds: float,
-) -> None:
-    @broker.subscriber(
-        stream=StreamSub(
-            keys.events, last_id=last_id, batch=True, max_records=batch, polling_interval=100
-        ),
-        parser=entries_unparsed,
-        decoder=raw_entries,
-        title=f"events-{keys.p}-{runner.projection.name}",
-        description="The log of one partition: one envelope per entry, never trimmed.",
-    )
-    async def on_events(raw: Any) -> None:
-        entries = raw["message_ids"]
-        await runner.process(
-            keys,
-            (
-                (text(entry_id), fields)
-                for entry_id, fields in zip(entries, raw["data"], strict=True)
-            ),
-        )
-        if linger_seconds and len(entries) < batch:
+def _exit_if_failed(app: FastStream, task: asyncio.Task[None]) -> None:
+    """A follower that failed ends the process (to be started again), never leaves it idle."""
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("log follower failed", exc_info=task.exception())
+        app.exit()
+
+
+async def _follow(runner: ProjectorRunner, follower: LogFollower, settings: Settings) -> None:
+    linger_seconds = settings.batch_linger_ms / 1000
+    while True:
+        try:
+            batches = await follower.read()
+        except STORE_UNAVAILABLE as error:
+            logger.warning("%s: log read failed (%s); retrying", runner.projection.name, error)
+            await asyncio.sleep(RETRY_SECONDS)
+            continue
+        await runner.process_together(batches)
+        if linger_seconds and all(len(entries) < settings.batch_size for _, entries in batches):
             # Linger before the next read, so that events arrive in bigger batches: the cost of
-            # a batch (a read, a commit, FastStream's own) is then shared. Off by default: spread
-            # over partitions, few events come meanwhile, and the timer is one more wake-up.
+            # a batch (a read, a commit) is then shared. Off by default: the timer is one more
+            # wake-up, and under load batches grow by themselves while a batch is folded.
             await asyncio.sleep(linger_seconds)

@@ -7,7 +7,7 @@ whose handler raised, a batch that failed otherwise is folded again from the log
 """
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 from redis.asyncio import Redis
@@ -17,7 +17,7 @@ from projections.projection import Projection, dead_letter
 from storage.failures import until_the_store_takes_it
 from storage.keys import PartitionKeys, ProjectionKeys
 from storage.log_reader import log_entries
-from storage.read_model_writes import WriteBatch, commit
+from storage.read_model_writes import Commit, WriteBatch, commit, commit_together
 from storage.scripts import Scripts
 from storage.stream_entries import is_after
 
@@ -101,54 +101,119 @@ class ProjectorRunner:
             f"{self.projection.name}: partition {keys.p}",
         )
 
+    async def process_together(
+        self, batches: Sequence[tuple[PartitionKeys, Sequence[tuple[str, EntryFields]]]]
+    ) -> None:
+        """`process` a batch of each of several partitions, their commits sent together in one
+        round trip. A partition whose batch fails is behind (as in `process`) and is logged,
+        not raised: the others' batches are committed all the same."""
+        planned: list[tuple[PartitionKeys, Sequence[tuple[str, EntryFields]], Commit]] = []
+        for keys, entries in batches:
+            if not entries:
+                continue
+            if keys.p in self._behind:
+                await self._logged(self.process(keys, entries), keys)
+                continue
+            try:
+                plan = await self._plan_when_the_store_can(keys, entries)
+            except Exception:
+                self._behind.add(keys.p)
+                logger.exception("%s: partition %d failed", self.projection.name, keys.p)
+                continue
+            if plan is not None:
+                planned.append((keys, entries, plan))
+        if not planned:
+            return
+        results = await until_the_store_takes_it(
+            lambda: commit_together(
+                self.redis,
+                self._scripts,
+                [plan for _, _, plan in planned],
+                live=self.building is None,
+            ),
+            f"{self.projection.name}: commit",
+        )
+        for (keys, entries, plan), committed in zip(planned, results, strict=True):
+            if committed == 1:
+                self.positions[keys.p] = (plan.keys, plan.new_checkpoint)
+            else:
+                self._reloading(keys, committed)
+                await self.load_checkpoint(keys)
+                await self._logged(self.process(keys, entries), keys)
+
+    async def _plan_when_the_store_can(
+        self, keys: PartitionKeys, entries: Sequence[tuple[str, EntryFields]]
+    ) -> Commit | None:
+        return await until_the_store_takes_it(
+            lambda: self._plan(keys, entries), f"{self.projection.name}: partition {keys.p}"
+        )
+
+    async def _logged(self, processing: Awaitable[None], keys: PartitionKeys) -> None:
+        try:
+            await processing
+        except Exception:
+            logger.exception("%s: partition %d failed", self.projection.name, keys.p)
+
     async def _process_once(
         self, keys: PartitionKeys, entries: Sequence[tuple[str, EntryFields]]
     ) -> None:
-        if keys.p not in self.positions:
-            await self.load_checkpoint(keys)
         while True:
-            target, checkpoint = self.positions[keys.p]
-            fresh = entries[_first_after(entries, checkpoint) :]
-            if not fresh:
+            plan = await self._plan(keys, entries)
+            if plan is None:
                 return
-            batch = WriteBatch()
-            envelopes = []
-            wanted = self.projection.event_types
-            for entry_id, fields in fresh:
-                if wanted is not None:
-                    kind = entry_type(fields)
-                    if kind is not None and kind not in wanted:
-                        continue  # not of interest here, known without parsing it
-                try:
-                    envelope = decode_entry(fields, entry_id)
-                    if wanted is not None and envelope.type not in wanted:
-                        continue
-                    envelope.event()
-                    envelopes.append(envelope)
-                except Exception as error:
-                    dead_letter(batch, target, entry_id, f"undecodable: {error}")
-            planned = await self.projection.plan(target, envelopes)
-            batch.writes.extend(planned.writes)
-            last = fresh[-1][0]
             committed = await commit(
                 self.redis,
                 self._scripts,
-                target,
-                checkpoint,
-                last,
-                batch,
+                plan.keys,
+                plan.expected,
+                plan.new_checkpoint,
+                plan.batch,
                 live=self.building is None,
             )
             if committed == 1:
-                self.positions[keys.p] = (target, last)
+                self.positions[keys.p] = (plan.keys, plan.new_checkpoint)
                 return
-            logger.info(
-                "%s: partition %d %s; reloading",
-                self.projection.name,
-                keys.p,
-                "switched generation" if committed == -1 else "checkpoint moved",
-            )
+            self._reloading(keys, committed)
             await self.load_checkpoint(keys)
+
+    async def _plan(
+        self, keys: PartitionKeys, entries: Sequence[tuple[str, EntryFields]]
+    ) -> Commit | None:
+        """The writes that fold what of `entries` is after the checkpoint, with the checkpoint
+        they move; None when nothing is after it."""
+        if keys.p not in self.positions:
+            await self.load_checkpoint(keys)
+        target, checkpoint = self.positions[keys.p]
+        fresh = entries[_first_after(entries, checkpoint) :]
+        if not fresh:
+            return None
+        batch = WriteBatch()
+        envelopes = []
+        wanted = self.projection.event_types
+        for entry_id, fields in fresh:
+            if wanted is not None:
+                kind = entry_type(fields)
+                if kind is not None and kind not in wanted:
+                    continue  # not of interest here, known without parsing it
+            try:
+                envelope = decode_entry(fields, entry_id)
+                if wanted is not None and envelope.type not in wanted:
+                    continue
+                envelope.event()
+                envelopes.append(envelope)
+            except Exception as error:
+                dead_letter(batch, target, entry_id, f"undecodable: {error}")
+        planned = await self.projection.plan(target, envelopes) if envelopes else WriteBatch()
+        batch.writes.extend(planned.writes)
+        return Commit(target, checkpoint, fresh[-1][0], batch)
+
+    def _reloading(self, keys: PartitionKeys, committed: int) -> None:
+        logger.info(
+            "%s: partition %d %s; reloading",
+            self.projection.name,
+            keys.p,
+            "switched generation" if committed == -1 else "checkpoint moved",
+        )
 
 
 def _first_after(entries: Sequence[tuple[str, Any]], checkpoint: str | None) -> int:
