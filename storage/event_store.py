@@ -1,5 +1,6 @@
 """The event store: the log `cs:{p}:events`, per-thread history, and the one atomic append."""
 
+import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -150,7 +151,7 @@ class EventStore:
         outcome: Outcome,
         command_entry: CommandEntry | None,
     ) -> AppendResult:
-        outcome_json = outcome.model_dump_json(exclude_none=True)
+        record = outcome.model_dump_json(exclude_none=True, exclude={"command_id"})
         status, payload = await self._scripts.append_events(
             keys=[
                 state_key,
@@ -164,13 +165,14 @@ class EventStore:
             args=[
                 *state_args,
                 len(state_fields) // 2,
-                outcome_json[:-1],
+                record[:-1],
                 self._outcome_ttl,
                 OUTCOME_STREAM_MAXLEN,
                 command_entry.group if command_entry else "",
                 command_entry.entry_id if command_entry else "",
                 thread_member,
                 len(envelopes),
+                f'"command_id":{json.dumps(outcome.command_id)}',
                 *(value for envelope in envelopes for value in _append_values(envelope)),
                 *state_fields,
             ],
@@ -207,7 +209,7 @@ class EventStore:
             found = await pipe.execute()
         for raw in found:
             if raw:
-                return Outcome.model_validate_json(raw)
+                return recorded_outcome(raw, command_id)
         return None
 
     async def thread_history(self, site: str, thread: str) -> list[EventEnvelope]:
@@ -222,6 +224,12 @@ class EventStore:
         """Up to `count` events of a partition's log after entry id `after`."""
         entries = await self.redis.xrange(keys.events, min=f"({after}", count=count)
         return [decode_entry(fields, entry_id) for entry_id, fields in entries]
+
+
+def recorded_outcome(record: str | bytes, command_id: str) -> Outcome:
+    """An outcome from its record `cs:{p}:outcome:{command_id}`, which keeps it without the
+    command id its key names (storage/scripts.py, APPEND_EVENTS)."""
+    return Outcome.model_validate(json.loads(record) | {"command_id": command_id})
 
 
 def _append_values(envelope: EventEnvelope) -> tuple[bytes, str, bytes]:

@@ -23,13 +23,20 @@ MAX_VALUES_PER_CALL = 4_000
 #       5 outcome stream, 6 command stream, 7 the actor's threads (set)
 # ARGV: 1 expected version ('' for an outcome not decided on a thread's state: a parked
 #       command), 2 new version, 3 new head hash, 4 number of state fields to write,
-#       5 outcome JSON without its closing brace, 6 outcome TTL (s), 7 outcome stream max length,
-#       8 writer group, 9 command entry id ('' when not read from the command stream),
-#       10 the thread (`site/thread`, a member of the actor's threads), 11 number of events,
-#       12.. three values per event (its v2 entry's `e`, `h` and `p`, '' for no `p`: see
-#       events/log_entry.py), then the state's field/value pairs (storage/thread_state.py)
+#       5 outcome JSON without its command id and closing brace, 6 outcome TTL (s), 7 outcome
+#       stream max length, 8 writer group, 9 command entry id ('' when not read from the command
+#       stream), 10 the thread (`site/thread`, a member of the actor's threads), 11 number of
+#       events, 12 the command id as a JSON member (`"command_id":"…"`), 13.. three values per
+#       event (its v2 entry's `e`, `h` and `p`, '' for no `p`: see events/log_entry.py), then
+#       the state's field/value pairs (storage/thread_state.py)
+# The outcome record (KEYS[4], named by the command id) keeps the outcome without its command
+# id; the stream and the caller get it whole.
 # Returns {'ok', outcome} | {'duplicate', first outcome} | {'conflict', current version}.
 APPEND_EVENTS = """#!lua
+local function whole(record)
+  if string.sub(record, 1, 14) == '{"command_id":' then return record end  -- kept whole before
+  return '{' .. ARGV[12] .. ',' .. string.sub(record, 2)
+end
 local function finish(outcome)
   redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[7], '*', 'outcome', outcome)
   if ARGV[9] ~= '' then
@@ -39,6 +46,7 @@ local function finish(outcome)
 end
 local first = redis.call('GET', KEYS[4])
 if first then
+  first = whole(first)
   finish(first)
   return {'duplicate', first}
 end
@@ -53,7 +61,7 @@ if expected then
 end
 local position = nil
 for i = 1, count do
-  local at = 9 + 3 * i
+  local at = 10 + 3 * i
   if ARGV[at + 2] == '' then
     position = redis.call('XADD', KEYS[2], '*', 'e', ARGV[at], 'h', ARGV[at + 1])
   else
@@ -63,17 +71,18 @@ for i = 1, count do
 end
 if count > 0 then
   local fields = {'version', ARGV[2], 'head', ARGV[3]}
-  local first = 12 + 3 * count
+  local first = 13 + 3 * count
   for i = first, first - 1 + 2 * tonumber(ARGV[4]) do fields[#fields + 1] = ARGV[i] end
   redis.call('HSET', KEYS[1], unpack(fields))
   redis.call('SADD', KEYS[7], ARGV[10])
 end
-local outcome = ARGV[5]
+local record = ARGV[5]
 if position then
-  outcome = outcome .. ',"position":"' .. position .. '"'
+  record = record .. ',"position":"' .. position .. '"'
 end
-outcome = outcome .. '}'
-redis.call('SET', KEYS[4], outcome, 'EX', ARGV[6])
+record = record .. '}'
+redis.call('SET', KEYS[4], record, 'EX', ARGV[6])
+local outcome = whole(record)
 finish(outcome)
 return {'ok', outcome}
 """

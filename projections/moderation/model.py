@@ -8,6 +8,7 @@ last verdict) and `spam`. A verdict (approve, reject, spam) answers every report
 from datetime import datetime
 from typing import Literal
 
+import orjson
 from pydantic import BaseModel, ConfigDict
 
 from events.envelope import EventEnvelope
@@ -106,6 +107,19 @@ def item_ref(thread: str, comment_id: str) -> str:
     return f"{thread}/{comment_id}"
 
 
+def stored_item(record: ModerationRecord) -> str:
+    """A record as the site's items hash keeps it, under its ref: without the thread and the
+    comment id (the ref names them) and without its default values."""
+    return record.model_dump_json(exclude={"thread", "comment_id"}, exclude_defaults=True)
+
+
+def item_from_stored(ref: str, raw: str | bytes) -> ModerationRecord:
+    thread, _, comment_id = ref.partition("/")
+    return ModerationRecord.model_validate(
+        orjson.loads(raw) | {"thread": thread, "comment_id": comment_id}
+    )
+
+
 _VERDICT_OF: dict[type, Verdict] = {
     CommentApproved: "approved",
     CommentRejected: "rejected",
@@ -130,7 +144,7 @@ def apply(
                 status=event.status,
                 held_for=event.held_for,
                 spam_score=event.spam_score,
-                queued_at=at,
+                queued_at=at if event.status != "approved" else None,  # in a queue from now on
             )
             return posted, "approved" if event.status == "approved" else None
         case CommentApproved() | CommentRejected() | CommentMarkedSpam() if record is not None:

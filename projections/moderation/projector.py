@@ -12,10 +12,11 @@ from projections.moderation.model import (
     EVENT_TYPES,
     BannedSubject,
     BanRecord,
-    ModerationRecord,
     Verdict,
     apply,
+    item_from_stored,
     item_ref,
+    stored_item,
 )
 from projections.names import MODERATION
 from projections.projection import dead_letter
@@ -93,9 +94,7 @@ class ModerationProjection:
         refs = sorted({_ref(envelope) for envelope in events})
         found = await self._redis.hmget(keys.queue_items(site), refs)
         before = {
-            ref: ModerationRecord.model_validate_json(raw)
-            for ref, raw in zip(refs, found, strict=True)
-            if raw
+            ref: item_from_stored(ref, raw) for ref, raw in zip(refs, found, strict=True) if raw
         }
         after = dict(before)
         verdicts: dict[str, int] = defaultdict(int)
@@ -112,7 +111,7 @@ class ModerationProjection:
                 verdicts[_history_field(record.author_id, verdict)] += 1
         changed = [record for ref, record in after.items() if before.get(ref) != record]
         if changed:
-            flat = [p for r in changed for p in (r.ref, r.model_dump_json(exclude_defaults=True))]
+            flat = [p for r in changed for p in (r.ref, stored_item(r))]
             batch.add("HSET", keys.queue_items(site), *flat)
         for record in changed:
             was = before.get(record.ref)

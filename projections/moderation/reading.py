@@ -15,6 +15,7 @@ from projections.moderation.model import (
     ModerationRecord,
     QueueName,
     Verdict,
+    item_from_stored,
 )
 from storage.keys import ProjectionKeys
 
@@ -63,8 +64,8 @@ class ModerationReader:
                 pipe.hget(partitions[index].queue_items(site), ref)
             records = await pipe.execute()
         return [
-            QueuedItem(score, ModerationRecord.model_validate_json(raw))
-            for (score, _, _), raw in zip(chosen, records, strict=True)
+            QueuedItem(score, item_from_stored(ref, raw))
+            for (score, ref, _), raw in zip(chosen, records, strict=True)
             if raw
         ]
 

@@ -81,9 +81,9 @@ def reply_pairs(descendants: str | None) -> list[tuple[str, str]]:
 
 @dataclass(frozen=True)
 class Mine:
-    """What the caller may see of their own comment: its source and how long they may edit."""
+    """What the caller may do with their own comment: edit it until when (None: no limit).
+    Its source is not on the page: the edit form asks for it (GET …/comments/{id}/source)."""
 
-    source: str
     editable_until: datetime | None
 
 
@@ -99,7 +99,6 @@ def own_comments(records: Mapping[str, str | None], viewer: Viewer) -> dict[str,
             continue
         created = datetime.fromisoformat(record["created_at"]).astimezone(UTC)
         mine[comment_id] = Mine(
-            source=record.get("body", ""),
             editable_until=created + viewer.edit_window if viewer.anonymous else None,
         )
     return mine
@@ -108,15 +107,14 @@ def own_comments(records: Mapping[str, str | None], viewer: Viewer) -> dict[str,
 def _closing(likes: int, liked: bool, mine: Mine | None) -> str:
     if mine is None:
         return f',"likes":{{"count":{likes},"liked_by_me":{"true" if liked else "false"}}}' + (
-            ',"mine":false,"source":null,"editable_until":null'
+            ',"mine":false,"editable_until":null'
         )
-    source = orjson.dumps(mine.source).decode()
     until = "null"
     if mine.editable_until is not None:
         until = _TIME.dump_json(mine.editable_until).decode()
     return (
         f',"likes":{{"count":{likes},"liked_by_me":{"true" if liked else "false"}}}'
-        f',"mine":true,"source":{source},"editable_until":{until}'
+        f',"mine":true,"editable_until":{until}'
     )
 
 

@@ -43,7 +43,10 @@ class CommentRecord(BaseModel):
     website: str | None = None
     avatar: str
     html: str = ""  # stored in the public fragment only (see stored_record)
-    body: str = ""
+    # The log position of the event whose body the comment shows (its post or last edit): the
+    # record keeps no copy of the source, which is unsealed from the log when needed (the
+    # author's edit form, a moderator's verdict that shows it again). None once erased.
+    source_at: str | None = None
     markup: str = "markdown"
     created_at: datetime
     edited_at: datetime | None = None
@@ -54,12 +57,16 @@ class CommentRecord(BaseModel):
 def stored_record(record: CommentRecord) -> str:
     """A record as its hash keeps it: without its id (the field name), its HTML (the public
     fragment holds it: every event that changes a record renders or blanks it again, so it is
-    never read back) and its default values."""
-    return record.model_dump_json(exclude={"id", "html"}, exclude_defaults=True)
+    never read back), its avatar (its author's id gives it back), its default values, and no
+    copy of its source (`source_at` says where it is in the log)."""
+    return record.model_dump_json(exclude={"id", "html", "avatar"}, exclude_defaults=True)
 
 
 def record_from_stored(comment_id: str, raw: str | bytes) -> CommentRecord:
-    return CommentRecord.model_validate({**orjson.loads(raw), "id": comment_id})
+    stored = orjson.loads(raw)
+    return CommentRecord.model_validate(
+        {**stored, "id": comment_id, "avatar": avatar_seed(stored["author_id"])}
+    )
 
 
 class ThreadMeta(BaseModel):
@@ -88,12 +95,14 @@ class ThreadMeta(BaseModel):
 
 
 class ThreadSlice(BaseModel):
-    """The meta of one thread and the comments a batch touches, keyed by comment id."""
+    """The meta of one thread and the comments a batch touches, keyed by comment id; and the
+    sources, unsealed from the log, of those a batch shows again (see `needs_source`)."""
 
     model_config = ConfigDict(frozen=True)
 
     meta: ThreadMeta = ThreadMeta()
     comments: dict[str, CommentRecord] = {}
+    sources: dict[str, str] = {}
 
 
 def apply(view: ThreadSlice, envelope: EventEnvelope, personal: PersonalData | None) -> ThreadSlice:
@@ -124,7 +133,7 @@ def apply(view: ThreadSlice, envelope: EventEnvelope, personal: PersonalData | N
                     website=personal.website if personal else None,
                     avatar=avatar_seed(envelope.actor.id),
                     html=render(personal.body or "", event.markup) if personal else ERASED_HTML,
-                    body=personal.body or "" if personal else "",
+                    source_at=envelope.position if personal else None,
                     markup=event.markup,
                     created_at=envelope.occurred_at,
                     status="visible" if event.status == "approved" else event.status,
@@ -143,7 +152,7 @@ def apply(view: ThreadSlice, envelope: EventEnvelope, personal: PersonalData | N
                         "html": render(personal.body or "", comment.markup)
                         if personal
                         else ERASED_HTML,
-                        "body": personal.body or "" if personal else "",
+                        "source_at": envelope.position if personal else None,
                         "edited_at": envelope.occurred_at,
                     }
                 ),
@@ -158,7 +167,7 @@ def apply(view: ThreadSlice, envelope: EventEnvelope, personal: PersonalData | N
                     update={
                         "status": "deleted",
                         "html": "",
-                        "body": "",
+                        "source_at": None,
                         "name": None,
                         "website": None,
                     }
@@ -174,12 +183,12 @@ def apply(view: ThreadSlice, envelope: EventEnvelope, personal: PersonalData | N
             status = _VERDICTS[type(event)]
             was, now = comment.status == "visible", status == "visible"
             meta = meta.model_copy(update={"count": meta.count + int(now) - int(was)})
-            comments = {**comments, comment.id: _rendered(comment, status=status)}
+            comments = {**comments, comment.id: _rendered(comment, view, status=status)}
         case CommentReported(hold=True):
             comment = comments[event.comment_id]
             if comment.status == "visible":
                 meta = meta.model_copy(update={"count": meta.count - 1})
-                comments = {**comments, comment.id: _rendered(comment, status="pending")}
+                comments = {**comments, comment.id: _rendered(comment, view, status="pending")}
         case CommentPinned() | CommentUnpinned():
             comment = comments[event.comment_id]
             pinned = isinstance(event, CommentPinned)
@@ -187,11 +196,11 @@ def apply(view: ThreadSlice, envelope: EventEnvelope, personal: PersonalData | N
             meta = meta.model_copy(
                 update={"pinned": ",".join(([comment.id] if pinned else []) + others)}
             )
-            comments = {**comments, comment.id: _rendered(comment, pinned=pinned)}
+            comments = {**comments, comment.id: _rendered(comment, view, pinned=pinned)}
         case ThreadLocked() | ThreadUnlocked():
             meta = meta.model_copy(update={"locked": isinstance(event, ThreadLocked)})
     # (built without validation: meta and every record are validated models already)
-    return ThreadSlice.model_construct(meta=meta, comments=comments)
+    return ThreadSlice.model_construct(meta=meta, comments=comments, sources=view.sources)
 
 
 _VERDICTS: dict[type, str] = {
@@ -201,14 +210,24 @@ _VERDICTS: dict[type, str] = {
 }
 
 
-def _rendered(record: CommentRecord, **changes: object) -> CommentRecord:
-    """A record read back from the store (without its HTML, see stored_record) with `changes`,
-    rendered again for its fragment."""
+def _rendered(record: CommentRecord, view: ThreadSlice, **changes: object) -> CommentRecord:
+    """A record with `changes`, rendered again for its fragment: from the HTML it has when the
+    same batch made it, else from its source (a record read back from the store has no HTML,
+    see stored_record)."""
     if record.status == "deleted":
         return record.model_copy(update=changes)
-    erased = record.name == ERASED and not record.body
-    html = ERASED_HTML if erased else render(record.body, record.markup)
+    if record.html:
+        html = record.html
+    elif record.source_at is None:  # erased
+        html = ERASED_HTML
+    else:
+        html = render(view.sources[record.id], record.markup)
     return record.model_copy(update={**changes, "html": html})
+
+
+def needs_source(record: CommentRecord) -> bool:
+    """Whether showing `record` again (a verdict, a pin) needs its source from the log."""
+    return record.status != "deleted" and not record.html and record.source_at is not None
 
 
 def _erased(record: CommentRecord) -> CommentRecord:
@@ -216,5 +235,5 @@ def _erased(record: CommentRecord) -> CommentRecord:
     if record.status == "deleted":
         return record
     return record.model_copy(
-        update={"name": ERASED, "website": None, "html": ERASED_HTML, "body": ""}
+        update={"name": ERASED, "website": None, "html": ERASED_HTML, "source_at": None}
     )

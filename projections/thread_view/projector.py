@@ -32,13 +32,14 @@ from projections.thread_view.model import (
     ThreadMeta,
     ThreadSlice,
     apply,
+    needs_source,
     record_from_stored,
     stored_record,
 )
 from storage.key_vault import AuthorKeyVault
 from storage.keys import ProjectionKeys, author_key
 from storage.read_model_writes import WriteBatch
-from storage.unsealing import personal_data
+from storage.unsealing import personal_data, sources_at
 
 logger = logging.getLogger("commentstream.projector.thread_view")
 
@@ -61,6 +62,7 @@ class ThreadViewProjection:
             )
         ]
         slices = await self._load(keys, threads, sealing_authors(envelopes))
+        slices = await self._with_sources(keys, threads, slices)
         for (site, thread, events), before in zip(threads, slices, strict=True):
             view = before
             for envelope in events:
@@ -96,6 +98,36 @@ class ThreadViewProjection:
         slices = [_slice(next(replies), ids, next(replies) if ids != [] else []) for ids in wanted]
         self._vault.remember_wrapped(unknown, list(replies))
         return slices
+
+    async def _with_sources(
+        self,
+        keys: ProjectionKeys,
+        threads: list[tuple[str, str, list[EventEnvelope]]],
+        slices: list[ThreadSlice],
+    ) -> list[ThreadSlice]:
+        """The slices with the sources, from the log, of the stored comments the batch shows
+        again (a verdict, a report that holds, a pin): rare, so one more round trip then."""
+        wanted: dict[str, str] = {}  # by "site/thread comment_id"
+        for (site, thread, events), before in zip(threads, slices, strict=True):
+            for comment_id in shown_again(events):
+                record = before.comments.get(comment_id)
+                if record is not None and needs_source(record) and record.source_at:
+                    wanted[f"{site}/{thread} {comment_id}"] = record.source_at
+        if not wanted:
+            return slices
+        sources = await sources_at(self._redis, self._vault, keys.partition, wanted)
+        return [
+            before.model_copy(
+                update={
+                    "sources": {
+                        cid: sources[ref]
+                        for cid in before.comments
+                        if (ref := f"{site}/{thread} {cid}") in sources
+                    }
+                }
+            )
+            for (site, thread, _), before in zip(threads, slices, strict=True)
+        ]
 
     async def _write(
         self,
@@ -187,6 +219,23 @@ def comments_to_load(events: list[EventEnvelope]) -> list[str] | None:
             ):
                 named.add(event.comment_id)
     return sorted(named)
+
+
+def shown_again(events: list[EventEnvelope]) -> set[str]:
+    """The comments these events render again without a new body (verdicts, holds, pins)."""
+    return {
+        event.comment_id
+        for envelope in events
+        if isinstance(
+            event := envelope.event(),
+            CommentApproved
+            | CommentRejected
+            | CommentMarkedSpam
+            | CommentReported
+            | CommentPinned
+            | CommentUnpinned,
+        )
+    }
 
 
 def _slice(meta: dict[str, str], ids: list[str] | None, found: Any) -> ThreadSlice:

@@ -45,7 +45,6 @@ class CommentView(BaseModel):
     status: str
     likes: Likes
     mine: bool = False
-    source: str | None = None
     editable_until: datetime | None = None
     replies: list["CommentView"] = []
 
@@ -102,7 +101,6 @@ def comment_view(
         status=record.status,
         likes=Likes(count=like_count, liked_by_me=viewer is not None and record.id in viewer.liked),
         mine=mine,
-        source=record.body if mine else None,
         editable_until=(
             record.created_at + viewer.edit_window
             if mine and viewer is not None and viewer.anonymous

@@ -8,7 +8,7 @@ from redis.asyncio import Redis
 from events.commands import Command
 from events.outcomes import Outcome
 from services.gateway.outcome_listener import OutcomeListener
-from storage.event_store import EventStore, enqueue_command
+from storage.event_store import EventStore, enqueue_command, recorded_outcome
 from storage.failures import STORE_UNAVAILABLE
 from storage.stream_entries import COMMAND_FIELD
 
@@ -39,7 +39,7 @@ class CommandSender:
         if not fresh_id:
             first = await self._redis.get(keys.outcome(command.command_id))
             if first:
-                return Outcome.model_validate_json(first)
+                return recorded_outcome(first, command.command_id)
         future = self._listener.expect(command.command_id)
         try:
             await enqueue_command(self._redis, keys, {COMMAND_FIELD: command.model_dump_json()})
@@ -47,7 +47,7 @@ class CommandSender:
         except TimeoutError:
             recorded = await self._redis.get(keys.outcome(command.command_id))
             if recorded:
-                return Outcome.model_validate_json(recorded)
+                return recorded_outcome(recorded, command.command_id)
             # The command is queued whatever happens to this mark (a store at `maxmemory` refuses
             # it): it is answered as queued, never as refused.
             with contextlib.suppress(*STORE_UNAVAILABLE):

@@ -10,7 +10,9 @@ from projections.thread_view.model import CommentRecord
 from projections.thread_view.rendering import render
 from services.gateway.read_models import ActiveModels, ReadModels
 from services.gateway.schemas import QueueAuthor, QueuedComment, QueuePage
+from storage.key_vault import AuthorKeyVault
 from storage.keys import PartitionKeys, partition_of
+from storage.unsealing import sources_at
 
 CURSOR = re.compile(r"^(\d{1,15})\.([A-Za-z0-9._~:-]{1,128}/[a-z0-9]{1,32})$")
 
@@ -30,6 +32,7 @@ def decode_queue_cursor(cursor: str | None) -> tuple[int, str] | None:
 
 async def queue_page(
     reads: ReadModels,
+    vault: AuthorKeyVault,
     partitions: int,
     site: str,
     queue: QueueName,
@@ -47,11 +50,16 @@ async def queue_page(
     sizes = await reads.moderation.sizes(models, site, QUEUES)
     authors = sorted({item.record.author_id for item in items})
     history = await reads.moderation.history(models, site, authors)
-    contents = await _contents(
-        reads, active_of=active, partitions=partitions, site=site, items=items
+    contents, sources = await _contents(
+        reads, vault, active_of=active, partitions=partitions, site=site, items=items
     )
     shown = [
-        _queued(item, contents.get((item.record.thread, item.record.comment_id)), history)
+        _queued(
+            item,
+            contents.get(ref := _ref(item.record.thread, item.record.comment_id)),
+            sources.get(ref),
+            history,
+        )
         for item in items
     ]
     last = items[-1] if more and items else None
@@ -64,29 +72,44 @@ async def queue_page(
     )
 
 
+def _ref(thread: str, comment_id: str) -> str:
+    return f"{thread} {comment_id}"
+
+
 async def _contents(
     reads: ReadModels,
+    vault: AuthorKeyVault,
     *,
     active_of: list[ActiveModels],
     partitions: int,
     site: str,
     items: list[QueuedItem],
-) -> dict[tuple[str, str], CommentRecord]:
+) -> tuple[dict[str, CommentRecord], dict[str, str]]:
+    """The queued comments' records (thread view) and their sources (unsealed from the log,
+    which the records keep no copy of), keyed by `_ref`."""
     by_thread: dict[str, list[str]] = defaultdict(list)
     for item in items:
         by_thread[item.record.thread].append(item.record.comment_id)
-    found: dict[tuple[str, str], CommentRecord] = {}
+    found: dict[str, CommentRecord] = {}
+    positions: dict[int, dict[str, str]] = defaultdict(dict)
     for thread, ids in by_thread.items():
-        models = active_of[partition_of(site, thread, partitions)]
-        for cid, record in (
-            await reads.threads.records(models.thread_view, site, thread, ids)
-        ).items():
-            found[(thread, cid)] = record
-    return found
+        p = partition_of(site, thread, partitions)
+        records = await reads.threads.records(active_of[p].thread_view, site, thread, ids)
+        for cid, record in records.items():
+            found[_ref(thread, cid)] = record
+            if record.source_at:
+                positions[p][_ref(thread, cid)] = record.source_at
+    sources: dict[str, str] = {}
+    for p, wanted in positions.items():
+        sources |= await sources_at(reads.redis, vault, PartitionKeys(p), wanted)
+    return found, sources
 
 
 def _queued(
-    item: QueuedItem, content: CommentRecord | None, history: dict[str, AuthorHistory]
+    item: QueuedItem,
+    content: CommentRecord | None,
+    source: str | None,
+    history: dict[str, AuthorHistory],
 ) -> QueuedComment:
     record = item.record
     return QueuedComment(
@@ -106,6 +129,6 @@ def _queued(
             website=content.website if content else None,
             history={str(k): v for k, v in history.get(record.author_id, {}).items()},
         ),
-        html=render(content.body, content.markup) if content and content.body else "",
-        source=content.body if content else "",
+        html=render(source, content.markup) if content and source else "",
+        source=source or "",
     )

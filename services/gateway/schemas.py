@@ -33,6 +33,14 @@ class CommentChange(BaseModel):
     body: Body
 
 
+class CommentSource(BaseModel):
+    """A comment's body as its author wrote it, for the edit form."""
+
+    id: str
+    markup: str = Field(description="markdown, or html for an imported comment")
+    source: str
+
+
 class Written(BaseModel):
     """A processed write: the comment's id, the log position to read your write at."""
 

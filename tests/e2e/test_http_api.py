@@ -4,7 +4,10 @@ import base64
 import json
 
 import httpx
+import redis as sync_redis
 
+from storage.keys import PartitionKeys, partition_of
+from tests.conftest import TEST_PARTITIONS
 from tests.processes import Stack, wait_until
 
 
@@ -145,6 +148,54 @@ def test_edit_by_the_author_and_refusal_for_another(api: httpx.Client, thread_id
     assert edited.status_code == 200, edited.text
     [comment] = read(api, thread_id, edited.json()["position"])["comments"]
     assert comment["html"] == "<p>final <em>text</em></p>\n" and comment["edited_at"]
+
+
+def test_the_edit_form_gets_the_source_from_the_log_not_from_a_read_model(
+    api: httpx.Client, stack: Stack, thread_id: str
+) -> None:
+    created = post(api, thread_id, "first *draft* 7f3a").json()
+    token = created["author_token"]
+    url = f"/api/v1/threads/{thread_id}/comments/{created['id']}"
+
+    def source(headers: dict[str, str], position: str) -> httpx.Response:
+        return api.get(f"{url}/source", params={"min_position": position}, headers=headers)
+
+    first = source(bearer(token), created["position"])
+    assert first.status_code == 200, first.text
+    assert first.json() == {
+        "id": created["id"],
+        "markup": "markdown",
+        "source": "first *draft* 7f3a",
+    }
+    edited = api.patch(url, json={"body": "second **take** 9c1e"}, headers=bearer(token)).json()
+    assert source(bearer(token), edited["position"]).json()["source"] == "second **take** 9c1e"
+    refused = source(bearer(session(api)), edited["position"])
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "not_author"
+    assert source({}, edited["position"]).status_code == 401
+    missing = api.get(
+        f"/api/v1/threads/{thread_id}/comments/cnosuchcomment/source", headers=bearer(token)
+    )
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "comment_not_found"
+
+    # The author's page marks the comment as theirs, without its source; the stored record
+    # holds where the source is in the log, not the source.
+    [mine] = read_as(api, thread_id, token, edited["position"])["comments"]
+    assert mine["mine"] is True and "source" not in mine
+    keys = PartitionKeys(partition_of("default", thread_id, TEST_PARTITIONS))
+    store = sync_redis.Redis.from_url(stack.server.url, decode_responses=True)
+    record = store.hget(
+        keys.projection("thread_view", 0).comments("default", thread_id), mine["id"]
+    )
+    assert record is not None and "7f3a" not in record and "9c1e" not in record
+    assert json.loads(record)["source_at"] == edited["position"]
+
+
+def read_as(api: httpx.Client, thread: str, token: str, position: str) -> dict:  # type: ignore[type-arg]
+    response = api.get(
+        f"/api/v1/threads/{thread}", params={"min_position": position}, headers=bearer(token)
+    )
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
 
 
 def test_delete_shows_deleted_and_keeps_replies(api: httpx.Client, thread_id: str) -> None:

@@ -58,6 +58,22 @@ async def test_a_repeated_command_id_appends_once_and_returns_the_first_outcome(
     assert [e.type for e in history] == ["ThreadStarted", "CommentPosted"]
 
 
+async def test_the_outcome_record_leaves_out_the_command_id_its_key_names(
+    store: EventStore, handler: CommandHandler, redis: Redis, thread_id: str
+) -> None:
+    command = post(thread_id, 1, command_id=f"compact-{thread_id}")
+    first = await handler.handle(command)
+    keys = store.keys_for("default", thread_id)
+    record = json.loads(await redis.get(keys.outcome(command.command_id)))
+    assert "command_id" not in record and record["position"] == first.position
+    assert await store.find_outcome(command.command_id) == first
+    # A repeat answers the whole first outcome, on the outcome stream too.
+    assert await handler.handle(command) == first
+    streamed = [json.loads(f["outcome"]) for _, f in await redis.xrange(keys.outcomes)]
+    mine = [o for o in streamed if o["command_id"] == command.command_id]
+    assert len(mine) == 2 and mine[0] == mine[1] == first.model_dump(exclude_none=True)
+
+
 async def test_a_rejection_is_remembered_for_the_same_command_id(
     handler: CommandHandler, thread_id: str
 ) -> None:

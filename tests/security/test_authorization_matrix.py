@@ -1,4 +1,5 @@
-"""Every write endpoint x every kind of caller: exactly the intended cells succeed."""
+"""Every write endpoint, and every read that is not public, x every kind of caller: exactly the
+intended cells succeed."""
 
 import time
 
@@ -31,6 +32,15 @@ EXPECTED = {
         "admin": 200,
     },
     "delete": {
+        "nobody": 401,
+        "reader": 403,
+        "author": 200,
+        "other_author": 403,
+        "sso_user": 403,
+        "sso_moderator": 200,
+        "admin": 200,
+    },
+    "source": {
         "nobody": 401,
         "reader": 403,
         "author": 200,
@@ -108,6 +118,11 @@ def test_authorization_matrix(
             target, params=site, json={"body": "changed"}, headers=headers(caller)
         ),
         "delete": lambda: api.delete(target, params=site, headers=headers(caller)),
+        "source": lambda: api.get(
+            f"{target}/source",
+            params=site | {"min_position": written.json()["position"]},
+            headers=headers(caller),
+        ),
         "like": lambda: api.put(f"{target}/like", params=site, headers=headers(caller)),
         "unlike": lambda: api.delete(f"{target}/like", params=site, headers=headers(caller)),
         "report": lambda: api.post(

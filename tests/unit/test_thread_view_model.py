@@ -2,14 +2,21 @@
 
 from datetime import UTC, datetime, timedelta
 
+import orjson
 import pytest
 
 from events.actors import Actor
 from events.envelope import GENESIS_HASH
 from events.log_entry import seal_envelope
 from events.personal import PersonalData
-from events.thread_events import CommentDeleted, CommentPosted, ThreadStarted
-from projections.thread_view.model import ThreadSlice, apply
+from events.thread_events import CommentApproved, CommentDeleted, CommentPosted, ThreadStarted
+from projections.thread_view.model import (
+    ThreadSlice,
+    apply,
+    needs_source,
+    record_from_stored,
+    stored_record,
+)
 from projections.thread_view.query import InvalidCursor, Viewer, build_thread_view
 from projections.thread_view.rendering import render
 
@@ -103,7 +110,7 @@ def test_deleted_comment_stays_as_placeholder_only_while_it_has_replies() -> Non
     assert [r.id for r in page.comments[0].replies] == ["b"]
     # Its author sees a placeholder too, not their own comment to edit (the page script agrees).
     own = page_of(view, viewer=Viewer(actor_id="anon:a", anonymous=True))
-    assert not own.comments[0].mine and own.comments[0].source is None
+    assert not own.comments[0].mine
     assert own.comments[0].replies[0].mine
 
 
@@ -144,3 +151,46 @@ def test_a_foreign_cursor_is_refused() -> None:
     view = fold(posted(1, "a"))
     with pytest.raises(InvalidCursor):
         page_of(view, sort="oldest", limit=3, cursor="garbage!")
+
+
+def test_a_record_keeps_where_its_source_is_and_a_verdict_renders_it_from_there() -> None:
+    post = seal_envelope(
+        event=CommentPosted(
+            comment_id="a", personal=PersonalData(body="**held** 5d2b"), status="pending"
+        ),
+        site="default",
+        thread="t",
+        thread_version=1,
+        occurred_at=T0,
+        actor=Actor(id="anon:a"),
+        command_id="c1",
+        correlation_id="c1",
+        causation_id="c1",
+        prev_hash=GENESIS_HASH,
+    ).model_copy(update={"position": "1-0"})
+    folded = fold(post)
+    stored = stored_record(folded.comments["a"])
+    assert "5d2b" not in stored and orjson.loads(stored)["source_at"] == "1-0"
+    # Read back from the store (without its HTML), approved: rendered from the source the
+    # projector unsealed from the log.
+    reloaded = ThreadSlice(
+        meta=folded.meta,
+        comments={"a": record_from_stored("a", stored)},
+        sources={"a": "**held** 5d2b"},
+    )
+    approval = seal_envelope(
+        event=CommentApproved(comment_id="a"),
+        site="default",
+        thread="t",
+        thread_version=2,
+        occurred_at=T0,
+        actor=Actor(id="service:admin", kind="service", moderator=True),
+        command_id="c2",
+        correlation_id="c2",
+        causation_id="c2",
+        prev_hash=GENESIS_HASH,
+    )
+    approved = apply(reloaded, approval, None).comments["a"]
+    assert approved.status == "visible"
+    assert approved.html == "<p><strong>held</strong> 5d2b</p>\n"
+    assert needs_source(record_from_stored("a", stored))

@@ -118,7 +118,7 @@ async def moderation_queue(
     author and their verdicts so far, and each queue's size."""
     try:
         return await queue_page(
-            gateway.reads, gateway.store.partitions, site, status, limit, cursor
+            gateway.reads, gateway.vault, gateway.store.partitions, site, status, limit, cursor
         )
     except InvalidQueueCursor as error:
         raise ApiError(400, "invalid_cursor", str(error), "cursor") from error

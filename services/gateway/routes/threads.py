@@ -37,12 +37,14 @@ from services.gateway.routes.dependencies import (
 from services.gateway.schemas import (
     ERROR_RESPONSES,
     CommentChange,
+    CommentSource,
     LikersPage,
     NewComment,
     Queued,
     Written,
 )
 from storage.event_store import CommandStreamMissing
+from storage.unsealing import sources_at
 
 WIPED_DETAIL = "the server lost this deployment's data; see /readyz"
 router = APIRouter(prefix="/api/v1", tags=["threads"], responses=ERROR_RESPONSES)
@@ -175,6 +177,35 @@ async def edit_comment(target: Target, request: CommentChange) -> JSONResponse:
     """Change a comment's body: its author (anonymous: within the edit window) or a moderator."""
     command = EditComment(**target.command_fields(), body=request.body)
     return await answer(target.gateway, command)
+
+
+@router.get("/threads/{thread}/comments/{comment_id}/source", response_model=CommentSource)
+async def comment_source(
+    target: Target, min_position: Annotated[str | None, Query(pattern=STREAM_ID)] = None
+) -> CommentSource:
+    """A comment's body as written, for the edit form: its author or a moderator. The read
+    models keep no copy of it: it is unsealed from the log (the comment's post or last edit)."""
+    gateway, site, thread = target.gateway, target.site, target.thread
+    keys = gateway.store.keys_for(site, thread)
+    if min_position is not None:
+        await gateway.reads.wait_for(keys, min_position)
+    active = await gateway.reads.active(keys)
+    found = await gateway.reads.threads.records(
+        active.thread_view, site, thread, [target.comment_id]
+    )
+    record = found.get(target.comment_id)
+    if record is None or record.status == "deleted":
+        raise ApiError(404, "comment_not_found", "no such comment in this thread", "comment_id")
+    if record.author_id != target.actor.id and not target.actor.moderator:
+        raise ApiError(403, "not_author", "only the author or a moderator may do this")
+    sources = (
+        await sources_at(gateway.reads.redis, gateway.vault, keys, {record.id: record.source_at})
+        if record.source_at
+        else {}
+    )
+    if record.id not in sources:
+        raise ApiError(404, "source_not_found", "this comment's author was erased", "comment_id")
+    return CommentSource(id=record.id, markup=record.markup, source=sources[record.id])
 
 
 @router.delete("/threads/{thread}/comments/{comment_id}", response_model=Written)

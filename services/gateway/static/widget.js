@@ -334,8 +334,7 @@ textarea{min-height:6em;resize:vertical}
       return { key, control, err, el: h("label", {}, label, control, note && h("span", { class: "note" }, note), err) };
     };
     const fields = [field("body", T.comment, h("textarea", { name: "body", required: true, maxlength: "10000" }))];
-    if (edit) fields[0].control.value = edit.source || "";
-    else fields.push(
+    if (!edit) fields.push(
       field("author.name", T.name, h("input", { name: "name", autocomplete: "name", maxlength: "80" })),
       field("author.email", T.email, h("input", { name: "email", type: "email", autocomplete: "email" }), T.emailNote),
       field("author.website", T.website, h("input", { name: "website", type: "url", autocomplete: "url", maxlength: "200" })));
@@ -348,6 +347,17 @@ textarea{min-height:6em;resize:vertical}
       fields.map((f) => f.el), edit ? null : honeypot, general,
       h("div", {}, submit, close && h("button", { type: "button", onclick: close }, T.cancel)));
     if (close) form.addEventListener("keydown", (e) => e.key === "Escape" && close());
+    if (edit) loadSource();
+    // The source is not on the page (the read models keep none): it is asked for when editing.
+    async function loadSource() {
+      const body = fields[0].control;
+      body.disabled = submit.disabled = true;
+      const { status: code, data } = await api("GET", threadPath + "/comments/" + edit.id + "/source");
+      if (code !== 200) return (general.textContent = T.failed + ((data.error || {}).message || T.error));
+      body.value = data.source;
+      body.disabled = submit.disabled = false;
+      body.focus();
+    }
     const saved = JSON.parse(localStorage.getItem("commentstream:author") || "{}");
     for (const f of fields.slice(1)) f.control.value = saved[f.control.name] || "";
 
@@ -478,7 +488,7 @@ textarea{min-height:6em;resize:vertical}
       return;
     }
     if (old) {
-      comments.set(c.id, { ...c, mine: old.mine, source: c.status === "visible" ? old.source : null, editable_until: old.editable_until, likes: { ...c.likes, liked_by_me: old.likes.liked_by_me } });
+      comments.set(c.id, { ...c, mine: old.mine, editable_until: old.editable_until, likes: { ...c.likes, liked_by_me: old.likes.liked_by_me } });
       return refresh(c.id);
     }
     if (!isNew || (c.parent_id ? !nodes.has(c.parent_id) : cursor && sortSelect.value !== "newest")) return;
