@@ -1,9 +1,10 @@
 """Read the log fast: XRANGE in large pages, partition by partition."""
 
+import weakref
 from collections.abc import AsyncIterator
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import ConnectionPool, Redis
 
 from storage.keys import PartitionKeys
 
@@ -22,6 +23,21 @@ def entry_fields(flat: list[str]) -> dict[str, str]:
     return dict(zip(flat[::2], flat[1::2], strict=False))
 
 
+_RAW_CLIENTS: "weakref.WeakKeyDictionary[ConnectionPool, Redis]" = weakref.WeakKeyDictionary()
+
+
+def _raw_client(redis: Redis) -> Redis:
+    """A client on `redis`'s connection pool that answers XRANGE as sent (made once per pool:
+    a client is not cheap to make, and the signer reads the log every second)."""
+    pool = redis.connection_pool
+    raw = _RAW_CLIENTS.get(pool)
+    if raw is None:
+        raw = Redis(connection_pool=pool)
+        raw.set_response_callback("XRANGE", _as_sent)
+        _RAW_CLIENTS[pool] = raw
+    return raw
+
+
 async def log_entries(
     redis: Redis, keys: PartitionKeys, after: str | None = None, until: str | None = None
 ) -> AsyncIterator[list[LogEntry]]:
@@ -29,8 +45,7 @@ async def log_entries(
 
     The pages come as Redis sent them, not through redis-py's reply parsing, which builds its
     dict per entry in a slower way (a large share of a read's cost)."""
-    raw = Redis(connection_pool=redis.connection_pool)
-    raw.set_response_callback("XRANGE", _as_sent)
+    raw = _raw_client(redis)
     start = f"({after}" if after else "-"
     while True:
         page = await raw.xrange(keys.events, min=start, max=until or "+", count=PAGE)

@@ -31,6 +31,7 @@ from events.log_entry import UnreadableEntry, stored_hash
 from storage.digests import append_digest, latest_digest
 from storage.failures import STORE_UNAVAILABLE
 from storage.keys import PartitionKeys
+from storage.log_reader import PAGE as LOG_PAGE
 from storage.log_reader import log_entries
 from storage.scripts import Scripts
 
@@ -99,13 +100,13 @@ class LogSigner:
         seq, previous, marks = await self._resume()
         signed_at = time.monotonic()
         while True:
-            new = 0
+            behind = False  # a full page: more to read before sleeping
             for p in range(self._partitions):
                 async for page in log_entries(
                     self._redis, PartitionKeys(p), after=marks[p].position
                 ):
                     marks[p] = folded(marks[p], [(i, entry_hash(f)) for i, f in page])
-                    new += len(page)
+                    behind = behind or len(page) >= LOG_PAGE
             pending = sum(m.events for m in marks) - self._signed_events
             due = time.monotonic() - signed_at >= self._every_seconds
             if pending and (due or pending >= self._every_events):
@@ -122,7 +123,9 @@ class LogSigner:
                     continue
                 seq, previous, signed_at = digest.seq, digest.body_hash(), time.monotonic()
                 self._signed_events = sum(m.events for m in marks)
-            if not new:
+            if not behind:
+                # Under load too: a digest is due every few seconds, and what came meanwhile is
+                # read in a few big pages rather than a round trip per partition per event.
                 await asyncio.sleep(POLL_SECONDS)
 
     async def _resume(self) -> tuple[int, str, list[PartitionMark]]:
