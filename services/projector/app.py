@@ -79,8 +79,9 @@ async def _follow(runner: ProjectorRunner, follower: LogFollower, settings: Sett
             await asyncio.sleep(RETRY_SECONDS)
             continue
         await runner.process_together(batches)
-        if linger_seconds and all(len(entries) < settings.batch_size for _, entries in batches):
-            # Linger before the next read, so that events arrive in bigger batches: the cost of
-            # a batch (a read, a commit) is then shared. Off by default: the timer is one more
-            # wake-up, and under load batches grow by themselves while a batch is folded.
+        read = sum(len(entries) for _, entries in batches)
+        if linger_seconds and 1 < read < settings.batch_size:
+            # Events come more than one at a time: the log is busy. Linger before the next read,
+            # so that they come in bigger batches, each paying one read and one commit. Events
+            # that come one at a time are folded at once, without the wait.
             await asyncio.sleep(linger_seconds)
