@@ -2,18 +2,12 @@
 arrives together, on any partition, is read and handled together (a projector pays for one read
 and one commit round trip per batch, not per partition per event)."""
 
-from typing import Any
-
 from redis.asyncio import Redis
 
 from storage.keys import PartitionKeys
-from storage.log_reader import LogEntry, entry_fields
+from storage.log_reader import LogEntry, entry_fields, raw_client
 
 BLOCK_MS = 1000  # below redis-py's default socket timeout (5 s), so a quiet log never times out
-
-
-def _as_sent(response: Any, **_: Any) -> Any:
-    return response
 
 
 class LogFollower:
@@ -28,9 +22,8 @@ class LogFollower:
         block_ms: int = BLOCK_MS,
     ) -> None:
         # Replies as Redis sent them: redis-py's XREAD parsing builds a dict per entry in a
-        # slower way (log_reader.py does the same for XRANGE).
-        self._raw = Redis(connection_pool=redis.connection_pool)
-        self._raw.set_response_callback("XREAD", _as_sent)
+        # slower way.
+        self._raw = raw_client(redis)
         self._partitions = {PartitionKeys(p).events: PartitionKeys(p) for p in cursors}
         self._cursors = {PartitionKeys(p).events: last or "0" for p, last in cursors.items()}
         self._count = count

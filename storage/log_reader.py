@@ -26,14 +26,15 @@ def entry_fields(flat: list[str]) -> dict[str, str]:
 _RAW_CLIENTS: "weakref.WeakKeyDictionary[ConnectionPool, Redis]" = weakref.WeakKeyDictionary()
 
 
-def _raw_client(redis: Redis) -> Redis:
-    """A client on `redis`'s connection pool that answers XRANGE as sent (made once per pool:
-    a client is not cheap to make, and the signer reads the log every second)."""
+def raw_client(redis: Redis) -> Redis:
+    """A client on `redis`'s connection pool that answers XRANGE and XREAD as sent (made once
+    per pool: a client is not cheap to make, and the signer reads the log every second)."""
     pool = redis.connection_pool
     raw = _RAW_CLIENTS.get(pool)
     if raw is None:
         raw = Redis(connection_pool=pool)
         raw.set_response_callback("XRANGE", _as_sent)
+        raw.set_response_callback("XREAD", _as_sent)
         _RAW_CLIENTS[pool] = raw
     return raw
 
@@ -45,7 +46,7 @@ async def log_entries(
 
     The pages come as Redis sent them, not through redis-py's reply parsing, which builds its
     dict per entry in a slower way (a large share of a read's cost)."""
-    raw = _raw_client(redis)
+    raw = raw_client(redis)
     start = f"({after}" if after else "-"
     while True:
         page = await raw.xrange(keys.events, min=start, max=until or "+", count=PAGE)

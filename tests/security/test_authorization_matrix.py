@@ -18,37 +18,23 @@ def moderators_only(ok: int = 200) -> dict[str, int]:
     return {"nobody": 401} | {c: ok if c in MODERATORS else 403 for c in CALLERS[1:]}
 
 
+AUTHOR_OR_MODERATOR = {
+    "nobody": 401,
+    "reader": 403,
+    "author": 200,
+    "other_author": 403,
+    "sso_user": 403,
+    "sso_moderator": 200,
+    "admin": 200,
+}
+
 # What each caller gets, per action on a comment written by "author".
 EXPECTED = {
     "post": dict.fromkeys(CALLERS, 201),
     "reply": dict.fromkeys(CALLERS, 201),
-    "edit": {
-        "nobody": 401,
-        "reader": 403,
-        "author": 200,
-        "other_author": 403,
-        "sso_user": 403,
-        "sso_moderator": 200,
-        "admin": 200,
-    },
-    "delete": {
-        "nobody": 401,
-        "reader": 403,
-        "author": 200,
-        "other_author": 403,
-        "sso_user": 403,
-        "sso_moderator": 200,
-        "admin": 200,
-    },
-    "source": {
-        "nobody": 401,
-        "reader": 403,
-        "author": 200,
-        "other_author": 403,
-        "sso_user": 403,
-        "sso_moderator": 200,
-        "admin": 200,
-    },
+    "edit": AUTHOR_OR_MODERATOR,
+    "delete": AUTHOR_OR_MODERATOR,
+    "source": AUTHOR_OR_MODERATOR,
     "like": {"nobody": 401} | dict.fromkeys(CALLERS[1:], 200),
     "unlike": {"nobody": 401} | dict.fromkeys(CALLERS[1:], 200),
     "report": {"nobody": 401} | dict.fromkeys(CALLERS[1:], 200),

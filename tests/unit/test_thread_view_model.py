@@ -31,21 +31,25 @@ def test_markdown_is_rendered_without_raw_html_and_links_are_marked() -> None:
     assert 'href="javascript' not in html
 
 
-def posted(version: int, comment_id: str, parent: str | None = None, minutes: int = 0):  # type: ignore[no-untyped-def]
+def envelope(event, version: int, actor: Actor | None = None, minutes: int = 0):  # type: ignore[no-untyped-def]
+    """`event` as version `version` of thread default/t."""
     return seal_envelope(
-        event=CommentPosted(
-            comment_id=comment_id, parent_id=parent, personal=PersonalData(body="b")
-        ),
+        event=event,
         site="default",
         thread="t",
         thread_version=version,
         occurred_at=T0 + timedelta(minutes=minutes),
-        actor=Actor(id="anon:a"),
+        actor=actor or Actor(id="anon:a"),
         command_id=f"c{version}",
         correlation_id=f"c{version}",
         causation_id=f"c{version}",
         prev_hash=GENESIS_HASH,
     )
+
+
+def posted(version: int, comment_id: str, parent: str | None = None, minutes: int = 0):  # type: ignore[no-untyped-def]
+    event = CommentPosted(comment_id=comment_id, parent_id=parent, personal=PersonalData(body="b"))
+    return envelope(event, version, minutes=minutes)
 
 
 def fold(*envelopes):  # type: ignore[no-untyped-def]
@@ -154,20 +158,10 @@ def test_a_foreign_cursor_is_refused() -> None:
 
 
 def test_a_record_keeps_where_its_source_is_and_a_verdict_renders_it_from_there() -> None:
-    post = seal_envelope(
-        event=CommentPosted(
-            comment_id="a", personal=PersonalData(body="**held** 5d2b"), status="pending"
-        ),
-        site="default",
-        thread="t",
-        thread_version=1,
-        occurred_at=T0,
-        actor=Actor(id="anon:a"),
-        command_id="c1",
-        correlation_id="c1",
-        causation_id="c1",
-        prev_hash=GENESIS_HASH,
-    ).model_copy(update={"position": "1-0"})
+    held = CommentPosted(
+        comment_id="a", personal=PersonalData(body="**held** 5d2b"), status="pending"
+    )
+    post = envelope(held, 1).model_copy(update={"position": "1-0"})
     folded = fold(post)
     stored = stored_record(folded.comments["a"])
     assert "5d2b" not in stored and orjson.loads(stored)["source_at"] == "1-0"
@@ -178,18 +172,8 @@ def test_a_record_keeps_where_its_source_is_and_a_verdict_renders_it_from_there(
         comments={"a": record_from_stored("a", stored)},
         sources={"a": "**held** 5d2b"},
     )
-    approval = seal_envelope(
-        event=CommentApproved(comment_id="a"),
-        site="default",
-        thread="t",
-        thread_version=2,
-        occurred_at=T0,
-        actor=Actor(id="service:admin", kind="service", moderator=True),
-        command_id="c2",
-        correlation_id="c2",
-        causation_id="c2",
-        prev_hash=GENESIS_HASH,
-    )
+    moderator = Actor(id="service:admin", kind="service", moderator=True)
+    approval = envelope(CommentApproved(comment_id="a"), 2, moderator)
     approved = apply(reloaded, approval, None).comments["a"]
     assert approved.status == "visible"
     assert approved.html == "<p><strong>held</strong> 5d2b</p>\n"
