@@ -3,6 +3,7 @@
 
 import asyncio
 import bisect
+import os
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -16,6 +17,13 @@ import uvloop
 from redis.asyncio import Redis
 
 from benchmarks import audit
+from benchmarks.cpu import (
+    cpu_seconds,
+    machine_busy_and_total_ticks,
+    own_cpu_seconds,
+    own_run_queue_wait_seconds,
+    run_queue_wait_seconds,
+)
 from benchmarks.loadgen import (
     Request,
     Response,
@@ -306,6 +314,44 @@ class Watcher:
         return max(seen)
 
 
+class Contention:
+    """How busy the cores were from its making to `measured()`: the machine's share busy, and
+    per process (the load generator, this one, as `bench`) its CPU time and the time its
+    threads waited for a core, each in ms per second of wall time. Waits are what a hop of
+    the write path queues behind: every process on two cores."""
+
+    def __init__(self, processes: dict[str, int]) -> None:
+        self.processes = processes | {"bench": os.getpid()}
+        self.started = time.perf_counter()
+        self.busy, self.total = machine_busy_and_total_ticks()
+        self.cpu = {name: _own_cpu(pid, name) for name, pid in self.processes.items()}
+        self.waits = {name: _own_wait(pid, name) for name, pid in self.processes.items()}
+
+    def measured(self) -> dict[str, Any]:
+        per_s = 1000 / (time.perf_counter() - self.started)
+        busy, total = machine_busy_and_total_ticks()
+        return {
+            "machine_busy_share": round((busy - self.busy) / max(total - self.total, 1), 3),
+            "cpu_ms_per_s": {
+                name: round((_own_cpu(pid, name) - self.cpu[name]) * per_s, 1)
+                for name, pid in self.processes.items()
+            },
+            "run_queue_wait_ms_per_s": {
+                name: round((_own_wait(pid, name) - self.waits[name]) * per_s, 1)
+                for name, pid in self.processes.items()
+            },
+        }
+
+
+def _own_cpu(pid: int, name: str) -> float:
+    """The bench's own CPU without its children (the stack's processes are its children)."""
+    return own_cpu_seconds(pid) if name == "bench" else cpu_seconds([pid])
+
+
+def _own_wait(pid: int, name: str) -> float:
+    return own_run_queue_wait_seconds(pid) if name == "bench" else run_queue_wait_seconds([pid])
+
+
 def _lag_summary(lags: list[float], written: int, invisible: int) -> dict[str, Any]:
     lags = lags or [0.0]
     return {
@@ -333,6 +379,7 @@ async def command_to_visible(
             written.append((subject.thread_partition(thread(n)), position, sent))
 
     watcher = Watcher(subject.redis, subject.partitions)
+    contention = Contention(subject.process_ids())
     # The watcher's polls time the lag until the last post is seen: no collector pause there.
     with no_collector_pauses():
         stop = asyncio.Event()
@@ -349,6 +396,7 @@ async def command_to_visible(
         await subject.settle()
         stop.set()
         await watching
+    cores = contention.measured()
     seen = [(watcher.visible_at(p, position), sent) for p, position, sent in written]
     lags = [at - sent for at, sent in seen if at is not None]
     # The issue's own measure: visible in the thread view (like counts aside).
@@ -362,6 +410,7 @@ async def command_to_visible(
         "posts": posts,
         "lag": _lag_summary(lags, len(written), len(seen) - len(lags)),
         "lag_thread_view": _lag_summary(view_lags, len(written), len(in_view) - len(view_lags)),
+        "cores": cores,
         "watcher": {
             "polls": watcher.polls,
             "mean_poll_interval_ms": round(watcher.seconds / max(watcher.polls, 1) * 1000, 3),

@@ -258,12 +258,24 @@ def _visible_row(visible: dict[str, Any], peer: dict[str, Any] | None) -> Row:
         f"command → visible (both read models), open loop at {visible['rate_per_s']:,.0f}/s",
         f"p50 {ms_text(lag['p50_ms'])} · p99 {ms_text(lag['p99_ms'])}"
         f" · max {ms_text(lag['max_ms'])} ms (the thread view alone: p50"
-        f" {ms_text(in_view['p50_ms'])} · p99 {ms_text(in_view['p99_ms'])} ms)",
+        f" {ms_text(in_view['p50_ms'])} · p99 {ms_text(in_view['p99_ms'])} ms)"
+        + _contention_text(visible.get("cores")),
         isso,
         None,
         "",
         target,
         lag["p99_ms"] < 50 and lag["never_seen"] == 0,
+    )
+
+
+def _contention_text(cores: dict[str, Any] | None) -> str:
+    """How busy the cores were meanwhile, and how long the stack's processes queued for one."""
+    if not cores:
+        return ""
+    waits = {n: w for n, w in cores["run_queue_wait_ms_per_s"].items() if n != "bench"}
+    return (
+        f"; cores {cores['machine_busy_share']:.0%} busy, the stack's processes waited"
+        f" {sum(waits.values()):,.0f} ms per s for a core"
     )
 
 

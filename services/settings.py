@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     max_deliveries: int = 5
     batch_size: int = 200
     batch_linger_ms: float = Field(default=0.0, ge=0, le=1000)
+    # The moderation projector reads the log at most this often: its readers (the console,
+    # which polls every 2 s; bans and `first_time` in the processor) need no millisecond
+    # freshness, and reading a busy log in bigger batches costs it a fraction of the CPU.
+    moderation_pace_ms: float = Field(default=100.0, ge=0, le=5000)
     gateway_workers: int = Field(default=1, ge=1, le=64)
     live_streams_per_process: int = Field(default=10_000, ge=0)
     live_streams_per_address: int = Field(default=20, ge=0)

@@ -14,6 +14,7 @@ import logging
 
 from faststream import FastStream
 
+from projections.names import MODERATION
 from projections.registry import MakeProjection
 from services.projector.runner import ProjectorRunner
 from services.runtime import make_broker, supervise
@@ -55,7 +56,7 @@ def build_projector(
             p: await runner.load_checkpoint(PartitionKeys(p)) for p in range(settings.partitions)
         }
         follower = LogFollower(redis, cursors, settings.batch_size)
-        task = asyncio.create_task(_follow(runner, follower, settings))
+        task = asyncio.create_task(follow_the_log(runner, follower, settings))
         task.add_done_callback(lambda done: _exit_if_failed(app, done))
         tasks.append(task)
 
@@ -69,9 +70,19 @@ def _exit_if_failed(app: FastStream, task: asyncio.Task[None]) -> None:
         app.exit()
 
 
-async def _follow(runner: ProjectorRunner, follower: LogFollower, settings: Settings) -> None:
+def pace_seconds(settings: Settings, projection: str) -> float:
+    """The least time between two reads of the log (0: read again at once)."""
+    return settings.moderation_pace_ms / 1000 if projection == MODERATION else 0.0
+
+
+async def follow_the_log(
+    runner: ProjectorRunner, follower: LogFollower, settings: Settings
+) -> None:
     linger_seconds = settings.batch_linger_ms / 1000
+    pace = pace_seconds(settings, runner.projection.name)
+    loop = asyncio.get_running_loop()
     while True:
+        read_at = loop.time()
         try:
             batches = await follower.read()
         except STORE_UNAVAILABLE as error:
@@ -85,3 +96,6 @@ async def _follow(runner: ProjectorRunner, follower: LogFollower, settings: Sett
             # so that they come in bigger batches, each paying one read and one commit. Events
             # that come one at a time are folded at once, without the wait.
             await asyncio.sleep(linger_seconds)
+        elif pace:
+            # Whatever comes meanwhile waits for the next read, which takes it all at once.
+            await asyncio.sleep(max(0.0, read_at + pace - loop.time()))

@@ -146,6 +146,10 @@ def test_the_suite_writes_every_measure(tmp_path: Path) -> None:
     assert visible["lag"]["comments"] == visible["posts"]["statuses"]["201"] > 0
     assert visible["lag"]["never_seen"] == 0 == visible["lag_thread_view"]["never_seen"]
     assert visible["lag_thread_view"]["p99_ms"] <= visible["lag"]["p99_ms"]
+    cores = visible["cores"]
+    assert 0 < cores["machine_busy_share"] <= 1
+    assert set(cores["run_queue_wait_ms_per_s"]) == set(by_process) | {"bench"}
+    assert cores["cpu_ms_per_s"]["processor"] > 0 and cores["cpu_ms_per_s"]["bench"] > 0
     replay = ours["replay"]
     assert replay["events"] > 0
     for name in ("thread_view", "like_counts"):
