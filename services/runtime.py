@@ -1,9 +1,10 @@
 """What every FastStream service (processor, projectors) runs on: its broker, the decoder that
-takes entries as Redis sent them, and its lifecycle (deployment check, heartbeat)."""
+takes entries as Redis sent them, its lifecycle (deployment check, heartbeat), and the end of
+the process when a task it cannot do without fails."""
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from faststream import FastStream
@@ -23,24 +24,24 @@ def make_broker(settings: Settings) -> RedisBroker:
     return RedisBroker(url, log_level=logging.DEBUG, connection_class=connection_class(url))
 
 
-async def entries_unparsed(
-    message: Any, parse: Callable[[Any], Awaitable[StreamMessage[Any]]]
-) -> StreamMessage[Any]:
-    """A batch subscriber's parser that leaves the entries' fields alone: FastStream's own
-    serialises a batch's fields to JSON, which fails on bytes that are not UTF-8 (a log entry's
-    sealed data) and is work no decoder here uses (raw_entries). The entries stay in
-    `raw_message`."""
-    parsed = await parse({**message, "data": [{} for _ in message["data"]]})
-    parsed.raw_message = message
-    return parsed
-
-
 async def raw_entries(message: StreamMessage[Any]) -> Any:
     """A subscriber's decoder: the entries as Redis gave them (ids and fields), taken whole.
 
     (Asking FastStream for the message as a context parameter instead costs a thread hop per
     batch: fast_depends resolves context fields with a synchronous call in a thread pool.)"""
     return message.raw_message
+
+
+def exit_if_failed(app: FastStream, what: str) -> Callable[[asyncio.Task[None]], None]:
+    """A done-callback for a task the service cannot do without (say, its log follower): if
+    it failed, the process ends (to be started again), never stays up idle."""
+
+    def check(task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            logging.getLogger("commentstream").error("%s failed", what, exc_info=task.exception())
+            app.exit()
+
+    return check
 
 
 def supervise(app: FastStream, redis: Redis, service: str, settings: Settings) -> DeploymentGuard:

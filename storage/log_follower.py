@@ -2,6 +2,8 @@
 arrives together, on any partition, is read and handled together (a projector pays for one read
 and one commit round trip per batch, not per partition per event)."""
 
+from typing import Any
+
 from redis.asyncio import Redis
 
 from storage.keys import PartitionKeys
@@ -37,13 +39,23 @@ class LogFollower:
     async def read(self) -> list[tuple[PartitionKeys, list[LogEntry]]]:
         """What is new, waiting up to the block time for anything; [] when nothing came."""
         replies = await self._raw.xread(self._cursors, count=self._count, block=self._block_ms)
-        batches = []
-        if isinstance(replies, dict):  # RESP3 answers a map of stream -> entries
-            replies = replies.items()
-        for stream, entries in replies or []:
-            name = stream if isinstance(stream, str) else stream.decode()
-            batch = [(entry_id, entry_fields(fields)) for entry_id, fields in entries]
-            if batch:
-                self._cursors[name] = batch[-1][0]
-                batches.append((self._partitions[name], batch))
+        batches = stream_batches(replies, self._partitions)
+        for keys, batch in batches:
+            self._cursors[keys.events] = batch[-1][0]
         return batches
+
+
+def stream_batches(
+    replies: Any, partitions: dict[str, PartitionKeys]
+) -> list[tuple[PartitionKeys, list[LogEntry]]]:
+    """An XREAD or XREADGROUP reply, as sent, as (partition, entries) of each stream that had
+    any; `partitions` names each stream's partition."""
+    if isinstance(replies, dict):  # RESP3 answers a map of stream -> entries
+        replies = replies.items()
+    batches = []
+    for stream, entries in replies or []:
+        name = stream if isinstance(stream, str) else stream.decode()
+        batch = [(entry_id, entry_fields(fields or [])) for entry_id, fields in entries]
+        if batch:
+            batches.append((partitions[name], batch))
+    return batches

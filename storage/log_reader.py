@@ -27,14 +27,16 @@ _RAW_CLIENTS: "weakref.WeakKeyDictionary[ConnectionPool, Redis]" = weakref.WeakK
 
 
 def raw_client(redis: Redis) -> Redis:
-    """A client on `redis`'s connection pool that answers XRANGE and XREAD as sent (made once
-    per pool: a client is not cheap to make, and the signer reads the log every second)."""
+    """A client on `redis`'s connection pool that answers XRANGE, XREAD and XREADGROUP as sent
+    (made once per pool: a client is not cheap to make, and the signer reads the log every
+    second)."""
     pool = redis.connection_pool
     raw = _RAW_CLIENTS.get(pool)
     if raw is None:
         raw = Redis(connection_pool=pool)
         raw.set_response_callback("XRANGE", _as_sent)
         raw.set_response_callback("XREAD", _as_sent)
+        raw.set_response_callback("XREADGROUP", _as_sent)
         _RAW_CLIENTS[pool] = raw
     return raw
 

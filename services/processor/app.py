@@ -1,9 +1,14 @@
 """The command processor as a FastStream application.
 
-Per partition, one batch subscriber in group `writer` reads new commands, and one claiming
+One follower takes new commands of every partition in one blocking XREADGROUP (group `writer`)
+and handles each partition's in order, the partitions side by side; per partition, a claiming
 subscriber (XAUTOCLAIM) takes over entries a dead processor left pending. Entries are
 acknowledged by the append script itself, never by FastStream, so an entry that failed stays
 pending until it is claimed again or, after `max_deliveries`, dead-lettered.
+
+(FastStream's stream subscriber reads one stream per call and runs its per-message path for
+each batch, a sixth of the processor's cost per command; docs/benchmarks.md. FastStream still
+runs the app and the rare claims.)
 """
 
 import asyncio
@@ -25,20 +30,23 @@ from services.processor.moderation_inputs import (
     approved_before_lookup,
 )
 from services.processor.signer import LogSigner, load_signing_key
-from services.runtime import entries_unparsed, make_broker, raw_entries, supervise
+from services.runtime import exit_if_failed, make_broker, raw_entries, supervise
 from services.settings import Settings
 from services.sites import Sites
+from storage.command_follower import CommandFollower
 from storage.connection import connect
 from storage.deployment import DeploymentGuard
 from storage.event_store import CommandEntry, EventStore, ensure_command_groups
-from storage.failures import until_the_store_takes_it
+from storage.failures import STORE_UNAVAILABLE, until_the_store_takes_it
 from storage.heartbeats import instance_name
 from storage.key_vault import AuthorKeyVault
 from storage.keys import WRITER_GROUP, PartitionKeys
+from storage.log_reader import LogEntry
 from storage.stream_entries import text
 
 logger = logging.getLogger("commentstream.processor")
 SERVICE = "processor"
+RETRY_SECONDS = 0.5
 
 
 def build_processor(settings: Settings) -> tuple[FastStream, DeploymentGuard]:
@@ -64,13 +72,23 @@ def build_processor(settings: Settings) -> tuple[FastStream, DeploymentGuard]:
     instance = instance_name(SERVICE)
 
     for p in range(settings.partitions):
-        keys = PartitionKeys(p)
-        _subscribe_new(broker, handler, keys, instance, settings)
-        _subscribe_claims(broker, handler, store, keys, instance, settings)
+        _subscribe_claims(broker, handler, store, PartitionKeys(p), instance, settings)
+    tasks: list[asyncio.Task[None]] = []
 
     @app.on_startup
-    async def create_groups() -> None:
+    async def create_groups_and_follow() -> None:
         await ensure_command_groups(redis, settings.partitions)
+        follower = CommandFollower(redis, settings.partitions, instance, settings.batch_size)
+        task = asyncio.create_task(_take_commands(handler, follower, instance, settings))
+        task.add_done_callback(exit_if_failed(app, "command follower"))
+        tasks.append(task)
+
+    @app.on_shutdown
+    async def stop_following() -> None:
+        for task in tasks:
+            task.cancel()
+        # A task that failed has been logged (and has ended the process): not raised again.
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     if settings.signing_key_file is not None:
         _sign_the_log(app, redis, settings, load_signing_key(settings.signing_key_file))
@@ -95,31 +113,24 @@ def _sign_the_log(
             task.cancel()
 
 
-def _subscribe_new(
-    broker: RedisBroker,
-    handler: CommandHandler,
-    keys: PartitionKeys,
-    instance: str,
-    settings: Settings,
+async def _take_commands(
+    handler: CommandHandler, follower: CommandFollower, instance: str, settings: Settings
 ) -> None:
-    @broker.subscriber(
-        stream=StreamSub(
-            keys.commands,
-            group=WRITER_GROUP,
-            consumer=instance,
-            batch=True,
-            max_records=settings.batch_size,
-            polling_interval=100,
-        ),
-        ack_policy=AckPolicy.MANUAL,
-        parser=entries_unparsed,
-        decoder=raw_entries,
-        title=f"commands-{keys.p}",
-        description="Commands for the threads of one partition (PostComment, Reply, ...).",
-    )
-    async def on_commands(raw: Any) -> None:
-        for entry_id, fields in zip(raw["message_ids"], raw["data"], strict=True):
-            await _handle_one(handler, keys, instance, text(entry_id), fields, settings)
+    """Read new commands and handle them, for as long as the process runs: each partition's
+    in order, the partitions side by side; the next read once all are handled."""
+
+    async def handle_in_order(keys: PartitionKeys, entries: list[LogEntry]) -> None:
+        for entry_id, fields in entries:
+            await _handle_one(handler, keys, instance, entry_id, fields, settings)
+
+    while True:
+        try:
+            batches = await follower.read()
+        except STORE_UNAVAILABLE as error:
+            logger.warning("command read failed (%s); retrying", error)
+            await asyncio.sleep(RETRY_SECONDS)
+            continue
+        await asyncio.gather(*(handle_in_order(keys, entries) for keys, entries in batches))
 
 
 def _subscribe_claims(

@@ -388,4 +388,4 @@ def _describe(error: Exception) -> tuple[str | None, str]:
 
 
 def _bytes(value: bytes | str) -> bytes:
-    return value.encode() if isinstance(value, str) else value
+    return value.encode(errors="surrogateescape") if isinstance(value, str) else value

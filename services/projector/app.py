@@ -9,7 +9,6 @@ cost per comment; docs/benchmarks.md. FastStream still runs the app: its lifecyc
 hooks.)"""
 
 import asyncio
-import contextlib
 import logging
 
 from faststream import FastStream
@@ -17,7 +16,7 @@ from faststream import FastStream
 from projections.names import MODERATION
 from projections.registry import MakeProjection
 from services.projector.runner import ProjectorRunner
-from services.runtime import make_broker, supervise
+from services.runtime import exit_if_failed, make_broker, supervise
 from services.settings import Settings
 from storage.connection import connect
 from storage.deployment import DeploymentGuard
@@ -44,9 +43,8 @@ def build_projector(
     async def stop_following() -> None:  # first: before `supervise` closes the connection
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        # A task that failed has been logged (and has ended the process): not raised again.
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     guard = supervise(app, redis, f"projector-{projection.name}", settings)
 
@@ -57,17 +55,10 @@ def build_projector(
         }
         follower = LogFollower(redis, cursors, settings.batch_size)
         task = asyncio.create_task(follow_the_log(runner, follower, settings))
-        task.add_done_callback(lambda done: _exit_if_failed(app, done))
+        task.add_done_callback(exit_if_failed(app, "log follower"))
         tasks.append(task)
 
     return app, guard
-
-
-def _exit_if_failed(app: FastStream, task: asyncio.Task[None]) -> None:
-    """A follower that failed ends the process (to be started again), never leaves it idle."""
-    if not task.cancelled() and task.exception() is not None:
-        logger.error("log follower failed", exc_info=task.exception())
-        app.exit()
 
 
 def pace_seconds(settings: Settings, projection: str) -> float:
