@@ -66,9 +66,13 @@ def run_everything(settings: Settings) -> int:
     env = dict(os.environ)
     if not settings.redis_url:
         server = EmbeddedRedis(settings.data_dir).start()
-        env["REDIS_URL"] = server.url
+        env["REDIS_URL"] = server.socket_url
         env.setdefault("COMMENTSTREAM_DEMO", "true")  # a first look: the demo post has comments
-        print(f"embedded server ({server.url}) with its data in {settings.data_dir}/", flush=True)
+        print(
+            f"embedded server ({server.url}; the services use {server.socket_path}) with its"
+            f" data in {settings.data_dir}/",
+            flush=True,
+        )
     env["COMMENTSTREAM_DEPLOYMENT"] = asyncio.run(establish_deployment(env["REDIS_URL"], settings))
     if settings.signing_key_file is None:
         signing_key = settings.data_dir / "signing-key.pem"

@@ -179,7 +179,11 @@ def start_services(server: EmbeddedRedis, logs_dir: Path, environment: dict[str,
     try:
         deployment = asyncio.run(establish_deployment(server.url, Settings()))
         port = free_port()
-        own = {"COMMENTSTREAM_DEPLOYMENT": deployment, "REDIS_URL": server.url, "PORT": str(port)}
+        own = {
+            "COMMENTSTREAM_DEPLOYMENT": deployment,
+            "REDIS_URL": server.socket_url,  # as `commentstream up` gives its services
+            "PORT": str(port),
+        }
         for name, args in SERVICES.items():
             services[name] = ServiceProcess(args, own | environment, logs_dir).start()
         stack = Stack(server, f"http://127.0.0.1:{port}", services)

@@ -464,3 +464,16 @@ def test_the_plain_asgi_counts_answer_as_the_fastapi_route_does(
     assert fast.headers["content-type"] == routed.headers["content-type"]
     assert api.get("/api/v1/counts", params={"thread": "bad id"}).status_code == 422
     assert api.get("/api/v1/counts").status_code == 422
+
+
+def test_the_services_reach_the_embedded_server_over_its_unix_socket(stack: Stack) -> None:
+    """As `commentstream up` starts them: the services' connections come over the socket
+    (flag U in CLIENT LIST)."""
+    store = sync_redis.Redis.from_url(stack.server.url, decode_responses=True)
+    try:
+        clients = store.client_list()
+    finally:
+        store.close()
+    over_socket = [c for c in clients if "U" in c["flags"]]
+    assert stack.server.socket_path.is_socket()
+    assert len(over_socket) >= len(stack.services)  # a connection of each at least

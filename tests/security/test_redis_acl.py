@@ -65,7 +65,7 @@ def test_each_service_works_under_its_own_user_and_no_further(
     }
 
     def url(user: str) -> str:
-        return acl_server.url_for(user, PASSWORDS[f"REDIS_{user.upper()}_PASSWORD"])
+        return acl_server.socket_url_for(user, PASSWORDS[f"REDIS_{user.upper()}_PASSWORD"])
 
     services = [
         ServiceProcess(args, common | {"REDIS_URL": url(user)}, logs_dir).start()
