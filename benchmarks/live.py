@@ -76,12 +76,10 @@ class Reader:
 
 
 def gateway_redis_connections(stack: Stack) -> int:
-    """Connections the server has from the gateway process (by its sockets' local ports)."""
-    gateway = stack.services["gateway"].process
-    assert gateway is not None
-    ports = {c.laddr.port for c in psutil.Process(gateway.pid).net_connections("tcp") if c.raddr}
+    """Connections the server has from the gateway (its clients are named `gateway`; over the
+    Unix socket they cannot be told apart by address)."""
     clients = sync_redis.Redis.from_url(stack.server.url).client_list()
-    return sum(int(client["addr"].rsplit(":", 1)[1]) in ports for client in clients)
+    return sum(client.get("name") == "gateway" for client in clients)
 
 
 def gateway_rss(stack: Stack) -> int:

@@ -73,12 +73,15 @@ def connection_class(url: str) -> type[Connection]:
     return _HIREDIS_PACKING.get(chosen, chosen)
 
 
-def connect(url: str | None) -> Redis:
+def connect(url: str | None, name: str | None = None) -> Redis:
     """A client of the server at `url`, answering text (decode_responses). Bytes that are not
     UTF-8 (a log entry's sealed data) come back as text that encodes to exactly those bytes
-    again (`surrogateescape`, see events.log_entry.as_bytes)."""
+    again (`surrogateescape`, see events.log_entry.as_bytes). `name` names its connections
+    (CLIENT SETNAME), so that CLIENT LIST says which service holds which."""
     url = redis_url(url)
-    redis = Redis.from_url(url, decode_responses=True, encoding_errors="surrogateescape")
+    redis = Redis.from_url(
+        url, decode_responses=True, encoding_errors="surrogateescape", client_name=name
+    )
     # (from_url lets the URL's own class win over a connection_class argument)
     redis.connection_pool.connection_class = connection_class(url)
     return redis

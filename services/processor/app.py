@@ -52,7 +52,7 @@ RETRY_SECONDS = 0.5
 def build_processor(settings: Settings) -> tuple[FastStream, DeploymentGuard]:
     broker = make_broker(settings)
     app = FastStream(broker)
-    redis = connect(settings.redis_url)
+    redis = connect(settings.redis_url, SERVICE)
     store = EventStore(redis, settings.partitions, settings.outcome_ttl_seconds)
     sites = Sites.from_settings(settings)
     handler = CommandHandler(

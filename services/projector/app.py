@@ -34,7 +34,7 @@ def build_projector(
 ) -> tuple[FastStream, DeploymentGuard]:
     """The FastStream app of one projection over every partition."""
     app = FastStream(make_broker(settings))
-    redis = connect(settings.redis_url)
+    redis = connect(settings.redis_url, "projector")
     projection = make_projection(redis, AuthorKeyVault(redis, settings.secret))
     runner = ProjectorRunner(redis, projection)
     tasks: list[asyncio.Task[None]] = []
