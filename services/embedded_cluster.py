@@ -1,0 +1,148 @@
+"""A Redis Cluster started by commentstream itself, from the embedded server's own binaries
+(services/embedded.py): masters with their replicas on loopback, each node with its AOF and its
+cluster state (`nodes.conf`) in a directory of its own, so that a restart on the same ports
+finds the same cluster. No system Redis is needed."""
+
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import redis
+
+from services.embedded import EmbeddedRedis, cli_binary
+
+FORM_TIMEOUT_SECONDS = 30.0
+
+
+class EmbeddedCluster:
+    """`masters` masters with `replicas` replicas each (3 and 1: the six nodes an operator's
+    smallest production cluster has), on `ports` or free ones."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        masters: int = 3,
+        replicas: int = 1,
+        ports: list[int] | None = None,
+        node_timeout_ms: int = 2000,
+    ) -> None:
+        count = masters * (1 + replicas)
+        ports = ports or free_cluster_ports(count)
+        if len(ports) != count:
+            raise ValueError(f"{count} nodes need {count} ports, not {len(ports)}")
+        self.data_dir = data_dir
+        self.masters = masters
+        self.replicas = replicas
+        cluster_args = [
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            "nodes.conf",
+            "--cluster-node-timeout",
+            str(node_timeout_ms),
+        ]
+        self.nodes = [
+            EmbeddedRedis(data_dir / str(port), port=port, extra_args=cluster_args)
+            for port in ports
+        ]
+
+    @property
+    def url(self) -> str:
+        """Every node as a seed: `redis://127.0.0.1:P1,127.0.0.1:P2,...` (REDIS_CLUSTER_URL)."""
+        return "redis://" + ",".join(f"127.0.0.1:{node.port}" for node in self.nodes)
+
+    def start(self) -> "EmbeddedCluster":
+        """Start every node; form the cluster unless they already are one (a restart)."""
+        try:
+            for node in self.nodes:
+                node.start()
+            if not self._formed():
+                self._create()
+            self._wait_until_ok()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+
+    def _formed(self) -> bool:
+        """Whether the nodes already know each other (their nodes.conf, after a restart): then
+        they need time to agree again, not a new cluster."""
+        return all(
+            _cluster_info(node).get("cluster_known_nodes", "1") != "1" for node in self.nodes
+        )
+
+    def _create(self) -> None:
+        addresses = [f"127.0.0.1:{node.port}" for node in self.nodes]
+        subprocess.run(
+            [
+                cli_binary(),
+                "--cluster",
+                "create",
+                *addresses,
+                "--cluster-replicas",
+                str(self.replicas),
+                "--cluster-yes",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=FORM_TIMEOUT_SECONDS,
+        )
+
+    def _wait_until_ok(self) -> None:
+        """Every node sees every slot served and the cluster's every node."""
+        deadline = time.monotonic() + FORM_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            infos = [_cluster_info(node) for node in self.nodes]
+            if all(
+                info.get("cluster_state") == "ok"
+                and info.get("cluster_slots_assigned") == "16384"
+                and info.get("cluster_known_nodes") == str(len(self.nodes))
+                for info in infos
+            ):
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"the cluster did not form in {FORM_TIMEOUT_SECONDS:.0f} s")
+
+
+BUS_PORT_OFFSET = 10_000  # a node's cluster bus listens on its port + 10,000
+
+
+def free_cluster_ports(count: int) -> list[int]:
+    """`count` loopback ports free with their bus ports (so at most 55,535)."""
+    found: list[int] = []
+    while len(found) < count:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+        if port + BUS_PORT_OFFSET > 65_535 or port in found or not _free(port + BUS_PORT_OFFSET):
+            continue
+        found.append(port)
+    return found
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _cluster_info(node: EmbeddedRedis) -> dict[str, str]:
+    """CLUSTER INFO of one node ({} while it does not answer)."""
+    client = redis.Redis(port=node.port, socket_timeout=2, decode_responses=True)
+    try:
+        raw = client.execute_command("CLUSTER INFO")
+    except redis.exceptions.RedisError:
+        return {}
+    finally:
+        client.close()
+    if isinstance(raw, dict):  # redis-py parses the reply
+        return {str(key): str(value) for key, value in raw.items()}
+    return dict(line.split(":", 1) for line in str(raw).split() if ":" in line)
