@@ -154,10 +154,12 @@ class EmbeddedRedis:
         raise RuntimeError(f"the server did not answer on port {self.port}")
 
     def kill(self) -> None:
-        """SIGKILL: what a crash or a pulled plug looks like to the clients."""
+        """SIGKILL: what a crash or a pulled plug looks like to the clients. (The socket file a
+        killed server leaves is removed; a restart on the port makes it again.)"""
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+        self.socket_path.unlink(missing_ok=True)
 
     def stop(self) -> None:
         """Shut down cleanly (the AOF is flushed), or kill it if it does not go."""
@@ -169,3 +171,4 @@ class EmbeddedRedis:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        self.socket_path.unlink(missing_ok=True)
