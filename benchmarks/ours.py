@@ -324,32 +324,31 @@ class Contention:
         self.processes = processes | {"bench": os.getpid()}
         self.started = time.perf_counter()
         self.busy, self.total = machine_busy_and_total_ticks()
-        self.cpu = {name: _own_cpu(pid, name) for name, pid in self.processes.items()}
-        self.waits = {name: _own_wait(pid, name) for name, pid in self.processes.items()}
+        self.before = {name: _reading(name, pid) for name, pid in self.processes.items()}
 
     def measured(self) -> dict[str, Any]:
         per_s = 1000 / (time.perf_counter() - self.started)
         busy, total = machine_busy_and_total_ticks()
+        now = {name: _reading(name, pid) for name, pid in self.processes.items()}
         return {
             "machine_busy_share": round((busy - self.busy) / max(total - self.total, 1), 3),
             "cpu_ms_per_s": {
-                name: round((_own_cpu(pid, name) - self.cpu[name]) * per_s, 1)
-                for name, pid in self.processes.items()
+                name: round((cpu - self.before[name][0]) * per_s, 1)
+                for name, (cpu, _) in now.items()
             },
             "run_queue_wait_ms_per_s": {
-                name: round((_own_wait(pid, name) - self.waits[name]) * per_s, 1)
-                for name, pid in self.processes.items()
+                name: round((wait - self.before[name][1]) * per_s, 1)
+                for name, (_, wait) in now.items()
             },
         }
 
 
-def _own_cpu(pid: int, name: str) -> float:
-    """The bench's own CPU without its children (the stack's processes are its children)."""
-    return own_cpu_seconds(pid) if name == "bench" else cpu_seconds([pid])
-
-
-def _own_wait(pid: int, name: str) -> float:
-    return own_run_queue_wait_seconds(pid) if name == "bench" else run_queue_wait_seconds([pid])
+def _reading(name: str, pid: int) -> tuple[float, float]:
+    """CPU and run-queue seconds of a process so far: the stack's with their children, the
+    bench's without (the stack's processes are its children)."""
+    if name == "bench":
+        return own_cpu_seconds(pid), own_run_queue_wait_seconds(pid)
+    return cpu_seconds([pid]), run_queue_wait_seconds([pid])
 
 
 def _lag_summary(lags: list[float], written: int, invisible: int) -> dict[str, Any]:

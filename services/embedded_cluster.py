@@ -10,7 +10,7 @@ from pathlib import Path
 
 import redis
 
-from services.embedded import EmbeddedRedis, cli_binary
+from services.embedded import EmbeddedRedis, cli_binary, free_port
 
 FORM_TIMEOUT_SECONDS = 30.0
 
@@ -116,9 +116,7 @@ def free_cluster_ports(count: int) -> list[int]:
     """`count` loopback ports free with their bus ports (so at most 55,535)."""
     found: list[int] = []
     while len(found) < count:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
+        port = free_port()
         if port + BUS_PORT_OFFSET > 65_535 or port in found or not _free(port + BUS_PORT_OFFSET):
             continue
         found.append(port)
@@ -143,6 +141,4 @@ def _cluster_info(node: EmbeddedRedis) -> dict[str, str]:
         return {}
     finally:
         client.close()
-    if isinstance(raw, dict):  # redis-py parses the reply
-        return {str(key): str(value) for key, value in raw.items()}
-    return dict(line.split(":", 1) for line in str(raw).split() if ":" in line)
+    return {str(key): str(value) for key, value in raw.items()}  # parsed by redis-py

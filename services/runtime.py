@@ -3,8 +3,9 @@ takes entries as Redis sent them, its lifecycle (deployment check, heartbeat), a
 the process when a task it cannot do without fails."""
 
 import asyncio
+import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Coroutine
 from typing import Any
 
 from faststream import FastStream
@@ -32,16 +33,31 @@ async def raw_entries(message: StreamMessage[Any]) -> Any:
     return message.raw_message
 
 
-def exit_if_failed(app: FastStream, what: str) -> Callable[[asyncio.Task[None]], None]:
-    """A done-callback for a task the service cannot do without (say, its log follower): if
-    it failed, the process ends (to be started again), never stays up idle."""
+class ServiceTasks:
+    """The tasks a service runs beside FastStream's subscribers (its followers, the signer):
+    one that fails ends the process (to be started again), never leaves it up idle; all are
+    cancelled at shutdown. Made before `supervise`, they stop before it closes the connection."""
 
-    def check(task: asyncio.Task[None]) -> None:
+    def __init__(self, app: FastStream) -> None:
+        self._app = app
+        self._tasks: list[asyncio.Task[None]] = []
+        app.on_shutdown(self._stop)
+
+    def start(self, work: Coroutine[Any, Any, None], what: str) -> None:
+        task = asyncio.create_task(work)
+        task.add_done_callback(functools.partial(self._ended, what))
+        self._tasks.append(task)
+
+    def _ended(self, what: str, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and task.exception() is not None:
             logging.getLogger("commentstream").error("%s failed", what, exc_info=task.exception())
-            app.exit()
+            self._app.exit()
 
-    return check
+    async def _stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        # A task that failed has been logged (and has ended the process): not raised again.
+        await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
 def supervise(app: FastStream, redis: Redis, service: str, settings: Settings) -> DeploymentGuard:

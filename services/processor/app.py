@@ -30,7 +30,7 @@ from services.processor.moderation_inputs import (
     approved_before_lookup,
 )
 from services.processor.signer import LogSigner, load_signing_key
-from services.runtime import exit_if_failed, make_broker, raw_entries, supervise
+from services.runtime import ServiceTasks, make_broker, raw_entries, supervise
 from services.settings import Settings
 from services.sites import Sites
 from storage.command_follower import CommandFollower
@@ -68,49 +68,34 @@ def build_processor(settings: Settings) -> tuple[FastStream, DeploymentGuard]:
             spam_models=SpamModels(redis),
         ),
     )
+    tasks = ServiceTasks(app)  # first: stopped before `supervise` closes the connection
     guard = supervise(app, redis, SERVICE, settings)
     instance = instance_name(SERVICE)
 
     for p in range(settings.partitions):
         _subscribe_claims(broker, handler, store, PartitionKeys(p), instance, settings)
-    tasks: list[asyncio.Task[None]] = []
 
     @app.on_startup
     async def create_groups_and_follow() -> None:
         await ensure_command_groups(redis, settings.partitions)
         follower = CommandFollower(redis, settings.partitions, instance, settings.batch_size)
-        task = asyncio.create_task(_take_commands(handler, follower, instance, settings))
-        task.add_done_callback(exit_if_failed(app, "command follower"))
-        tasks.append(task)
-
-    @app.on_shutdown
-    async def stop_following() -> None:
-        for task in tasks:
-            task.cancel()
-        # A task that failed has been logged (and has ended the process): not raised again.
-        await asyncio.gather(*tasks, return_exceptions=True)
+        tasks.start(_take_commands(handler, follower, instance, settings), "command follower")
 
     if settings.signing_key_file is not None:
-        _sign_the_log(app, redis, settings, load_signing_key(settings.signing_key_file))
+        _sign_the_log(app, tasks, redis, settings, load_signing_key(settings.signing_key_file))
     return app, guard
 
 
 def _sign_the_log(
-    app: FastStream, redis: Redis, settings: Settings, key: Ed25519PrivateKey
+    app: FastStream, tasks: ServiceTasks, redis: Redis, settings: Settings, key: Ed25519PrivateKey
 ) -> None:
     signer = LogSigner(
         redis, settings.partitions, key, settings.digest_seconds, settings.digest_events
     )
-    tasks: list[asyncio.Task[None]] = []
 
     @app.after_startup
     async def start_signing() -> None:
-        tasks.append(asyncio.create_task(signer.run()))
-
-    @app.on_shutdown
-    async def stop_signing() -> None:
-        for task in tasks:
-            task.cancel()
+        tasks.start(signer.run(), "signer")  # it never fails: it starts again by itself
 
 
 async def _take_commands(

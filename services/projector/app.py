@@ -16,7 +16,7 @@ from faststream import FastStream
 from projections.names import MODERATION
 from projections.registry import MakeProjection
 from services.projector.runner import ProjectorRunner
-from services.runtime import exit_if_failed, make_broker, supervise
+from services.runtime import ServiceTasks, make_broker, supervise
 from services.settings import Settings
 from storage.connection import connect
 from storage.deployment import DeploymentGuard
@@ -37,15 +37,7 @@ def build_projector(
     redis = connect(settings.redis_url, "projector")
     projection = make_projection(redis, AuthorKeyVault(redis, settings.secret))
     runner = ProjectorRunner(redis, projection)
-    tasks: list[asyncio.Task[None]] = []
-
-    @app.on_shutdown
-    async def stop_following() -> None:  # first: before `supervise` closes the connection
-        for task in tasks:
-            task.cancel()
-        # A task that failed has been logged (and has ended the process): not raised again.
-        await asyncio.gather(*tasks, return_exceptions=True)
-
+    tasks = ServiceTasks(app)  # first: stopped before `supervise` closes the connection
     guard = supervise(app, redis, f"projector-{projection.name}", settings)
 
     @app.on_startup
@@ -54,9 +46,7 @@ def build_projector(
             p: await runner.load_checkpoint(PartitionKeys(p)) for p in range(settings.partitions)
         }
         follower = LogFollower(redis, cursors, settings.batch_size)
-        task = asyncio.create_task(follow_the_log(runner, follower, settings))
-        task.add_done_callback(exit_if_failed(app, "log follower"))
-        tasks.append(task)
+        tasks.start(follow_the_log(runner, follower, settings), "log follower")
 
     return app, guard
 
