@@ -64,7 +64,7 @@ def supervise(app: FastStream, redis: Redis, service: str, settings: Settings) -
     """While `app` runs: check the deployment marker first, then beat and watch for a wiped
     server (stopping the app if it is); close `redis` at the end."""
     instance = instance_name(service)
-    guard = DeploymentGuard(redis, settings.deployment)
+    guard = DeploymentGuard(redis, settings.deployment, settings.partitions)
     tasks: list[asyncio.Task[None]] = []
 
     @app.on_startup

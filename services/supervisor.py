@@ -16,6 +16,7 @@ from services.embedded import EmbeddedRedis
 from services.processor.signer import create_signing_key
 from services.settings import Settings
 from storage.deployment import EXIT_WIPED, DeploymentGuard
+from storage.key_upgrade import rename_old_keys
 
 logger = logging.getLogger("commentstream.up")
 
@@ -55,7 +56,10 @@ async def establish_deployment(url: str, settings: Settings) -> str:
     """The deployment marker every child must find (created here on a new deployment)."""
     redis = Redis.from_url(url, decode_responses=True, encoding_errors="surrogateescape")
     try:
-        return await DeploymentGuard(redis, settings.deployment).establish()
+        renamed = await rename_old_keys(redis)
+        if renamed:
+            print(f"renamed {renamed} keys to their spread partition tags (storage/keys.py)")
+        return await DeploymentGuard(redis, settings.deployment, settings.partitions).establish()
     finally:
         await redis.aclose()
 

@@ -14,6 +14,7 @@ import uuid
 
 from redis.asyncio import Redis
 
+from storage.key_upgrade import refuse_old_keys
 from storage.keys import DEPLOYMENT
 
 logger = logging.getLogger("commentstream.deployment")
@@ -31,13 +32,16 @@ class StoreWiped(RuntimeError):
 
 
 class DeploymentGuard:
-    def __init__(self, redis: Redis, expected: str | None) -> None:
+    def __init__(self, redis: Redis, expected: str | None, partitions: int) -> None:
         self._redis = redis
         self.marker = expected
         self.wiped = False
+        self._partitions = partitions
 
     async def establish(self) -> str:
-        """Adopt the server's marker (creating it for a new deployment), or refuse it."""
+        """Adopt the server's marker (creating it for a new deployment), or refuse it; refuse a
+        server whose keys still have their old names (storage/key_upgrade.py)."""
+        await refuse_old_keys(self._redis, self._partitions)
         found = await self._redis.get(DEPLOYMENT)
         if self.marker is not None and found != self.marker:
             self._refuse()

@@ -51,7 +51,7 @@ def create_app(settings: Settings) -> ASGIApp:
         reads=reads,
         signer=TokenSigner(settings.secret),
         vault=AuthorKeyVault(redis, settings.secret),
-        guard=DeploymentGuard(redis, settings.deployment),
+        guard=DeploymentGuard(redis, settings.deployment, settings.partitions),
         sites=Sites.from_settings(settings),
         limiter=RateLimiter(redis),
         live=LiveHub(

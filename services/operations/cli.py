@@ -486,6 +486,22 @@ def spam_train(site: Site = "default", as_json: Json = False) -> None:
         )
 
 
+def rename_keys() -> None:
+    """Give keys of the old form (`cs:{3}:…`) their spread partition tags; stop every service
+    first (`commentstream up` does this by itself)."""
+    from storage.connection import connect
+    from storage.key_upgrade import rename_old_keys
+
+    async def main() -> int:
+        redis = connect(settings_for_a_process().redis_url)
+        try:
+            return await rename_old_keys(redis)
+        finally:
+            await redis.aclose()
+
+    print(f"renamed {asyncio.run(main())} keys")
+
+
 def register_operations(app: typer.Typer) -> None:
     """Attach these commands to the main `commentstream` app."""
     app.add_typer(audit_app, name="audit")
@@ -499,3 +515,4 @@ def register_operations(app: typer.Typer) -> None:
     app.command("import-events")(import_events)
     app.command("erase-author")(erase_author)
     app.command("export-author")(export_author)
+    app.command("rename-keys")(rename_keys)

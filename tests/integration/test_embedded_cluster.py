@@ -6,6 +6,7 @@ from pathlib import Path
 from redis.cluster import RedisCluster
 
 from services.embedded_cluster import EmbeddedCluster
+from storage.keys import PartitionKeys
 
 
 def test_six_nodes_form_a_cluster_that_a_restart_keeps(tmp_path: Path) -> None:
@@ -19,14 +20,18 @@ def test_six_nodes_form_a_cluster_that_a_restart_keeps(tmp_path: Path) -> None:
         )
         assert roles == ["master"] * 3 + ["replica"] * 3
         for p in range(8):  # one key on each partition's hash tag, on whichever master
-            client.set(f"cs:{{{p}}}:probe", str(p))
+            client.set(f"{PartitionKeys(p).tag}:probe", str(p))
+        # the default 8 partitions spread 3/3/2 over the masters as the cluster assigned slots
+        owners = [client.get_node_from_key(f"{PartitionKeys(p).tag}:probe").name for p in range(8)]
+        assert sorted(owners.count(owner) for owner in set(owners)) == [2, 3, 3]
         client.close()
     finally:
         cluster.stop()
     again = EmbeddedCluster(tmp_path / "cluster", ports=ports).start()
     try:
         client = RedisCluster(host="127.0.0.1", port=ports[0], decode_responses=True)
-        assert [client.get(f"cs:{{{p}}}:probe") for p in range(8)] == [str(p) for p in range(8)]
+        probes = [client.get(f"{PartitionKeys(p).tag}:probe") for p in range(8)]
+        assert probes == [str(p) for p in range(8)]
         client.close()
         assert again.url.count(",") == 5 and again.url.startswith("redis://127.0.0.1:")
     finally:

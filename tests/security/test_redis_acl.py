@@ -15,6 +15,7 @@ import yaml
 from services.embedded import EmbeddedRedis, free_port
 from services.settings import Settings
 from services.supervisor import establish_deployment
+from storage.keys import PartitionKeys
 from tests.processes import ROOT, ServiceProcess, http_ok, wait_until
 
 PASSWORDS = {
@@ -95,13 +96,14 @@ def test_each_service_works_under_its_own_user_and_no_further(
         for service in services:
             service.stop()
 
+    view_meta = PartitionKeys(0).projection("thread_view", 0).meta("default", "acl")
     forbidden = [
-        ("gateway", lambda c: c.xadd("cs:{0}:events", {"event": "forged"})),
-        ("gateway", lambda c: c.hset("cs:{0}:thread_view:0:default/acl:meta", "count", "99")),
+        ("gateway", lambda c: c.xadd(PartitionKeys(0).events, {"event": "forged"})),
+        ("gateway", lambda c: c.hset(view_meta, "count", "99")),
         ("gateway", lambda c: c.flushall()),
-        ("projector", lambda c: c.xadd("cs:{1}:events", {"event": "forged"})),
-        ("projector", lambda c: c.xadd("cs:{1}:commands", {"command": "{}"})),
-        ("processor", lambda c: c.hset("cs:{0}:thread_view:0:default/acl:meta", "count", "99")),
+        ("projector", lambda c: c.xadd(PartitionKeys(1).events, {"event": "forged"})),
+        ("projector", lambda c: c.xadd(PartitionKeys(1).commands, {"command": "{}"})),
+        ("processor", lambda c: c.hset(view_meta, "count", "99")),
         ("processor", lambda c: c.config_set("appendonly", "no")),
     ]
     for user, action in forbidden:
