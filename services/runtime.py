@@ -7,22 +7,30 @@ import functools
 import logging
 from collections.abc import Coroutine
 from typing import Any
+from urllib.parse import urlsplit
 
 from faststream import FastStream
 from faststream.message import StreamMessage
-from faststream.redis import RedisBroker
-from redis.asyncio import Redis
+from faststream.redis import RedisBroker, RedisClusterBroker
 
 from services.settings import Settings
-from storage.connection import connection_class, redis_url
+from storage.connection import Store, cluster_seeds, connection_class
 from storage.deployment import DeploymentGuard
 from storage.heartbeats import beat, beat_forever, instance_name
 
 
 def make_broker(settings: Settings) -> RedisBroker:
-    """A broker whose per-message log lines are DEBUG, so INFO logs stay readable."""
-    url = redis_url(settings.redis_url)
-    return RedisBroker(url, log_level=logging.DEBUG, connection_class=connection_class(url))
+    """A broker of the store (a RedisClusterBroker on a cluster) whose per-message log lines are
+    DEBUG, so INFO logs stay readable."""
+    store = settings.store
+    if store.cluster:
+        seeds = cluster_seeds(store.url)
+        parts = urlsplit(store.url)
+        first = f"{parts.scheme}://{parts.netloc.partition(',')[0]}"
+        return RedisClusterBroker(first, startup_nodes=seeds, log_level=logging.DEBUG)
+    return RedisBroker(
+        store.url, log_level=logging.DEBUG, connection_class=connection_class(store.url)
+    )
 
 
 async def raw_entries(message: StreamMessage[Any]) -> Any:
@@ -60,7 +68,7 @@ class ServiceTasks:
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
-def supervise(app: FastStream, redis: Redis, service: str, settings: Settings) -> DeploymentGuard:
+def supervise(app: FastStream, redis: Store, service: str, settings: Settings) -> DeploymentGuard:
     """While `app` runs: check the deployment marker first, then beat and watch for a wiped
     server (stopping the app if it is); close `redis` at the end."""
     instance = instance_name(service)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from events.decider import DEFAULT_EDIT_WINDOW
+from storage.connection import StoreAddress, redis_url
 
 
 class Limits(BaseModel):
@@ -31,6 +32,13 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, validation_alias="PORT")
     host: str = "127.0.0.1"
     redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
+    # A Redis Cluster's seed nodes, `redis://[user:password@]host:port[,host:port...]`: when
+    # set, every process uses the cluster (and REDIS_URL is not used).
+    redis_cluster_url: str | None = Field(default=None, validation_alias="REDIS_CLUSTER_URL")
+    # After each append the processor waits (WAIT) until this many replicas have it, before it
+    # answers; 0: it answers at once (an acknowledged write may be lost with a failover).
+    ack_replicas: int = Field(default=0, ge=0, le=16)
+    ack_timeout_ms: int = Field(default=1000, ge=1, le=60_000)
     data_dir: Path = Path("data")
     partitions: int = Field(default=8, ge=1, le=1024)
     secret: str = "change-me-in-production"
@@ -74,6 +82,13 @@ class Settings(BaseSettings):
     posts_per_minute_per_identity: int = DEFAULT_LIMITS.posts_per_minute_per_identity
     likes_per_minute_per_identity: int = DEFAULT_LIMITS.likes_per_minute_per_identity
     min_seconds_to_submit: float = DEFAULT_LIMITS.min_seconds_to_submit
+
+    @property
+    def store(self) -> StoreAddress:
+        """Where the store is: REDIS_CLUSTER_URL if set, else REDIS_URL."""
+        if self.redis_cluster_url:
+            return StoreAddress(self.redis_cluster_url, cluster=True)
+        return StoreAddress(redis_url(self.redis_url))
 
     @property
     def edit_window(self) -> timedelta:

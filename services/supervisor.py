@@ -9,12 +9,11 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from redis.asyncio import Redis
-
 from projections.names import PROJECTION_NAMES
 from services.embedded import EmbeddedRedis
 from services.processor.signer import create_signing_key
 from services.settings import Settings
+from storage.connection import StoreAddress, connect
 from storage.deployment import EXIT_WIPED, DeploymentGuard
 from storage.key_upgrade import rename_old_keys
 
@@ -52,9 +51,9 @@ class Child:
             self.process.wait()
 
 
-async def establish_deployment(url: str, settings: Settings) -> str:
+async def establish_deployment(address: StoreAddress | str, settings: Settings) -> str:
     """The deployment marker every child must find (created here on a new deployment)."""
-    redis = Redis.from_url(url, decode_responses=True, encoding_errors="surrogateescape")
+    redis = connect(address)
     try:
         renamed = await rename_old_keys(redis)
         if renamed:

@@ -1,7 +1,14 @@
-"""One way to open a Redis connection: from a URL, with commands packed by hiredis."""
+"""One way to open a connection to the store: one Redis server (REDIS_URL) or a Redis Cluster
+(REDIS_CLUSTER_URL, its seed nodes), with commands packed by hiredis."""
+
+import weakref
+from dataclasses import dataclass
+from typing import TypeAlias, TypeGuard
+from urllib.parse import unquote, urlsplit
 
 import hiredis
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
+from redis.asyncio.cluster import ClusterNode
 from redis.asyncio.connection import (
     Connection,
     SSLConnection,
@@ -11,12 +18,34 @@ from redis.asyncio.connection import (
 from redis.exceptions import DataError
 from redis.typing import EncodableT
 
+Store: TypeAlias = Redis | RedisCluster
+"""A client of the store, whichever its topology: code that works on both uses only what the
+two share (no command naming keys of two partitions; `is_cluster` where they differ)."""
+
+CLUSTER_CONNECTIONS_PER_NODE = 1000  # redis-py's 100 raises, not waits, when all are busy
+
+
+@dataclass(frozen=True)
+class StoreAddress:
+    """Where the store is: a server's URL, or a cluster's seed nodes
+    (`redis://[user:password@]host:port[,host:port...]`)."""
+
+    url: str
+    cluster: bool = False
+
 
 def redis_url(url: str | None) -> str:
     """`url`, which a process needs (REDIS_URL; `commentstream up` sets it for its services)."""
     if not url:
-        raise RuntimeError("REDIS_URL is not set (commentstream up sets it for its services)")
+        raise RuntimeError(
+            "neither REDIS_URL nor REDIS_CLUSTER_URL is set (commentstream up sets one for its"
+            " services)"
+        )
     return url
+
+
+def is_cluster(redis: Store) -> TypeGuard[RedisCluster]:
+    return isinstance(redis, RedisCluster)
 
 
 class _HiredisPacking:
@@ -73,11 +102,59 @@ def connection_class(url: str) -> type[Connection]:
     return _HIREDIS_PACKING.get(chosen, chosen)
 
 
-def connect(url: str | None, name: str | None = None) -> Redis:
-    """A client of the server at `url`, answering text (decode_responses). Bytes that are not
-    UTF-8 (a log entry's sealed data) come back as text that encodes to exactly those bytes
-    again (`surrogateescape`, see events.log_entry.as_bytes). `name` names its connections
-    (CLIENT SETNAME), so that CLIENT LIST says which service holds which."""
+def connect(address: StoreAddress | str | None, name: str | None = None) -> Store:
+    """A client of the store at `address` (a plain URL: one server), answering text
+    (decode_responses). Bytes that are not UTF-8 (a log entry's sealed data) come back as text
+    that encodes to exactly those bytes again (`surrogateescape`, see events.log_entry.as_bytes).
+    `name` names its connections (CLIENT SETNAME), so that CLIENT LIST says which service holds
+    which."""
+    if isinstance(address, StoreAddress) and address.cluster:
+        return connect_cluster(address.url, name)
+    return connect_server(address.url if isinstance(address, StoreAddress) else address, name)
+
+
+_CLUSTER_ADDRESSES: "weakref.WeakKeyDictionary[RedisCluster, tuple[str, str | None]]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def connect_cluster(url: str, name: str | None = None) -> RedisCluster:
+    """A client of the cluster whose seed nodes `url` lists. It follows MOVED and ASK, and
+    learns the slots again after a failover or a resharding (redis-py)."""
+    parts = urlsplit(url)
+    cluster = RedisCluster(
+        startup_nodes=[ClusterNode(host, port) for host, port in cluster_seeds(url)],
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        ssl=parts.scheme == "rediss",
+        decode_responses=True,
+        encoding_errors="surrogateescape",
+        client_name=name,
+        max_connections=CLUSTER_CONNECTIONS_PER_NODE,
+    )
+    _CLUSTER_ADDRESSES[cluster] = (url, name)
+    return cluster
+
+
+def cluster_seeds(url: str) -> list[tuple[str, int]]:
+    """The (host, port) of each seed node a cluster URL lists."""
+    seeds = []
+    for seed in urlsplit(url).netloc.rpartition("@")[2].split(","):
+        host, _, port = seed.rpartition(":")
+        if not host or not port.isdigit():
+            raise ValueError(f"REDIS_CLUSTER_URL: {seed!r} is not host:port")
+        seeds.append((host.strip("[]"), int(port)))
+    return seeds
+
+
+def another_cluster_client(cluster: RedisCluster) -> RedisCluster:
+    """A new client of the same cluster, with connections of its own."""
+    url, name = _CLUSTER_ADDRESSES[cluster]
+    return connect_cluster(url, name)
+
+
+def connect_server(url: str | None, name: str | None = None) -> Redis:
+    """A client of the one server at `url`."""
     url = redis_url(url)
     redis = Redis.from_url(
         url, decode_responses=True, encoding_errors="surrogateescape", client_name=name

@@ -5,8 +5,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from redis.asyncio import Redis
-
+from storage.connection import Store
 from storage.event_store import enqueue_command
 from storage.keys import PartitionKeys
 
@@ -27,7 +26,7 @@ def _stream(keys: PartitionKeys, kind: str) -> str:
 
 
 async def dead_letters(
-    redis: Redis, partitions: int, projections: Iterable[str]
+    redis: Store, partitions: int, projections: Iterable[str]
 ) -> list[DeadLetter]:
     """Every parked command, and every event parked by one of `projections`."""
     kinds = ("commands", *projections)
@@ -50,7 +49,7 @@ async def dead_letters(
     return found
 
 
-async def counts(redis: Redis, partitions: int, projections: Iterable[str]) -> dict[str, int]:
+async def counts(redis: Store, partitions: int, projections: Iterable[str]) -> dict[str, int]:
     """How many dead letters each kind holds, over all partitions (for /metrics)."""
     totals = dict.fromkeys(("commands", *projections), 0)
     async with redis.pipeline(transaction=False) as pipe:
@@ -63,7 +62,7 @@ async def counts(redis: Redis, partitions: int, projections: Iterable[str]) -> d
     return totals
 
 
-async def retry(redis: Redis, letter: DeadLetter) -> bool:
+async def retry(redis: Store, letter: DeadLetter) -> bool:
     """Send a parked command again, as it was; events cannot be retried (use `replay`)."""
     if letter.kind != "commands" or "fields" not in letter.fields:
         return False
@@ -73,6 +72,6 @@ async def retry(redis: Redis, letter: DeadLetter) -> bool:
     return True
 
 
-async def drop(redis: Redis, letter: DeadLetter) -> bool:
+async def drop(redis: Store, letter: DeadLetter) -> bool:
     stream = _stream(PartitionKeys(letter.partition), letter.kind)
     return bool(await redis.xdel(stream, letter.entry_id))

@@ -12,8 +12,7 @@ import contextlib
 import logging
 import uuid
 
-from redis.asyncio import Redis
-
+from storage.connection import Store
 from storage.key_upgrade import refuse_old_keys
 from storage.keys import DEPLOYMENT
 
@@ -32,7 +31,7 @@ class StoreWiped(RuntimeError):
 
 
 class DeploymentGuard:
-    def __init__(self, redis: Redis, expected: str | None, partitions: int) -> None:
+    def __init__(self, redis: Store, expected: str | None, partitions: int) -> None:
         self._redis = redis
         self.marker = expected
         self.wiped = False

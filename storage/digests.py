@@ -2,9 +2,8 @@
 
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
-
 from events.digest import Digest
+from storage.connection import Store
 from storage.keys import DIGESTS
 from storage.scripts import Scripts
 
@@ -24,12 +23,12 @@ async def append_digest(scripts: Scripts, digest: Digest, signature: str) -> boo
     return bool(appended)
 
 
-async def latest_digest(redis: Redis) -> SignedDigest | None:
+async def latest_digest(redis: Store) -> SignedDigest | None:
     found = await redis.xrevrange(DIGESTS, count=1)
     return _signed(found[0]) if found else None
 
 
-async def all_digests(redis: Redis) -> list[SignedDigest]:
+async def all_digests(redis: Store) -> list[SignedDigest]:
     return [_signed(entry) for entry in await redis.xrange(DIGESTS)]
 
 

@@ -1,20 +1,23 @@
 """The event store: the log `cs:{p}:events`, per-thread history, and the one atomic append."""
 
+import hashlib
 import json
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from redis.asyncio import Redis
+from redis.asyncio import RedisCluster
 from redis.asyncio.client import Pipeline
-from redis.exceptions import OutOfMemoryError, ResponseError
+from redis.exceptions import NoScriptError, OutOfMemoryError, ResponseError
 
 from events.decider import ThreadState
 from events.envelope import EventEnvelope
 from events.log_entry import decode_entry, encode_entry
 from events.outcomes import Outcome
+from storage.connection import Store, is_cluster
 from storage.keys import WRITER_GROUP, PartitionKeys, partition_of
-from storage.scripts import Scripts
+from storage.scripts import APPEND_EVENTS, CAN_WRITE, Scripts
 from storage.stream_entries import text
 from storage.thread_state import (
     THREAD_FIELD,
@@ -23,6 +26,7 @@ from storage.thread_state import (
     state_from_fields,
 )
 
+logger = logging.getLogger("commentstream.store")
 OUTCOME_STREAM_MAXLEN = 10_000
 HISTORY_FETCH = 500  # log entries fetched per round trip when reading a thread's history
 
@@ -41,11 +45,27 @@ class CommandEntry:
     group: str = WRITER_GROUP
 
 
+@dataclass(frozen=True)
+class Replication:
+    """Acknowledged means replicated: after each append, WAIT until `replicas` replicas have it
+    (at most `timeout_ms`), and publish its outcome only then (COMMENTSTREAM_ACK_REPLICAS)."""
+
+    replicas: int = 0
+    timeout_ms: int = 1000
+
+
 class EventStore:
-    def __init__(self, redis: Redis, partitions: int, outcome_ttl_seconds: int) -> None:
+    def __init__(
+        self,
+        redis: Store,
+        partitions: int,
+        outcome_ttl_seconds: int,
+        replication: Replication = Replication(),
+    ) -> None:
         self.redis = redis
         self.partitions = partitions
         self._outcome_ttl = outcome_ttl_seconds
+        self._replication = replication
         self._scripts = Scripts(redis)
 
     def keys_for(self, site: str, thread: str) -> PartitionKeys:
@@ -152,44 +172,105 @@ class EventStore:
         command_entry: CommandEntry | None,
     ) -> AppendResult:
         record = outcome.model_dump_json(exclude_none=True, exclude={"command_id"})
-        status, payload = await self._scripts.append_events(
-            keys=[
-                state_key,
-                keys.events,
-                history_key,
-                keys.outcome(outcome.command_id),
-                keys.outcomes,
-                keys.commands,
-                actor_threads_key,
-            ],
-            args=[
-                *state_args,
-                len(state_fields) // 2,
-                record[:-1],
-                self._outcome_ttl,
-                OUTCOME_STREAM_MAXLEN,
-                command_entry.group if command_entry else "",
-                command_entry.entry_id if command_entry else "",
-                thread_member,
-                len(envelopes),
-                f'"command_id":{json.dumps(outcome.command_id)}',
-                *(value for envelope in envelopes for value in _append_values(envelope)),
-                *state_fields,
-            ],
-        )
+        replicated = self._replication.replicas > 0
+        script_keys = [
+            state_key,
+            keys.events,
+            history_key,
+            keys.outcome(outcome.command_id),
+            keys.outcomes,
+            keys.commands,
+            actor_threads_key,
+        ]
+        script_args = [
+            *state_args,
+            len(state_fields) // 2,
+            record[:-1],
+            self._outcome_ttl,
+            0 if replicated else OUTCOME_STREAM_MAXLEN,
+            command_entry.group if command_entry else "",
+            command_entry.entry_id if command_entry else "",
+            thread_member,
+            len(envelopes),
+            f'"command_id":{json.dumps(outcome.command_id)}',
+            *(value for envelope in envelopes for value in _append_values(envelope)),
+            *state_fields,
+        ]
+        if replicated:
+            status, payload = await self._append_replicated(keys, script_keys, script_args)
+        else:
+            status, payload = await self._scripts.append_events(keys=script_keys, args=script_args)
         status = text(status)
         if status == "conflict":
             return AppendResult("conflict")
         return AppendResult(status, Outcome.model_validate_json(payload))  # type: ignore[arg-type]
 
+    async def _append_replicated(
+        self, keys: PartitionKeys, script_keys: list[str], script_args: list[Any]
+    ) -> tuple[str, str]:
+        """The append and a WAIT on the same connection (one pipeline, to the partition's
+        master); the outcome is published once enough replicas have the append. When they do
+        not in time, it is withheld (the writer hears nothing and answers 202, queued): an
+        answer must not promise what a failover could take back."""
+        wanted, timeout_ms = self._replication.replicas, self._replication.timeout_ms
+        target: dict[str, Any] = {}
+        if is_cluster(self.redis):
+            target["target_nodes"] = self.redis.get_node_from_key(keys.events)
+        for attempt in (1, 2):
+            try:
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    pipe.evalsha(
+                        self._scripts.append_events.sha,
+                        len(script_keys),
+                        *script_keys,
+                        *script_args,
+                    )
+                    pipe.execute_command("WAIT", wanted, timeout_ms, **target)
+                    (status, payload), replicas = await pipe.execute()
+                break
+            except NoScriptError:
+                if attempt == 2:
+                    raise
+                await self.redis.script_load(APPEND_EVENTS)
+        status = text(status)
+        if status != "conflict":
+            if int(replicas) >= wanted:
+                await self.redis.xadd(
+                    keys.outcomes,
+                    {"outcome": payload},
+                    maxlen=OUTCOME_STREAM_MAXLEN,
+                    approximate=True,
+                )
+            else:
+                logger.warning(
+                    "%s appended, but %s of %d replicas have it after %d ms: its outcome is not"
+                    " published",
+                    keys.events,
+                    replicas,
+                    wanted,
+                    timeout_ms,
+                )
+        return status, payload
+
     async def takes_writes(self) -> bool:
         """False while the server refuses writes for want of memory (`maxmemory` reached with
         noeviction); asked without writing anything."""
         try:
-            await self._scripts.can_write()
+            if is_cluster(self.redis):  # every master: a write may go to any
+                await self._on_every_master(CAN_WRITE)
+            else:
+                await self._scripts.can_write()
         except OutOfMemoryError:
             return False
         return True
+
+    async def _on_every_master(self, script: str) -> None:
+        sha = hashlib.sha1(script.encode()).hexdigest()
+        try:
+            await self.redis.execute_command("EVALSHA", sha, 0, target_nodes=RedisCluster.PRIMARIES)
+        except NoScriptError:
+            await self.redis.script_load(script)  # (on every master)
+            await self.redis.execute_command("EVALSHA", sha, 0, target_nodes=RedisCluster.PRIMARIES)
 
     async def actor_threads(self, actor_id: str) -> list[tuple[str, str]]:
         """Every thread (site, thread) in which `actor_id` has an event, from the index the
@@ -239,7 +320,7 @@ def _append_values(envelope: EventEnvelope) -> tuple[bytes, str, bytes]:
 
 
 async def history_envelopes(
-    redis: Redis, keys: PartitionKeys, entries: list[tuple[str, dict[str, str]]]
+    redis: Store, keys: PartitionKeys, entries: list[tuple[str, dict[str, str]]]
 ) -> list[EventEnvelope]:
     """The events a thread's history entries point at (each names its place in the log)."""
     positions = [fields["position"] for _, fields in entries]
@@ -257,7 +338,7 @@ class CommandStreamMissing(RuntimeError):
     """The partition's command stream is gone: the server was wiped (or the key deleted)."""
 
 
-async def enqueue_command(redis: Redis, keys: PartitionKeys, fields: dict[str, str]) -> str:
+async def enqueue_command(redis: Store, keys: PartitionKeys, fields: dict[str, str]) -> str:
     """XADD a command to `keys.commands`, never creating the stream (NOMKSTREAM).
 
     The stream and its `writer` group are made once, at `0`, by `ensure_command_groups`. A
@@ -270,7 +351,7 @@ async def enqueue_command(redis: Redis, keys: PartitionKeys, fields: dict[str, s
     return text(entry_id)
 
 
-async def ensure_command_groups(redis: Redis, partitions: int) -> None:
+async def ensure_command_groups(redis: Store, partitions: int) -> None:
     """Create the writer group on every command stream at `0`, before anything is published.
 
     A group created later at `$` would skip commands already queued.

@@ -9,8 +9,7 @@ rather than start an empty log beside the old one.
 import re
 from collections.abc import AsyncIterator
 
-from redis.asyncio import Redis
-
+from storage.connection import Store
 from storage.keys import PREFIX, PartitionKeys
 
 _OLD_FORM = re.compile(r"^cs:\{(\d+)\}:(.*)$", re.DOTALL)
@@ -34,13 +33,13 @@ def today_name(old: str) -> str | None:
     return f"{PartitionKeys(int(matched.group(1))).tag}:{matched.group(2)}"
 
 
-async def old_keys(redis: Redis) -> AsyncIterator[str]:
+async def old_keys(redis: Store) -> AsyncIterator[str]:
     async for key in redis.scan_iter(match=_OLD_PATTERN, count=1000):
         if today_name(key) is not None:
             yield key
 
 
-async def refuse_old_keys(redis: Redis, partitions: int) -> None:
+async def refuse_old_keys(redis: Store, partitions: int) -> None:
     """Raise OldKeyNames if the server holds the old form of a partition's command stream (made
     by the first processor of every deployment, so present wherever old data is)."""
     async with redis.pipeline(transaction=False) as pipe:
@@ -52,7 +51,7 @@ async def refuse_old_keys(redis: Redis, partitions: int) -> None:
         raise OldKeyNames(OLD_KEYS_MESSAGE.format(example=example))
 
 
-async def rename_old_keys(redis: Redis) -> int:
+async def rename_old_keys(redis: Store) -> int:
     """Rename every key of the old form; how many. A key whose new name is taken is an error
     (two deployments mixed on one server), raised before anything else is renamed."""
     renames = [(key, today_name(key) or key) async for key in old_keys(redis)]

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from itertools import islice
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 from events.personal import new_author_key
+from storage.connection import Store
 from storage.keys import author_key
 
 CACHE_SECONDS = 30.0
@@ -41,7 +41,7 @@ class AuthorKeyVault:
     """Keys are cached briefly per process; an erasure reaches every process within
     CACHE_SECONDS (and at once where the process sees the AuthorErased event)."""
 
-    def __init__(self, redis: Redis, secret: str) -> None:
+    def __init__(self, redis: Store, secret: str) -> None:
         self._redis = redis
         self._wrapping = AESGCM(hashlib.sha256(b"commentstream-vault:" + secret.encode()).digest())
         self._cache: dict[str, tuple[float, bytes]] = {}

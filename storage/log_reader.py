@@ -4,8 +4,9 @@ import weakref
 from collections.abc import AsyncIterator
 from typing import Any
 
-from redis.asyncio import ConnectionPool, Redis
+from redis.asyncio import Redis
 
+from storage.connection import Store, another_cluster_client, is_cluster
 from storage.keys import PartitionKeys
 
 PAGE = 5000
@@ -23,26 +24,26 @@ def entry_fields(flat: list[str]) -> dict[str, str]:
     return dict(zip(flat[::2], flat[1::2], strict=False))
 
 
-_RAW_CLIENTS: "weakref.WeakKeyDictionary[ConnectionPool, Redis]" = weakref.WeakKeyDictionary()
+_RAW_CLIENTS: "weakref.WeakKeyDictionary[Any, Store]" = weakref.WeakKeyDictionary()
+_AS_SENT = ("XRANGE", "XREAD", "XREADGROUP")
 
 
-def raw_client(redis: Redis) -> Redis:
-    """A client on `redis`'s connection pool that answers XRANGE, XREAD and XREADGROUP as sent
-    (made once per pool: a client is not cheap to make, and the signer reads the log every
-    second)."""
-    pool = redis.connection_pool
-    raw = _RAW_CLIENTS.get(pool)
+def raw_client(redis: Store) -> Store:
+    """A client that answers XRANGE, XREAD and XREADGROUP as sent: on one server it shares
+    `redis`'s connection pool, on a cluster it has connections of its own (made once per
+    client: a client is not cheap to make, and the signer reads the log every second)."""
+    owner = redis if is_cluster(redis) else redis.connection_pool
+    raw = _RAW_CLIENTS.get(owner)
     if raw is None:
-        raw = Redis(connection_pool=pool)
-        raw.set_response_callback("XRANGE", _as_sent)
-        raw.set_response_callback("XREAD", _as_sent)
-        raw.set_response_callback("XREADGROUP", _as_sent)
-        _RAW_CLIENTS[pool] = raw
+        raw = another_cluster_client(redis) if is_cluster(redis) else Redis(connection_pool=owner)
+        for command in _AS_SENT:  # (a cluster's nodes share its callbacks)
+            raw.set_response_callback(command, _as_sent)
+        _RAW_CLIENTS[owner] = raw
     return raw
 
 
 async def log_entries(
-    redis: Redis, keys: PartitionKeys, after: str | None = None, until: str | None = None
+    redis: Store, keys: PartitionKeys, after: str | None = None, until: str | None = None
 ) -> AsyncIterator[list[LogEntry]]:
     """Pages of (entry id, fields) of one partition's log, after `after` up to `until`.
 
@@ -60,7 +61,7 @@ async def log_entries(
         start = f"({page[-1][0]}"
 
 
-async def log_length(redis: Redis, partitions: int) -> int:
+async def log_length(redis: Store, partitions: int) -> int:
     async with redis.pipeline(transaction=False) as pipe:
         for p in range(partitions):
             pipe.xlen(PartitionKeys(p).events)

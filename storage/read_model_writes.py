@@ -2,9 +2,9 @@
 
 from dataclasses import dataclass, field
 
-from redis.asyncio import Redis
 from redis.exceptions import NoScriptError
 
+from storage.connection import Store
 from storage.keys import ProjectionKeys
 from storage.scripts import MAX_VALUES_PER_CALL, Scripts
 
@@ -47,7 +47,7 @@ class Commit:
 
 
 async def commit(
-    redis: Redis,
+    redis: Store,
     scripts: Scripts,
     keys: ProjectionKeys,
     expected: str | None,
@@ -63,7 +63,7 @@ async def commit(
 
 
 async def commit_together(
-    redis: Redis, scripts: Scripts, commits: list[Commit], *, live: bool
+    redis: Store, scripts: Scripts, commits: list[Commit], *, live: bool
 ) -> list[int]:
     """`commit` each of `commits` (one script call each, every key of a call in one partition),
     in one round trip; each one's 1, 0 or -1, in order. A call that was applied stays applied
@@ -78,7 +78,7 @@ async def commit_together(
 
 
 async def _evalsha_each(
-    redis: Redis, sha: str, calls: list[tuple[list[str], list[str | bytes | int | float]]]
+    redis: Store, sha: str, calls: list[tuple[list[str], list[str | bytes | int | float]]]
 ) -> list[int]:
     # EVALSHA by hand: redis-py's pipeline of scripts asks SCRIPT EXISTS first, a round trip
     async with redis.pipeline(transaction=False) as pipe:

@@ -10,9 +10,10 @@ at a write half-way through; `#!lua flags=no-writes` for one that only reads (it
 import hashlib
 from typing import Any
 
-from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError
+
+from storage.connection import Store
 
 # Redis's Lua unpacks at most about 8,000 values into one call, so a write of more values is
 # made in several calls of at most this many (an even number: field/value pairs stay whole).
@@ -24,8 +25,9 @@ MAX_VALUES_PER_CALL = 4_000
 # ARGV: 1 expected version ('' for an outcome not decided on a thread's state: a parked
 #       command), 2 new version, 3 new head hash, 4 number of state fields to write,
 #       5 outcome JSON without its command id and closing brace, 6 outcome TTL (s), 7 outcome
-#       stream max length, 8 writer group, 9 command entry id ('' when not read from the command
-#       stream), 10 the thread (`site/thread`, a member of the actor's threads), 11 number of
+#       stream max length ('0': the caller publishes the outcome itself, once replicated),
+#       8 writer group, 9 command entry id ('' when not read from the command stream),
+#       10 the thread (`site/thread`, a member of the actor's threads), 11 number of
 #       events, 12 the command id as a JSON member (`"command_id":"…"`), 13.. three values per
 #       event (its v2 entry's `e`, `h` and `p`, '' for no `p`: see events/log_entry.py), then
 #       the state's field/value pairs (storage/thread_state.py)
@@ -38,7 +40,9 @@ local function whole(record)
   return '{' .. ARGV[12] .. ',' .. string.sub(record, 2)
 end
 local function finish(outcome)
-  redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[7], '*', 'outcome', outcome)
+  if ARGV[7] ~= '0' then
+    redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[7], '*', 'outcome', outcome)
+  end
   if ARGV[9] ~= '' then
     redis.call('XACK', KEYS[6], ARGV[8], ARGV[9])
     redis.call('XDEL', KEYS[6], ARGV[9])
@@ -255,7 +259,7 @@ return 1
 class Scripts:
     """The scripts registered on one client."""
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Store) -> None:
         self.can_write: AsyncScript = redis.register_script(CAN_WRITE)
         self.append_events: AsyncScript = redis.register_script(APPEND_EVENTS)
         self.commit_projection: AsyncScript = redis.register_script(COMMIT_PROJECTION)
@@ -268,7 +272,7 @@ class Scripts:
 class ReadOnlyScript:
     """A script that only reads, run with EVALSHA_RO (loaded again after a server restart)."""
 
-    def __init__(self, redis: Redis, source: str) -> None:
+    def __init__(self, redis: Store, source: str) -> None:
         self._redis = redis
         self._source = source
         self._sha = hashlib.sha1(source.encode()).hexdigest()

@@ -2,12 +2,11 @@
 
 from collections.abc import Mapping
 
-from redis.asyncio import Redis
-
 from events.envelope import EventEnvelope
 from events.log_entry import decode_entry
 from events.personal import PersonalData, sealing_context, unseal
 from events.thread_events import CommentEdited, CommentPosted
+from storage.connection import Store
 from storage.key_vault import AuthorKeyVault
 from storage.keys import PartitionKeys
 
@@ -27,7 +26,7 @@ async def personal_data(vault: AuthorKeyVault, envelope: EventEnvelope) -> Perso
 
 
 async def sources_at(
-    redis: Redis, vault: AuthorKeyVault, keys: PartitionKeys, positions: Mapping[str, str]
+    redis: Store, vault: AuthorKeyVault, keys: PartitionKeys, positions: Mapping[str, str]
 ) -> dict[str, str]:
     """Per comment id, the body its event at a log position (its post or last edit) holds,
     unsealed, in one round trip; left out where the author was erased or the entry is gone.

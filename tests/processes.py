@@ -12,11 +12,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import redis
+import redis.cluster
 
 from services.embedded import EmbeddedRedis, free_port
+from services.embedded_cluster import EmbeddedCluster
 from services.processor.signer import create_signing_key
 from services.settings import Settings
 from services.supervisor import SERVICES, establish_deployment
+from storage.connection import StoreAddress
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -91,9 +95,30 @@ def http_ok(url: str) -> bool:
 
 @dataclass
 class Stack:
-    server: EmbeddedRedis
+    store: EmbeddedRedis | EmbeddedCluster
     base_url: str
     services: dict[str, ServiceProcess]
+
+    @property
+    def server(self) -> EmbeddedRedis:
+        """The one server of a stack on one (a test of what only one server has)."""
+        assert isinstance(self.store, EmbeddedRedis), "this stack runs on a cluster"
+        return self.store
+
+    @property
+    def on_cluster(self) -> bool:
+        return isinstance(self.store, EmbeddedCluster)
+
+    def client(self) -> "redis.Redis | redis.cluster.RedisCluster":
+        """A synchronous client of the stack's store, whichever its topology."""
+        if isinstance(self.store, EmbeddedCluster):
+            port = self.store.nodes[0].port
+            return redis.cluster.RedisCluster(
+                port=port, decode_responses=True, encoding_errors="surrogateescape"
+            )
+        return redis.Redis.from_url(
+            self.store.url, decode_responses=True, encoding_errors="surrogateescape"
+        )
 
     def command(self, *args: str) -> subprocess.CompletedProcess[str]:
         """`commentstream ARGS` against this stack's server, as an operator would run it."""
@@ -110,9 +135,16 @@ NO_LIMITS = {
 }
 
 
-def start_stack(data_dir: Path, logs_dir: Path, fsync: str = "everysec", **env: str) -> Stack:
-    """Its own server in `data_dir`, then processor, both projectors and the gateway."""
-    server = EmbeddedRedis(data_dir, fsync=fsync).start()
+def start_stack(
+    data_dir: Path, logs_dir: Path, fsync: str = "everysec", cluster: bool = False, **env: str
+) -> Stack:
+    """Its own server in `data_dir` (or its own cluster: three masters, three replicas), then
+    processor, the projectors and the gateway."""
+    store = (
+        EmbeddedCluster(data_dir / "cluster").start()
+        if cluster
+        else EmbeddedRedis(data_dir, fsync=fsync).start()
+    )
     signing_key = data_dir / "signing-key.pem"
     create_signing_key(signing_key)
     environment = {
@@ -168,31 +200,35 @@ def start_stack(data_dir: Path, logs_dir: Path, fsync: str = "everysec", **env: 
         ),
         **env,
     }
-    return start_services(server, logs_dir, environment)
+    return start_services(store, logs_dir, environment)
 
 
-def start_services(server: EmbeddedRedis, logs_dir: Path, environment: dict[str, str]) -> Stack:
+def start_services(
+    store: EmbeddedRedis | EmbeddedCluster, logs_dir: Path, environment: dict[str, str]
+) -> Stack:
     """Processor, both projectors and the gateway on a started `server`, each told which
     deployment to expect as `commentstream up` does, once /readyz says all are up. If that
     fails, every one of them and the server are stopped again, and the logs' tails are shown."""
     services: dict[str, ServiceProcess] = {}
     try:
-        deployment = asyncio.run(establish_deployment(server.url, Settings()))
+        if isinstance(store, EmbeddedCluster):
+            address = StoreAddress(store.url, cluster=True)
+            where = {"REDIS_CLUSTER_URL": store.url}
+        else:
+            address = StoreAddress(store.url)
+            where = {"REDIS_URL": store.socket_url}  # as `commentstream up` gives its services
+        deployment = asyncio.run(establish_deployment(address, Settings()))
         port = free_port()
-        own = {
-            "COMMENTSTREAM_DEPLOYMENT": deployment,
-            "REDIS_URL": server.socket_url,  # as `commentstream up` gives its services
-            "PORT": str(port),
-        }
+        own = {"COMMENTSTREAM_DEPLOYMENT": deployment, "PORT": str(port), **where}
         for name, args in SERVICES.items():
             services[name] = ServiceProcess(args, own | environment, logs_dir).start()
-        stack = Stack(server, f"http://127.0.0.1:{port}", services)
+        stack = Stack(store, f"http://127.0.0.1:{port}", services)
         _wait_ready(stack)
         return stack
     except BaseException:
         for service in services.values():
             service.stop()
-        server.stop()
+        store.stop()
         raise
 
 
@@ -209,4 +245,4 @@ def _wait_ready(stack: Stack) -> None:
 def stop_stack(stack: Stack) -> None:
     for service in stack.services.values():
         service.stop()
-    stack.server.stop()
+    stack.store.stop()

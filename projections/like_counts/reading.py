@@ -3,8 +3,7 @@
 from datetime import UTC, datetime
 from typing import NamedTuple
 
-from redis.asyncio import Redis
-
+from storage.connection import Store
 from storage.keys import ProjectionKeys
 
 
@@ -14,7 +13,7 @@ class Like(NamedTuple):
 
 
 class LikeCountsReader:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Store) -> None:
         self._redis = redis
 
     async def counts(self, keys: ProjectionKeys, site: str, thread: str) -> dict[str, int]:

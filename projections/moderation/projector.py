@@ -3,8 +3,6 @@ queues they move between and the verdicts per author."""
 
 from collections import defaultdict
 
-from redis.asyncio import Redis
-
 from events.envelope import EventEnvelope
 from events.thread_events import AuthorBanned, AuthorUnbanned
 from projections.moderation.model import (
@@ -20,6 +18,7 @@ from projections.moderation.model import (
 )
 from projections.names import MODERATION
 from projections.projection import dead_letter
+from storage.connection import Store
 from storage.keys import ProjectionKeys
 from storage.read_model_writes import WriteBatch
 
@@ -28,7 +27,7 @@ class ModerationProjection:
     name = MODERATION
     event_types: frozenset[str] | None = EVENT_TYPES
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Store) -> None:
         self._redis = redis
 
     async def plan(self, keys: ProjectionKeys, envelopes: list[EventEnvelope]) -> WriteBatch:

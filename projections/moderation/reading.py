@@ -6,8 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from redis.asyncio import Redis
-
 from projections.moderation.model import (
     VERDICTS,
     BannedSubject,
@@ -17,6 +15,7 @@ from projections.moderation.model import (
     Verdict,
     item_from_stored,
 )
+from storage.connection import Store
 from storage.keys import ProjectionKeys
 
 AuthorHistory = dict[Verdict, int]
@@ -29,7 +28,7 @@ class QueuedItem:
 
 
 class ModerationReader:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Store) -> None:
         self._redis = redis
 
     async def queue(

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from redis.asyncio import Redis
 
 from projections.like_counts.reading import LikeCountsReader
 from projections.thread_view.fragments import (
@@ -27,6 +26,7 @@ from projections.thread_view.query import (
     decode_cursor,
     encode_cursor,
 )
+from storage.connection import Store
 from storage.keys import ProjectionKeys
 from storage.scripts import Scripts
 
@@ -75,7 +75,7 @@ class PageRequest:
 
 
 class ThreadPages:
-    def __init__(self, redis: Redis, scripts: Scripts) -> None:
+    def __init__(self, redis: Store, scripts: Scripts) -> None:
         self._redis = redis
         self._scripts = scripts
         self._likes = LikeCountsReader(redis)

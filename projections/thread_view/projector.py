@@ -4,8 +4,6 @@ import logging
 from itertools import groupby
 from typing import Any
 
-from redis.asyncio import Redis
-
 from events.envelope import EventEnvelope
 from events.personal import PersonalData
 from events.thread_events import (
@@ -36,6 +34,7 @@ from projections.thread_view.model import (
     record_from_stored,
     stored_record,
 )
+from storage.connection import Store
 from storage.key_vault import AuthorKeyVault
 from storage.keys import ProjectionKeys, author_key
 from storage.read_model_writes import WriteBatch
@@ -48,7 +47,7 @@ class ThreadViewProjection:
     name = THREAD_VIEW
     event_types: frozenset[str] | None = None  # every event moves the thread version
 
-    def __init__(self, redis: Redis, vault: AuthorKeyVault) -> None:
+    def __init__(self, redis: Store, vault: AuthorKeyVault) -> None:
         self._redis = redis
         self._vault = vault
 

@@ -2,14 +2,13 @@
 
 from collections.abc import Iterable
 
-from redis.asyncio import Redis
-
 from projections.thread_view.model import CommentRecord, ThreadMeta, record_from_stored
+from storage.connection import Store
 from storage.keys import ProjectionKeys
 
 
 class ThreadViewReader:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Store) -> None:
         self._redis = redis
 
     async def load(

@@ -4,9 +4,9 @@ trusted proxies only, and the bot checks of the comment form (honeypot, too-fast
 import ipaddress
 
 from fastapi import Request
-from redis.asyncio import Redis
 
 from services.gateway.errors import ApiError
+from storage.connection import Store
 from storage.keys import rate_limit
 from storage.scripts import Scripts
 
@@ -14,7 +14,7 @@ IDLE_EXPIRY_MS = 10 * 60 * 1000
 
 
 class RateLimiter:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Store) -> None:
         self._scripts = Scripts(redis)
 
     async def take(self, kind: str, site: str, subject: str, per_minute: int) -> None:

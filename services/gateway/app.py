@@ -37,7 +37,7 @@ from storage.key_vault import AuthorKeyVault
 
 
 def create_app(settings: Settings) -> ASGIApp:
-    redis = connect(settings.redis_url, "gateway")
+    redis = connect(settings.store, "gateway")
     store = EventStore(redis, settings.partitions, settings.outcome_ttl_seconds)
     listener = OutcomeListener(redis, settings.partitions)
     reads = ReadModels(redis, settings.read_wait_seconds, settings.edit_window)
@@ -55,7 +55,7 @@ def create_app(settings: Settings) -> ASGIApp:
         sites=Sites.from_settings(settings),
         limiter=RateLimiter(redis),
         live=LiveHub(
-            follower=connect(settings.redis_url, "gateway"),  # its own connection: see live_hub.py
+            follower=connect(settings.store, "gateway"),  # its own connection: see live_hub.py
             reads=reads,
             partitions=settings.partitions,
             per_process=settings.live_streams_per_process,

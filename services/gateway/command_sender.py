@@ -3,11 +3,10 @@
 import asyncio
 import contextlib
 
-from redis.asyncio import Redis
-
 from events.commands import Command
 from events.outcomes import Outcome
 from services.gateway.outcome_listener import OutcomeListener
+from storage.connection import Store
 from storage.event_store import EventStore, enqueue_command, recorded_outcome
 from storage.failures import STORE_UNAVAILABLE
 from storage.stream_entries import COMMAND_FIELD
@@ -16,7 +15,7 @@ from storage.stream_entries import COMMAND_FIELD
 class CommandSender:
     def __init__(
         self,
-        redis: Redis,
+        redis: Store,
         store: EventStore,
         listener: OutcomeListener,
         timeout_seconds: float,

@@ -2,8 +2,6 @@
 
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
-
 from services.gateway.abuse import RateLimiter
 from services.gateway.command_sender import CommandSender
 from services.gateway.identity import TokenSigner
@@ -11,6 +9,7 @@ from services.gateway.live_hub import LiveHub
 from services.gateway.read_models import ReadModels
 from services.settings import Settings
 from services.sites import Sites
+from storage.connection import Store
 from storage.deployment import DeploymentGuard
 from storage.event_store import EventStore
 from storage.key_vault import AuthorKeyVault
@@ -19,7 +18,7 @@ from storage.key_vault import AuthorKeyVault
 @dataclass
 class Gateway:
     settings: Settings
-    redis: Redis
+    redis: Store
     store: EventStore
     sender: CommandSender
     reads: ReadModels

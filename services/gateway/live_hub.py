@@ -17,15 +17,15 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from redis.asyncio import Redis
-
 from events.log_entry import EntryFields, decode_entry, entry_type
 from services.gateway.live_messages import LIVE_TYPES, message_of
 from services.gateway.mailbox import Mailbox
 from services.gateway.read_models import ReadModels
 from services.gc_pauses import LongLivedStreams
+from storage.connection import Store
 from storage.failures import STORE_UNAVAILABLE
 from storage.keys import PartitionKeys
+from storage.stream_reads import StreamReads
 
 logger = logging.getLogger("commentstream.gateway.live")
 BLOCK_MS = 1_000  # well under the client's socket timeout (redis-py's default: 5 s)
@@ -68,7 +68,7 @@ class Subscription:
 
 @dataclass
 class LiveHub:
-    follower: Redis  # a client of its own: the blocking read never holds a request's connection
+    follower: Store  # a client of its own: the blocking read never holds a request's connection
     reads: ReadModels
     partitions: int
     per_process: int
@@ -185,10 +185,18 @@ class LiveHub:
     async def _follow(self) -> None:
         partitions = {PartitionKeys(p).events: PartitionKeys(p) for p in range(self.partitions)}
         cursors = await self._ends(list(partitions))
+        reads = StreamReads(self.follower, ENTRIES_PER_READ, BLOCK_MS)
+        try:
+            await self._announce_new(reads, partitions, cursors)
+        finally:
+            await reads.aclose()
+
+    async def _announce_new(
+        self, reads: StreamReads, partitions: dict[str, PartitionKeys], cursors: dict[str, str]
+    ) -> None:
         while True:
             try:
-                replies = await self.follower.xread(cursors, block=BLOCK_MS, count=ENTRIES_PER_READ)
-                for stream, entries in replies or []:
+                for stream, entries in await reads.read(cursors):
                     for entry_id, fields in entries:
                         try:
                             await self._announce(partitions[stream], entry_id, fields)

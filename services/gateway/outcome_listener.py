@@ -8,18 +8,19 @@ import asyncio
 import contextlib
 import logging
 
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from events.outcomes import Outcome
+from storage.connection import Store
 from storage.keys import PartitionKeys
+from storage.stream_reads import StreamReads
 
 logger = logging.getLogger("commentstream.gateway.outcomes")
 BLOCK_MS = 1000
 
 
 class OutcomeListener:
-    def __init__(self, redis: Redis, partitions: int) -> None:
+    def __init__(self, redis: Store, partitions: int) -> None:
         self._redis = redis
         self._streams = [PartitionKeys(p).outcomes for p in range(partitions)]
         self._waiting: dict[str, asyncio.Future[Outcome]] = {}
@@ -49,17 +50,21 @@ class OutcomeListener:
         self._waiting.pop(command_id, None)
 
     async def _listen(self, positions: dict[str, str]) -> None:
-        while True:
-            try:
-                replies = await self._redis.xread(positions, block=BLOCK_MS, count=500)
-            except RedisError as error:
-                logger.warning("outcome stream read failed (%s); retrying", error)
-                await asyncio.sleep(0.5)
-                continue
-            for stream, entries in replies:
-                for entry_id, fields in entries:
-                    positions[stream] = entry_id
-                    self._deliver(fields.get("outcome"))
+        reads = StreamReads(self._redis, 500, BLOCK_MS)
+        try:
+            while True:
+                try:
+                    found = await reads.read(positions)
+                except RedisError as error:
+                    logger.warning("outcome stream read failed (%s); retrying", error)
+                    await asyncio.sleep(0.5)
+                    continue
+                for stream, entries in found:
+                    for entry_id, fields in entries:
+                        positions[stream] = entry_id
+                        self._deliver(fields.get("outcome"))
+        finally:
+            await reads.aclose()
 
     def _deliver(self, raw: str | None) -> None:
         if not raw:

@@ -7,7 +7,6 @@ from datetime import timedelta
 from typing import Any
 
 import orjson
-from redis.asyncio import Redis
 
 from events.actors import Actor
 from projections.like_counts.reading import LikeCountsReader
@@ -20,6 +19,7 @@ from projections.thread_view.reading import ThreadViewReader
 from projections.thread_view.rendering import avatar_seed
 from services.gateway.page_cache import PageCache
 from services.gateway.schemas import Liker, LikersPage
+from storage.connection import Store
 from storage.keys import PartitionKeys, ProjectionKeys, partition_of
 from storage.scripts import Scripts
 from storage.stream_entries import is_after, parse_stream_id
@@ -43,7 +43,7 @@ class ActiveModels:
 
 
 class ReadModels:
-    def __init__(self, redis: Redis, read_wait_seconds: float, edit_window: timedelta) -> None:
+    def __init__(self, redis: Store, read_wait_seconds: float, edit_window: timedelta) -> None:
         self.redis = redis
         self.threads = ThreadViewReader(redis)
         self.pages = ThreadPages(redis, Scripts(redis))

@@ -75,7 +75,7 @@ async def tools() -> AsyncIterator[Tools]:
     from storage.key_vault import AuthorKeyVault
 
     settings = settings_for_a_process()
-    redis = connect(settings.redis_url)
+    redis = connect(settings.store)
     store = EventStore(redis, settings.partitions, settings.outcome_ttl_seconds)
     vault = AuthorKeyVault(redis, settings.secret)
     handler = CommandHandler(
@@ -493,7 +493,7 @@ def rename_keys() -> None:
     from storage.key_upgrade import rename_old_keys
 
     async def main() -> int:
-        redis = connect(settings_for_a_process().redis_url)
+        redis = connect(settings_for_a_process().store)
         try:
             return await rename_old_keys(redis)
         finally:

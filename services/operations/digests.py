@@ -10,11 +10,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from redis.asyncio import Redis
-
 from events.digest import Digest, PartitionMark, folded, signature_holds
 from events.envelope import GENESIS_HASH
 from events.log_entry import UnreadableEntry, chained_hash, entry_head
+from storage.connection import Store
 from storage.digests import latest_digest
 from storage.keys import PartitionKeys
 from storage.log_reader import log_entries
@@ -51,7 +50,7 @@ class DigestCheck:
     altered: list[Altered] = field(default_factory=list)  # first per partition, in log order
 
 
-async def recomputed(redis: Redis, partition: int, until: str) -> AsyncIterator[Listed]:
+async def recomputed(redis: Store, partition: int, until: str) -> AsyncIterator[Listed]:
     """A partition's events up to `until`, each chain hash computed from the content."""
     heads: dict[str, str] = {}
     async for page in log_entries(redis, PartitionKeys(partition), until=until):
@@ -67,7 +66,7 @@ async def recomputed(redis: Redis, partition: int, until: str) -> AsyncIterator[
             yield position, thread, head.version, chained
 
 
-async def _listed(redis: Redis, partition: int, mark: PartitionMark) -> list[Listed]:
+async def _listed(redis: Store, partition: int, mark: PartitionMark) -> list[Listed]:
     if not mark.events:
         return []
     return [event async for event in recomputed(redis, partition, mark.position)]
@@ -77,7 +76,7 @@ def _fold(listed: list[Listed]) -> PartitionMark:
     return folded(PartitionMark(), [(position, chained) for position, _, _, chained in listed])
 
 
-async def export_digest(redis: Redis) -> dict[str, Any]:
+async def export_digest(redis: Store) -> dict[str, Any]:
     """The file's content for the latest digest, once the log is checked against it."""
     latest = await latest_digest(redis)
     if latest is None:
@@ -103,7 +102,7 @@ async def export_digest(redis: Redis) -> dict[str, Any]:
 
 
 async def verify_against(
-    redis: Redis, document: dict[str, Any], public_key: str | None = None
+    redis: Store, document: dict[str, Any], public_key: str | None = None
 ) -> DigestCheck:
     """Check the log against an exported digest file (signed by `public_key`, if given)."""
     digest = Digest.model_validate(document["digest"])

@@ -5,8 +5,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from redis.asyncio import Redis
-
 from events.envelope import EventEnvelope
 from events.log_entry import decode_entry, entry_json
 from events.thread_events import (
@@ -17,6 +15,7 @@ from projections.audit_trail import HistoryLine, told
 from projections.thread_view.model import ThreadSlice, apply
 from projections.thread_view.query import ThreadView, build_thread_view
 from services.privacy import actor_events
+from storage.connection import Store
 from storage.event_store import EventStore
 from storage.key_vault import AuthorKeyVault
 from storage.keys import PartitionKeys
@@ -63,7 +62,7 @@ async def thread_at(
 
 
 async def search_log(
-    redis: Redis, partitions: int, needle: str, progress: Callable[[int], None]
+    redis: Store, partitions: int, needle: str, progress: Callable[[int], None]
 ) -> list[EventEnvelope]:
     """Every event whose stored JSON contains `needle`, in log order per partition."""
     found: list[EventEnvelope] = []
@@ -77,7 +76,7 @@ async def search_log(
 
 
 async def comment_history(
-    redis: Redis,
+    redis: Store,
     store: EventStore,
     vault: AuthorKeyVault,
     comment_id: str,

@@ -92,7 +92,7 @@ async def _build_partition(
     from storage.connection import connect
     from storage.key_vault import AuthorKeyVault
 
-    redis = connect(settings.redis_url)
+    redis = connect(settings.store)
     try:
         projection = PROJECTIONS[name](redis, AuthorKeyVault(redis, settings.secret))
         runner = ProjectorRunner(redis, projection, generation)

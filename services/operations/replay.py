@@ -5,26 +5,27 @@ least as far as the old), then drop the old generation after a grace period."""
 import asyncio
 import logging
 
-from redis.asyncio import Redis
-
 from projections.projection import Projection
 from services.operations.parallel_build import Progress, Workers, build_in_workers
 from services.projector.runner import ProjectorRunner
+from storage.connection import Store
 from storage.keys import PartitionKeys
 from storage.log_reader import log_length
+from storage.many_keys import get_each
 from storage.scripts import Scripts
 
 logger = logging.getLogger("commentstream.replay")
 DROP_GRACE_SECONDS = 2.0
 
 
-async def active_generation(redis: Redis, name: str, partitions: int) -> dict[int, int]:
-    values = await redis.mget([PartitionKeys(p).active_generation(name) for p in range(partitions)])
+async def active_generation(redis: Store, name: str, partitions: int) -> dict[int, int]:
+    names = [PartitionKeys(p).active_generation(name) for p in range(partitions)]
+    values = await get_each(redis, names)
     return {p: int(value or 0) for p, value in enumerate(values)}
 
 
 async def build_generation(
-    redis: Redis,
+    redis: Store,
     projection: Projection,
     generation: int,
     partitions: int,
@@ -52,7 +53,7 @@ async def build_generation(
         await runner.fold_log(PartitionKeys(p), last, progress)
 
 
-async def drop_generation(redis: Redis, name: str, generation: int, partitions: int) -> int:
+async def drop_generation(redis: Store, name: str, generation: int, partitions: int) -> int:
     """Delete every key of one generation of a projection; returns how many."""
     dropped = 0
     for p in range(partitions):
@@ -69,7 +70,7 @@ async def drop_generation(redis: Redis, name: str, generation: int, partitions: 
 
 
 async def replay(
-    redis: Redis,
+    redis: Store,
     projection: Projection,
     partitions: int,
     progress: Progress,

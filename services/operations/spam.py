@@ -10,8 +10,6 @@ as plain parameters (never a pickle), which the processor scores with.
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from redis.asyncio import Redis
-
 from events.log_entry import decode_entry, entry_type
 from events.spam_score import MIN_DECISIONS, MIN_PER_CLASS, SpamModel, spam_probability, tokens
 from events.thread_events import (
@@ -21,6 +19,7 @@ from events.thread_events import (
     CommentPosted,
     CommentRejected,
 )
+from storage.connection import Store
 from storage.key_vault import AuthorKeyVault
 from storage.keys import PartitionKeys, spam_model, spam_model_trained
 from storage.log_reader import log_entries
@@ -44,7 +43,7 @@ class NotEnoughDecisions(ValueError):
 
 
 async def decisions(
-    redis: Redis, vault: AuthorKeyVault, partitions: int, site: str
+    redis: Store, vault: AuthorKeyVault, partitions: int, site: str
 ) -> list[Decision]:
     """Every judged comment of the site with its last verdict, from the log."""
     bodies: dict[tuple[str, str], str] = {}
@@ -107,11 +106,11 @@ def train(site: str, judged: list[Decision], now: datetime | None = None) -> Spa
     )
 
 
-async def store_model(redis: Redis, model: SpamModel) -> None:
-    async with redis.pipeline(transaction=True) as pipe:
-        pipe.set(spam_model(model.site), model.model_dump_json())
-        pipe.set(spam_model_trained(model.site), model.trained_at.isoformat())
-        await pipe.execute()
+async def store_model(redis: Store, model: SpamModel) -> None:
+    """The model, then when it was trained: the processor, which reloads the model when that
+    time moves, reads the new one (two keys of two slots on a cluster: no transaction)."""
+    await redis.set(spam_model(model.site), model.model_dump_json())
+    await redis.set(spam_model_trained(model.site), model.trained_at.isoformat())
 
 
 @dataclass(frozen=True)

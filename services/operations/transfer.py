@@ -9,8 +9,6 @@ import heapq
 import json
 from collections.abc import AsyncIterator, Callable, Iterable
 
-from redis.asyncio import Redis
-
 from events.decider import ThreadState, evolve
 from events.log_entry import (
     HASH_FIELD,
@@ -25,6 +23,7 @@ from events.log_entry import (
     entry_head,
     field_value,
 )
+from storage.connection import Store
 from storage.keys import PartitionKeys, partition_of
 from storage.log_reader import LogEntry, log_entries, log_length
 from storage.stream_entries import parse_stream_id
@@ -34,7 +33,7 @@ PIPELINE = 1000
 
 
 async def export_lines(
-    redis: Redis, partitions: int, site: str | None, progress: Callable[[int], None]
+    redis: Store, partitions: int, site: str | None, progress: Callable[[int], None]
 ) -> AsyncIterator[str]:
     """Every entry (with its `position`) as one JSON line, in log order across partitions."""
     sources = [_entries(redis, PartitionKeys(p)) for p in range(partitions)]
@@ -88,7 +87,7 @@ def _site_of(fields: dict[str, str]) -> str | None:
         return None
 
 
-async def _entries(redis: Redis, keys: PartitionKeys) -> AsyncIterator[LogEntry]:
+async def _entries(redis: Store, keys: PartitionKeys) -> AsyncIterator[LogEntry]:
     async for page in log_entries(redis, keys):
         for entry in page:
             yield entry
@@ -109,7 +108,7 @@ class NotEmpty(RuntimeError):
 
 
 async def import_lines(
-    redis: Redis, partitions: int, lines: Iterable[str], progress: Callable[[int], None]
+    redis: Store, partitions: int, lines: Iterable[str], progress: Callable[[int], None]
 ) -> int:
     """Append exported envelopes at their original positions; the deployment must be empty."""
     if await log_length(redis, partitions):

@@ -5,13 +5,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from redis.asyncio import Redis
-
 from events.envelope import GENESIS_HASH
 from events.log_entry import UnreadableEntry, broken_link, entry_head, entry_json
 from projections.projection import Projection
 from services.operations.parallel_build import Workers
 from services.operations.replay import active_generation, build_generation, drop_generation
+from storage.connection import Store
 from storage.keys import PartitionKeys
 from storage.log_reader import log_entries
 
@@ -48,7 +47,7 @@ class Difference:
 
 
 async def verify_chains(
-    redis: Redis, partitions: int, progress: Callable[[int], None]
+    redis: Store, partitions: int, progress: Callable[[int], None]
 ) -> ChainReport:
     """Walk every thread's hash chain in log order; report each thread's first broken link."""
     report = ChainReport()
@@ -90,7 +89,7 @@ def _check(
 
 
 async def compare_models(
-    redis: Redis,
+    redis: Store,
     projection: Projection,
     partitions: int,
     progress: Callable[[int], None],
@@ -122,7 +121,7 @@ async def compare_models(
         await drop_generation(redis, name, SCRATCH_GENERATION, partitions)
 
 
-async def _diff(redis: Redis, name: str, live: str, scratch: str) -> list[Difference]:
+async def _diff(redis: Store, name: str, live: str, scratch: str) -> list[Difference]:
     suffixes = {key[len(live) :] async for key in redis.scan_iter(match=live + ":*", count=1000)}
     suffixes |= {
         key[len(scratch) :] async for key in redis.scan_iter(match=scratch + ":*", count=1000)
@@ -143,7 +142,7 @@ async def _diff(redis: Redis, name: str, live: str, scratch: str) -> list[Differ
     return differences
 
 
-async def _content(redis: Redis, key: str) -> Any:
+async def _content(redis: Store, key: str) -> Any:
     kind = await redis.type(key)
     if kind == "hash":
         return await redis.hgetall(key)

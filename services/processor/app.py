@@ -19,7 +19,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from faststream import FastStream
 from faststream.middlewares import AckPolicy
 from faststream.redis import RedisBroker, StreamSub
-from redis.asyncio import Redis
 
 from events.moderation import ban_key, fingerprint_key
 from services.processor.command_handler import CommandHandler
@@ -34,9 +33,9 @@ from services.runtime import ServiceTasks, make_broker, raw_entries, supervise
 from services.settings import Settings
 from services.sites import Sites
 from storage.command_follower import CommandFollower
-from storage.connection import connect
+from storage.connection import Store, connect
 from storage.deployment import DeploymentGuard
-from storage.event_store import CommandEntry, EventStore, ensure_command_groups
+from storage.event_store import CommandEntry, EventStore, Replication, ensure_command_groups
 from storage.failures import STORE_UNAVAILABLE, until_the_store_takes_it
 from storage.heartbeats import instance_name
 from storage.key_vault import AuthorKeyVault
@@ -52,8 +51,13 @@ RETRY_SECONDS = 0.5
 def build_processor(settings: Settings) -> tuple[FastStream, DeploymentGuard]:
     broker = make_broker(settings)
     app = FastStream(broker)
-    redis = connect(settings.redis_url, SERVICE)
-    store = EventStore(redis, settings.partitions, settings.outcome_ttl_seconds)
+    redis = connect(settings.store, SERVICE)
+    store = EventStore(
+        redis,
+        settings.partitions,
+        settings.outcome_ttl_seconds,
+        Replication(settings.ack_replicas, settings.ack_timeout_ms),
+    )
     sites = Sites.from_settings(settings)
     handler = CommandHandler(
         store,
@@ -87,7 +91,7 @@ def build_processor(settings: Settings) -> tuple[FastStream, DeploymentGuard]:
 
 
 def _sign_the_log(
-    app: FastStream, tasks: ServiceTasks, redis: Redis, settings: Settings, key: Ed25519PrivateKey
+    app: FastStream, tasks: ServiceTasks, redis: Store, settings: Settings, key: Ed25519PrivateKey
 ) -> None:
     signer = LogSigner(
         redis, settings.partitions, key, settings.digest_seconds, settings.digest_events
@@ -108,14 +112,17 @@ async def _take_commands(
         for entry_id, fields in entries:
             await _handle_one(handler, keys, instance, entry_id, fields, settings)
 
-    while True:
-        try:
-            batches = await follower.read()
-        except STORE_UNAVAILABLE as error:
-            logger.warning("command read failed (%s); retrying", error)
-            await asyncio.sleep(RETRY_SECONDS)
-            continue
-        await asyncio.gather(*(handle_in_order(keys, entries) for keys, entries in batches))
+    try:
+        while True:
+            try:
+                batches = await follower.read()
+            except STORE_UNAVAILABLE as error:
+                logger.warning("command read failed (%s); retrying", error)
+                await asyncio.sleep(RETRY_SECONDS)
+                continue
+            await asyncio.gather(*(handle_in_order(keys, entries) for keys, entries in batches))
+    finally:
+        await follower.aclose()  # reads still in flight (a cluster's)
 
 
 def _subscribe_claims(

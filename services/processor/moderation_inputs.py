@@ -7,14 +7,14 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from redis.asyncio import Redis
-
 from events.commands import BANS_THREAD
 from events.moderation import ModerationPolicy, ban_key, fingerprint_key
 from events.spam_score import SpamModel
 from projections.moderation.reading import ModerationReader
 from projections.names import MODERATION
+from storage.connection import Store
 from storage.keys import PartitionKeys, partition_of, spam_model, spam_model_trained
+from storage.many_keys import get_each
 
 ApprovedBefore = Callable[[str, str], Awaitable[bool]]  # (site, actor id) -> bool
 GENERATION_CACHE_SECONDS = 1.0
@@ -28,7 +28,7 @@ class BannedKeys:
     """Where a site's banned subjects are (the moderation model's active generation in the
     partition of the site's `~bans` thread), the generation remembered for a second."""
 
-    def __init__(self, redis: Redis | None, partitions: int) -> None:
+    def __init__(self, redis: Store | None, partitions: int) -> None:
         self._redis = redis
         self._partitions = partitions
         self._generations: dict[int, tuple[float, int]] = {}
@@ -53,7 +53,7 @@ class SpamModels:
     """Each site's trained spam model, reloaded when `spam train` makes a new one (looked for
     every SPAM_MODEL_CHECK_SECONDS)."""
 
-    def __init__(self, redis: Redis | None) -> None:
+    def __init__(self, redis: Store | None) -> None:
         self._redis = redis
         self._models: dict[str, tuple[float, str | None, SpamModel | None]] = {}
 
@@ -89,14 +89,14 @@ class ModerationInputs:
         )
 
 
-def approved_before_lookup(redis: Redis, partitions: int) -> ApprovedBefore:
+def approved_before_lookup(redis: Store, partitions: int) -> ApprovedBefore:
     """Whether an author has an approved comment on the site, from the moderation read model
     (its active generation in every partition)."""
     reader = ModerationReader(redis)
     every = [PartitionKeys(p) for p in range(partitions)]
 
     async def approved_before(site: str, actor_id: str) -> bool:
-        generations = await redis.mget([keys.active_generation(MODERATION) for keys in every])
+        generations = await get_each(redis, [keys.active_generation(MODERATION) for keys in every])
         models = [
             keys.projection(MODERATION, int(generation or 0))
             for keys, generation in zip(every, generations, strict=True)

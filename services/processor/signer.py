@@ -16,7 +16,6 @@ from cryptography.hazmat.primitives.serialization import (
     PrivateFormat,
     load_pem_private_key,
 )
-from redis.asyncio import Redis
 
 from events.digest import (
     GENESIS_LOG_HASH,
@@ -28,6 +27,7 @@ from events.digest import (
     signature_holds,
 )
 from events.log_entry import UnreadableEntry, stored_hash
+from storage.connection import Store
 from storage.digests import append_digest, latest_digest
 from storage.failures import STORE_UNAVAILABLE
 from storage.keys import PartitionKeys
@@ -69,7 +69,7 @@ def entry_hash(fields: dict[str, str]) -> str:
 class LogSigner:
     def __init__(
         self,
-        redis: Redis,
+        redis: Store,
         partitions: int,
         key: Ed25519PrivateKey,
         every_seconds: float,

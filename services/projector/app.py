@@ -34,7 +34,7 @@ def build_projector(
 ) -> tuple[FastStream, DeploymentGuard]:
     """The FastStream app of one projection over every partition."""
     app = FastStream(make_broker(settings))
-    redis = connect(settings.redis_url, "projector")
+    redis = connect(settings.store, "projector")
     projection = make_projection(redis, AuthorKeyVault(redis, settings.secret))
     runner = ProjectorRunner(redis, projection)
     tasks = ServiceTasks(app)  # first: stopped before `supervise` closes the connection
@@ -62,21 +62,24 @@ async def follow_the_log(
     linger_seconds = settings.batch_linger_ms / 1000
     pace = pace_seconds(settings, runner.projection.name)
     loop = asyncio.get_running_loop()
-    while True:
-        read_at = loop.time()
-        try:
-            batches = await follower.read()
-        except STORE_UNAVAILABLE as error:
-            logger.warning("%s: log read failed (%s); retrying", runner.projection.name, error)
-            await asyncio.sleep(RETRY_SECONDS)
-            continue
-        await runner.process_together(batches)
-        read = sum(len(entries) for _, entries in batches)
-        if linger_seconds and 1 < read < settings.batch_size:
-            # Events come more than one at a time: the log is busy. Linger before the next read,
-            # so that they come in bigger batches, each paying one read and one commit. Events
-            # that come one at a time are folded at once, without the wait.
-            await asyncio.sleep(linger_seconds)
-        elif pace:
-            # Whatever comes meanwhile waits for the next read, which takes it all at once.
-            await asyncio.sleep(max(0.0, read_at + pace - loop.time()))
+    try:
+        while True:
+            read_at = loop.time()
+            try:
+                batches = await follower.read()
+            except STORE_UNAVAILABLE as error:
+                logger.warning("%s: log read failed (%s); retrying", runner.projection.name, error)
+                await asyncio.sleep(RETRY_SECONDS)
+                continue
+            await runner.process_together(batches)
+            read = sum(len(entries) for _, entries in batches)
+            if linger_seconds and 1 < read < settings.batch_size:
+                # Events come more than one at a time: the log is busy. Linger before the next read,
+                # so that they come in bigger batches, each paying one read and one commit. Events
+                # that come one at a time are folded at once, without the wait.
+                await asyncio.sleep(linger_seconds)
+            elif pace:
+                # Whatever comes meanwhile waits for the next read, which takes it all at once.
+                await asyncio.sleep(max(0.0, read_at + pace - loop.time()))
+    finally:
+        await follower.aclose()  # reads still in flight (a cluster's)

@@ -10,10 +10,9 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
-from redis.asyncio import Redis
-
 from events.log_entry import EntryFields, decode_entry, entry_type
 from projections.projection import Projection, dead_letter
+from storage.connection import Store
 from storage.failures import until_the_store_takes_it
 from storage.keys import PartitionKeys, ProjectionKeys
 from storage.log_reader import log_entries
@@ -31,7 +30,7 @@ class ProjectorRunner:
     replay; given a `generation`, it builds that one, whatever readers use.
     """
 
-    def __init__(self, redis: Redis, projection: Projection, generation: int | None = None) -> None:
+    def __init__(self, redis: Store, projection: Projection, generation: int | None = None) -> None:
         self.redis = redis
         self.projection = projection
         self.building = generation
