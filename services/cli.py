@@ -29,13 +29,23 @@ def _warn_default_secret(settings: Settings) -> None:
 
 
 @app.command()
-def up() -> None:
-    """Embedded Redis (unless REDIS_URL is set) and every service; Ctrl-C stops all."""
+def up(
+    cluster: Annotated[
+        bool,
+        typer.Option(
+            "--cluster",
+            help="A local Redis Cluster (3 masters, 3 replicas, data in DATA_DIR/cluster/)"
+            " instead of one embedded server.",
+        ),
+    ] = False,
+) -> None:
+    """Embedded Redis (unless REDIS_URL or REDIS_CLUSTER_URL is set) and every service; Ctrl-C
+    stops all."""
     from services.supervisor import run_everything
 
     settings = settings_for_a_process()
     _warn_default_secret(settings)
-    raise typer.Exit(run_everything(settings))
+    raise typer.Exit(run_everything(settings, cluster=cluster))
 
 
 @app.command()

@@ -47,6 +47,18 @@ class EmbeddedCluster:
             for port in ports
         ]
 
+    @staticmethod
+    def kept_ports(data_dir: Path) -> list[int] | None:
+        """The ports of the cluster in `data_dir`, if one was started there (each node's
+        directory is named by its port, and its nodes.conf holds them): a restart must use
+        them again. None for a new cluster."""
+        ports = sorted(
+            int(node.name)
+            for node in (data_dir.iterdir() if data_dir.is_dir() else [])
+            if node.name.isdigit() and (node / "nodes.conf").exists()
+        )
+        return ports or None
+
     @property
     def url(self) -> str:
         """Every node as a seed: `redis://127.0.0.1:P1,127.0.0.1:P2,...` (REDIS_CLUSTER_URL)."""

@@ -17,6 +17,7 @@ from events.envelope import EventEnvelope
 from events.outcomes import Outcome
 from events.thread_events import CommentEdited, CommentPosted
 from projections.audit_trail import told
+from storage.connection import rewrite_append_only_files
 from storage.event_store import EventStore
 from storage.key_vault import AuthorKeyVault
 from storage.unsealing import personal_data
@@ -43,7 +44,8 @@ async def erase_author(
         outcomes.append({"site": site, "thread": thread, "outcome": outcome and outcome.status})
     parked = await _drop_dead_letters(store, actor_id)
     with contextlib.suppress(ResponseError):  # a rewrite already running will do
-        await store.redis.bgrewriteaof()  # so the append-only file forgets the plaintext too
+        # so the append-only files forget the plaintext too
+        await rewrite_append_only_files(store.redis)
     return {
         "identity": actor_id,
         "key_deleted": key_deleted,

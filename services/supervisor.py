@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from projections.names import PROJECTION_NAMES
 from services.embedded import EmbeddedRedis
+from services.embedded_cluster import EmbeddedCluster
 from services.processor.signer import create_signing_key
 from services.settings import Settings
 from storage.connection import StoreAddress, connect
@@ -25,6 +26,7 @@ SERVICES: dict[str, list[str]] = {
     **{name: ["project", name] for name in PROJECTION_NAMES},
 }
 RESTART_BACKOFF_SECONDS = 1.0
+Embedded = EmbeddedRedis | EmbeddedCluster | None
 
 
 @dataclass
@@ -63,20 +65,45 @@ async def establish_deployment(address: StoreAddress | str, settings: Settings) 
         await redis.aclose()
 
 
-def run_everything(settings: Settings) -> int:
-    """Start the server (unless REDIS_URL is set) and the four services; Ctrl-C stops all."""
-    server = None
-    env = dict(os.environ)
-    if not settings.redis_url:
-        server = EmbeddedRedis(settings.data_dir).start()
-        env["REDIS_URL"] = server.socket_url
-        env.setdefault("COMMENTSTREAM_DEMO", "true")  # a first look: the demo post has comments
+def start_embedded_store(settings: Settings, cluster: bool, env: dict[str, str]) -> Embedded:
+    """The embedded server, or with `cluster` the local cluster (six nodes, under
+    data_dir/cluster/, on the ports it had before), unless REDIS_URL or REDIS_CLUSTER_URL names
+    a store; sets the variable that tells the services where it is in `env`."""
+    if settings.redis_cluster_url or (settings.redis_url and not cluster):
+        return None
+    env.setdefault("COMMENTSTREAM_DEMO", "true")  # a first look: the demo post has comments
+    if cluster:
+        directory = settings.data_dir / "cluster"
+        local = EmbeddedCluster(directory, ports=EmbeddedCluster.kept_ports(directory)).start()
+        env.pop("REDIS_URL", None)
+        env["REDIS_CLUSTER_URL"] = local.url
         print(
-            f"embedded server ({server.url}; the services use {server.socket_path}) with its"
-            f" data in {settings.data_dir}/",
+            f"local cluster: {local.masters} masters with a replica each, on ports"
+            f" {', '.join(str(node.port) for node in local.nodes)}, data in {directory}/",
             flush=True,
         )
-    env["COMMENTSTREAM_DEPLOYMENT"] = asyncio.run(establish_deployment(env["REDIS_URL"], settings))
+        return local
+    server = EmbeddedRedis(settings.data_dir).start()
+    env["REDIS_URL"] = server.socket_url
+    print(
+        f"embedded server ({server.url}; the services use {server.socket_path}) with its"
+        f" data in {settings.data_dir}/",
+        flush=True,
+    )
+    return server
+
+
+def run_everything(settings: Settings, cluster: bool = False) -> int:
+    """Start the embedded server (or cluster), unless the store is given, and every service;
+    Ctrl-C stops all."""
+    env = dict(os.environ)
+    server = start_embedded_store(settings, cluster, env)
+    address = (
+        StoreAddress(env["REDIS_CLUSTER_URL"], cluster=True)
+        if env.get("REDIS_CLUSTER_URL")
+        else StoreAddress(env["REDIS_URL"])
+    )
+    env["COMMENTSTREAM_DEPLOYMENT"] = asyncio.run(establish_deployment(address, settings))
     if settings.signing_key_file is None:
         signing_key = settings.data_dir / "signing-key.pem"
         create_signing_key(signing_key)

@@ -48,6 +48,15 @@ def is_cluster(redis: Store) -> TypeGuard[RedisCluster]:
     return isinstance(redis, RedisCluster)
 
 
+async def rewrite_append_only_files(redis: Store) -> None:
+    """BGREWRITEAOF: on the server, or on every node of a cluster (a replica keeps an append-only
+    file too)."""
+    if is_cluster(redis):
+        await redis.bgrewriteaof(target_nodes=RedisCluster.ALL_NODES)  # type: ignore[call-arg]
+    else:
+        await redis.bgrewriteaof()
+
+
 class _HiredisPacking:
     """Commands packed into the wire protocol by hiredis, in C: redis-py's asyncio connection
     packs them in Python (its blocking one already uses hiredis), several times slower, which

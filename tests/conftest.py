@@ -8,20 +8,66 @@ from pathlib import Path
 
 import httpx
 import pytest
-from redis.asyncio import Redis
 
 from services.embedded import EmbeddedRedis
+from services.embedded_cluster import EmbeddedCluster
 from services.settings import Settings
-from storage.connection import connect
+from storage.connection import Store, StoreAddress, connect
 from tests.processes import Stack, start_stack, stop_stack
 
 TEST_PARTITIONS = 4
 LIVE_STREAMS_PER_PROCESS = 60  # the session stack's cap (tests/e2e/test_live_fanout.py)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Browser tests last: Playwright's sync API occupies the thread's event loop."""
-    items.sort(key=lambda item: "browser" in getattr(item, "fixturenames", ()))
+TOPOLOGIES = ("server", "cluster")
+CLUSTER_IN_CI = (
+    # The suites `make test` runs on the cluster too; `make test-cluster` runs every test that
+    # takes a topology on the cluster (README: Running on Redis Cluster).
+    "tests/integration/test_event_store.py",
+    "tests/integration/test_projector_runner.py",
+    "tests/e2e/test_http_api.py",
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--topology",
+        choices=("ci", "server", "cluster"),
+        default="ci",
+        help="ci (make test): every test on one server, and the suites of CLUSTER_IN_CI and the"
+        " cluster's own tests on the local cluster too; server: one server only; cluster"
+        " (make test-cluster): every test that takes a topology on the cluster, and the"
+        " cluster's own tests",
+    )
+
+
+def _runs(item: pytest.Item, chosen: str) -> bool:
+    """Whether `item` runs with --topology `chosen`."""
+    callspec = getattr(item, "callspec", None)
+    topology = callspec.params.get("topology") if callspec else None
+    if item.get_closest_marker("cluster"):
+        return chosen != "server"
+    if topology is None:  # needs no store, or one server of its own
+        return chosen != "cluster"
+    if topology == "server":
+        return chosen != "cluster"
+    if item.get_closest_marker("single_server"):
+        return False
+    if chosen == "ci":
+        return any(item.nodeid.startswith(module) for module in CLUSTER_IN_CI)
+    return chosen == "cluster"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Each test on the topologies --topology asks for; browser tests last: Playwright's sync
+    API occupies the thread's event loop."""
+    chosen = config.getoption("--topology")
+    kept = [item for item in items if _runs(item, chosen)]
+    dropped = [item for item in items if not _runs(item, chosen)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+    kept.sort(key=lambda item: "browser" in getattr(item, "fixturenames", ()))
+    items[:] = kept
 
 
 @pytest.fixture(scope="session")
@@ -32,10 +78,34 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedR
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedCluster]:
+    """A local cluster (three masters, three replicas) from the embedded server's binaries."""
+    cluster = EmbeddedCluster(tmp_path_factory.mktemp("cluster")).start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session", params=TOPOLOGIES)
+def topology(request: pytest.FixtureRequest) -> str:
+    """The store's topology a test runs on: one server, or the local cluster."""
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def store(topology: str, request: pytest.FixtureRequest) -> StoreAddress:
+    if topology == "cluster":
+        cluster: EmbeddedCluster = request.getfixturevalue("redis_cluster")
+        return StoreAddress(cluster.url, cluster=True)
+    server: EmbeddedRedis = request.getfixturevalue("redis_server")
+    return StoreAddress(server.url)
+
+
 @pytest.fixture
-def settings(redis_server: EmbeddedRedis) -> Settings:
+def settings(store: StoreAddress) -> Settings:
     return Settings(
-        redis_url=redis_server.url,
+        redis_url=None if store.cluster else store.url,
+        redis_cluster_url=store.url if store.cluster else None,
         partitions=TEST_PARTITIONS,
         secret="test-secret",
         claim_idle_ms=500,
@@ -44,9 +114,9 @@ def settings(redis_server: EmbeddedRedis) -> Settings:
 
 
 @pytest.fixture
-async def redis(settings: Settings) -> AsyncIterator[Redis]:
-    client = connect(settings.redis_url)
-    await client.flushall()  # only ever the server these tests started
+async def redis(settings: Settings) -> AsyncIterator[Store]:
+    client = connect(settings.store)
+    await client.flushall()  # only ever the server (or cluster) these tests started
     yield client
     await client.aclose()
 
@@ -66,11 +136,14 @@ def logs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory, logs_dir: Path) -> Iterator[Stack]:
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, logs_dir: Path, topology: str
+) -> Iterator[Stack]:
     # The demo is seeded here, as `commentstream up` does on its embedded server.
     running = start_stack(
         tmp_path_factory.mktemp("e2e-data"),
-        logs_dir,
+        logs_dir if topology == "server" else tmp_path_factory.mktemp("cluster-logs"),
+        cluster=topology == "cluster",
         COMMENTSTREAM_DEMO="true",
         COMMENTSTREAM_LIVE_STREAMS_PER_PROCESS=str(LIVE_STREAMS_PER_PROCESS),
         COMMENTSTREAM_LIVE_STREAMS_PER_ADDRESS="1000",  # every test reader comes from 127.0.0.1

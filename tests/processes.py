@@ -114,7 +114,10 @@ class Stack:
         if isinstance(self.store, EmbeddedCluster):
             port = self.store.nodes[0].port
             return redis.cluster.RedisCluster(
-                port=port, decode_responses=True, encoding_errors="surrogateescape"
+                host="127.0.0.1",
+                port=port,
+                decode_responses=True,
+                encoding_errors="surrogateescape",
             )
         return redis.Redis.from_url(
             self.store.url, decode_responses=True, encoding_errors="surrogateescape"

@@ -29,6 +29,7 @@ OPERATOR = "service:commentstream-cli"
 audit_app = typer.Typer(help="Who did what when, from the log.", no_args_is_help=True)
 import_app = typer.Typer(help="Import from the platforms people leave.", no_args_is_help=True)
 dlq_app = typer.Typer(help="Dead letters: parked commands and events.", no_args_is_help=True)
+cluster_app = typer.Typer(help="The store's shards, on Redis Cluster.", no_args_is_help=True)
 spam_app = typer.Typer(
     help="A site's own spam score, learned from its verdicts.", no_args_is_help=True
 )
@@ -486,6 +487,19 @@ def spam_train(site: Site = "default", as_json: Json = False) -> None:
         )
 
 
+@cluster_app.command("status")
+def cluster_status(as_json: Json = False) -> None:
+    """Partitions per shard and each shard's share of the log (one shard on one server)."""
+    from services.operations.cluster_status import cluster_status as status_of
+    from services.operations.cluster_status import status_lines
+
+    status = run(lambda t: status_of(t.redis, t.settings.partitions))
+    if as_json:
+        print(json.dumps(status.as_json(), indent=1))
+    else:
+        print("\n".join(status_lines(status)))
+
+
 def rename_keys() -> None:
     """Give keys of the old form (`cs:{3}:…`) their spread partition tags; stop every service
     first (`commentstream up` does this by itself)."""
@@ -508,6 +522,7 @@ def register_operations(app: typer.Typer) -> None:
     app.add_typer(import_app, name="import")
     app.add_typer(dlq_app, name="dlq")
     app.add_typer(spam_app, name="spam")
+    app.add_typer(cluster_app, name="cluster")
     app.command()(verify)
     app.command()(digest)
     app.command()(replay)

@@ -4,6 +4,7 @@ import base64
 import json
 
 import httpx
+import pytest
 import redis as sync_redis
 
 from storage.keys import PartitionKeys, partition_of
@@ -182,7 +183,7 @@ def test_the_edit_form_gets_the_source_from_the_log_not_from_a_read_model(
     [mine] = read_as(api, thread_id, token, edited["position"])["comments"]
     assert mine["mine"] is True and "source" not in mine
     keys = PartitionKeys(partition_of("default", thread_id, TEST_PARTITIONS))
-    store = sync_redis.Redis.from_url(stack.server.url, decode_responses=True)
+    store = stack.client()
     record = store.hget(
         keys.projection("thread_view", 0).comments("default", thread_id), mine["id"]
     )
@@ -466,6 +467,7 @@ def test_the_plain_asgi_counts_answer_as_the_fastapi_route_does(
     assert api.get("/api/v1/counts").status_code == 422
 
 
+@pytest.mark.single_server
 def test_the_services_reach_the_embedded_server_over_its_unix_socket(stack: Stack) -> None:
     """As `commentstream up` starts them: the services' connections come over the socket
     (flag U in CLIENT LIST)."""

@@ -14,6 +14,7 @@ import httpx
 import psutil
 import redis
 
+from services.embedded_cluster import EmbeddedCluster
 from tests.conftest import LIVE_STREAMS_PER_PROCESS
 from tests.processes import Stack, http_ok, start_stack, stop_stack, wait_until
 
@@ -60,8 +61,14 @@ async def every_stream_gets_a_new_comment(
 
 
 def gateway_connections(stack: Stack) -> int:
-    """Connections the server holds now, less the one asking."""
-    return len(redis.Redis.from_url(stack.server.url).client_list()) - 1
+    """Connections the store holds now (on a cluster: its nodes together), less ours."""
+    nodes = stack.store.nodes if isinstance(stack.store, EmbeddedCluster) else [stack.store]
+    total = 0
+    for node in nodes:
+        client = redis.Redis.from_url(node.url)
+        total += len(client.client_list()) - 1
+        client.close()
+    return total
 
 
 async def test_many_readers_share_one_fan_out(stack: Stack, thread_id: str) -> None:
