@@ -20,7 +20,7 @@ from services.embedded_cluster import EmbeddedCluster
 from services.processor.signer import create_signing_key
 from services.settings import Settings
 from services.supervisor import SERVICES, establish_deployment
-from storage.connection import StoreAddress
+from storage.connection import StoreAddress, cluster_seeds
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -93,6 +93,23 @@ def http_ok(url: str) -> bool:
         return False
 
 
+def store_env(address: StoreAddress) -> dict[str, str]:
+    """The variable that tells a process where the store is: REDIS_URL or REDIS_CLUSTER_URL."""
+    return {"REDIS_CLUSTER_URL" if address.cluster else "REDIS_URL": address.url}
+
+
+def sync_client(address: StoreAddress) -> "redis.Redis | redis.cluster.RedisCluster":
+    """A synchronous client (text replies, as the services read) of a server or a cluster."""
+    if address.cluster:
+        host, port = cluster_seeds(address.url)[0]
+        return redis.cluster.RedisCluster(
+            host=host, port=port, decode_responses=True, encoding_errors="surrogateescape"
+        )
+    return redis.Redis.from_url(
+        address.url, decode_responses=True, encoding_errors="surrogateescape"
+    )
+
+
 @dataclass
 class Stack:
     store: EmbeddedRedis | EmbeddedCluster
@@ -109,19 +126,13 @@ class Stack:
     def on_cluster(self) -> bool:
         return isinstance(self.store, EmbeddedCluster)
 
+    @property
+    def address(self) -> StoreAddress:
+        return StoreAddress(self.store.url, cluster=isinstance(self.store, EmbeddedCluster))
+
     def client(self) -> "redis.Redis | redis.cluster.RedisCluster":
         """A synchronous client of the stack's store, whichever its topology."""
-        if isinstance(self.store, EmbeddedCluster):
-            port = self.store.nodes[0].port
-            return redis.cluster.RedisCluster(
-                host="127.0.0.1",
-                port=port,
-                decode_responses=True,
-                encoding_errors="surrogateescape",
-            )
-        return redis.Redis.from_url(
-            self.store.url, decode_responses=True, encoding_errors="surrogateescape"
-        )
+        return sync_client(self.address)
 
     def command(self, *args: str) -> subprocess.CompletedProcess[str]:
         """`commentstream ARGS` against this stack's server, as an operator would run it."""
