@@ -41,6 +41,10 @@ class EmbeddedCluster:
             "nodes.conf",
             "--cluster-node-timeout",
             str(node_timeout_ms),
+            # a replica's first full sync at once (the default waits 5 s for more replicas):
+            # until it has synced, it cannot take over from its master
+            "--repl-diskless-sync-delay",
+            "0",
         ]
         self.nodes = [
             EmbeddedRedis(data_dir / str(port), port=port, extra_args=cluster_args)
@@ -106,7 +110,8 @@ class EmbeddedCluster:
         )
 
     def _wait_until_ok(self) -> None:
-        """Every node sees every slot served and the cluster's every node."""
+        """Every node sees every slot served and the cluster's every node, and every replica
+        has synced with its master (before that, it could not take over)."""
         deadline = time.monotonic() + FORM_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
             infos = [_cluster_info(node) for node in self.nodes]
@@ -115,7 +120,7 @@ class EmbeddedCluster:
                 and info.get("cluster_slots_assigned") == "16384"
                 and info.get("cluster_known_nodes") == str(len(self.nodes))
                 for info in infos
-            ):
+            ) and all(_synced(node) for node in self.nodes):
                 return
             time.sleep(0.1)
         raise RuntimeError(f"the cluster did not form in {FORM_TIMEOUT_SECONDS:.0f} s")
@@ -142,6 +147,18 @@ def _free(port: int) -> bool:
         except OSError:
             return False
         return True
+
+
+def _synced(node: EmbeddedRedis) -> bool:
+    """A master, or a replica whose link to its master is up (its first sync done)."""
+    client = redis.Redis(port=node.port, socket_timeout=2, decode_responses=True)
+    try:
+        replication = client.info("replication")
+    except redis.exceptions.RedisError:
+        return False
+    finally:
+        client.close()
+    return replication.get("role") == "master" or replication.get("master_link_status") == "up"
 
 
 def _cluster_info(node: EmbeddedRedis) -> dict[str, str]:
