@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 NODE_DEPS := node_modules/.package-lock.json
 
-.PHONY: install run test lint bench bench-peer bench-quick bench-pipeline bench-live bench-audit soak clean
+.PHONY: install run run-cluster test test-cluster lint bench bench-peer bench-quick bench-cluster bench-pipeline bench-live bench-audit soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,13 +23,23 @@ $(NODE_DEPS): package.json
 run: install
 	$(BIN)/commentstream up
 
+# The same on a local Redis Cluster: 3 masters, 3 replicas, data in data/cluster/.
+run-cluster: install
+	$(BIN)/commentstream up --cluster
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# Every test on one server; the suites named in tests/conftest.py (CLUSTER_IN_CI) and the
+# cluster's own tests (failover, resharding) on a local cluster too.
 test: lint $(NODE_DEPS)
 	$(BIN)/pytest -q
+
+# Every test that takes a topology, on the local cluster (README: Running on Redis Cluster).
+test-cluster: lint $(NODE_DEPS)
+	$(BIN)/pytest -q --topology cluster
 
 # The suite of issue 6 (docs/benchmarks.md): table on stdout, JSON in bench-results/.
 # `make bench SCALE=0.2` runs a fifth of the sizes; bench-peer installs Isso into .bench-peer/.
@@ -43,6 +53,10 @@ bench-peer: install
 
 bench-quick: install
 	$(BIN)/python -m benchmarks.suite --scale 0.02
+
+# The write and read lines on 1 and on 3 shards of a local cluster (docs/benchmarks.md).
+bench-cluster: install
+	$(BIN)/python -m benchmarks.cluster --scale $(SCALE)
 
 # In-process processor throughput and a projector process catching up on a full log.
 bench-pipeline: install

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 import hiredis
 import uvloop
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
 
 from benchmarks import audit
 from benchmarks.cpu import (
@@ -36,12 +36,15 @@ from benchmarks.subjects import BODY_300
 from projections.names import READER_PROJECTIONS
 from projections.registry import PROJECTIONS
 from services.embedded import EmbeddedRedis
+from services.embedded_cluster import EmbeddedCluster
 from services.operations.parallel_build import Workers
 from services.operations.replay import build_generation
 from services.processor.signer import create_signing_key
 from services.settings import Settings
+from storage.connection import Store, connect, is_cluster
 from storage.key_vault import AuthorKeyVault
 from storage.keys import PartitionKeys, partition_of
+from storage.many_keys import get_each
 from storage.stream_entries import parse_stream_id
 from tests.processes import Stack, start_services, stop_stack
 
@@ -86,13 +89,13 @@ def running_stack(scratch: Path) -> Iterator[Stack]:
         stop_stack(stack)
 
 
-async def checkpoint_keys(redis: Redis, partitions: int) -> list[list[str]]:
+async def checkpoint_keys(redis: Store, partitions: int) -> list[list[str]]:
     """Per partition, the checkpoint keys of both projections' active generations."""
     keys = []
     for p in range(partitions):
         partition = PartitionKeys(p)
         names = [partition.active_generation(name) for name in READER_PROJECTIONS]
-        generations = [int(g or 0) for g in await redis.mget(names)]
+        generations = [int(g or 0) for g in await get_each(redis, names)]
         keys.append(
             [
                 partition.projection(name, generation).checkpoint
@@ -102,9 +105,9 @@ async def checkpoint_keys(redis: Redis, partitions: int) -> list[list[str]]:
     return keys
 
 
-async def visible_positions(redis: Redis, keys: list[list[str]]) -> list[Position]:
+async def visible_positions(redis: Store, keys: list[list[str]]) -> list[Position]:
     """Per partition, the position up to which both read models have folded the log."""
-    flat = await redis.mget([key for partition in keys for key in partition])
+    flat = await get_each(redis, [key for partition in keys for key in partition])
     per = len(READER_PROJECTIONS)
     return [
         min(parse_position(value) for value in flat[p * per : (p + 1) * per])
@@ -121,9 +124,7 @@ class Commentstream:
         self.base_url = stack.base_url
         self.stack = stack
         self.partitions = partitions
-        self.redis = Redis.from_url(
-            stack.server.url, decode_responses=True, encoding_errors="surrogateescape"
-        )
+        self.redis = connect(stack.address)
         self.tokens: list[str] = []
 
     def thread_partition(self, thread: str) -> int:
@@ -186,25 +187,41 @@ class Commentstream:
         else:
             raise RuntimeError(f"the projections did not catch up in {SETTLE_TIMEOUT_S:.0f} s")
         while time.monotonic() < deadline:
-            persistence = await self.redis.info("persistence")
-            if not any(persistence.get(busy) for busy in PERSISTENCE_BUSY):
+            if not any(
+                info.get(busy)
+                for info in await self._infos("persistence")
+                for busy in PERSISTENCE_BUSY
+            ):
                 return
             await asyncio.sleep(0.1)
         raise RuntimeError(f"the server was still rewriting after {SETTLE_TIMEOUT_S:.0f} s")
 
+    async def _infos(self, section: str) -> list[dict[str, Any]]:
+        """INFO `section` of the server, or of every master of a cluster."""
+        if is_cluster(self.redis):
+            by_node = await self.redis.info(section, target_nodes=RedisCluster.PRIMARIES)
+            return list(by_node.values()) if len(self.redis.get_primaries()) > 1 else [by_node]
+        return [await self.redis.info(section)]
+
     async def memory_bytes(self) -> int:
-        """Redis INFO memory used_memory."""
-        return int((await self.redis.info("memory"))["used_memory"])
+        """Redis INFO memory used_memory (of every master, on a cluster)."""
+        return sum(int(info["used_memory"]) for info in await self._infos("memory"))
 
     def process_ids(self) -> dict[str, int]:
-        """The server and every service (the gateway's workers are their children)."""
-        processes = {"redis": self.stack.server.process} | {
+        """The server (or each node of a cluster, `redis-PORT`) and every service (the gateway's
+        workers are their children)."""
+        store = self.stack.store
+        nodes = store.nodes if isinstance(store, EmbeddedCluster) else [store]
+        servers = {
+            f"redis-{node.port}" if len(nodes) > 1 else "redis": node.process for node in nodes
+        }
+        processes = servers | {
             name: service.process for name, service in self.stack.services.items()
         }
         return {name: p.pid for name, p in processes.items() if p is not None}
 
     async def server_version(self) -> str:
-        info = await self.redis.info("server")
+        info = (await self._infos("server"))[0]
         return str(info.get("valkey_version") or info.get("redis_version") or "unknown")
 
     async def close(self) -> None:

@@ -37,7 +37,11 @@ def test_compose_file_runs_real_commentstream_subcommands() -> None:
     services = compose["services"]
     redis_command = services["redis"]["command"]
     assert "--appendonly yes" in redis_command and "--user default off" in redis_command
-    commands = {name: s["command"] for name, s in services.items() if name != "redis"}
+    commands = {
+        name: s["command"]
+        for name, s in services.items()
+        if name != "redis" and "profiles" not in s  # the cluster profile: below
+    }
     assert len(commands) == 2 + len(PROJECTIONS)  # gateway, processor, a projector each
     for name, command in commands.items():
         assert command[0] == "commentstream", name
@@ -45,6 +49,36 @@ def test_compose_file_runs_real_commentstream_subcommands() -> None:
         assert services[name]["environment"]["REDIS_URL"].endswith("@redis:6379/0")
     projections = {c[2] for c in commands.values() if c[1] == "project"}
     assert projections == set(PROJECTIONS)
+
+
+def test_the_cluster_profile_runs_the_same_services_on_six_nodes_with_the_same_users() -> None:
+    services = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
+    single_users = services["redis"]["command"][services["redis"]["command"].index("--user ") :]
+    nodes = {name: s for name, s in services.items() if name.startswith("redis-node-")}
+    assert len(nodes) == 6
+    addresses = set()
+    for node in nodes.values():
+        assert node["profiles"] == ["cluster"]
+        command = node["command"]
+        assert "--cluster-enabled yes" in command and "--appendonly yes" in command
+        assert "--masteruser admin" in command  # replicas sync as admin: default is off
+        # the single server's users, each also allowed to ask for the slots
+        cluster_rights = " +cluster|slots +cluster|shards +cluster|nodes +cluster|info"
+        assert command[command.index("--user ") :] == single_users.replace(
+            " %R~cs:*", cluster_rights + " %R~cs:*"
+        )
+        [address] = [n["ipv4_address"] for n in node["networks"].values()]
+        addresses.add(f"{address}:6379")
+    init = services["cluster-init"]["command"]
+    assert "--cluster-replicas 1" in init and all(a in init for a in addresses)
+    single = {name: s for name, s in services.items() if "profiles" not in s and name != "redis"}
+    for name, service in single.items():
+        twin = services[f"cluster-{name}"]
+        assert twin["command"] == service["command"] and twin["profiles"] == ["cluster"]
+        url = twin["environment"]["REDIS_CLUSTER_URL"]
+        user = service["environment"]["REDIS_URL"].split("://")[1].split(":")[0]
+        assert url.startswith(f"redis://{user}:")
+        assert set(url.split("@")[1].split(",")) <= addresses
 
 
 @pytest.mark.parametrize("bad", [["project", "nope"], ["serve"]])

@@ -1,0 +1,155 @@
+"""The suite's write and read lines on the local cluster with 1 shard and with 3 (each master
+with one replica), same machine, one run (issue 16):
+
+    python -m benchmarks.cluster                  (make bench-cluster)
+    python -m benchmarks.cluster --scale 0.02     (its short version, in CI)
+
+Per topology: new comments at concurrency 16 on 50 threads (rate, p99, CPU per comment by
+process, each node its own line), a 1,000-comment thread read whole and first page at
+concurrency 16; then, per shard, its partitions, its share of the log and its master's share of
+the masters' CPU during the writes. On two cores more shards cannot mean more throughput (every
+process shares the same cores); what the run shows is that the cost per comment does not grow
+with shards and that each shard's load follows its share of partitions. docs/benchmarks.md says
+how it is expected to scale on more cores.
+"""
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import uvloop
+
+from benchmarks import phases, report
+from benchmarks.ours import Commentstream, stack_environment
+from benchmarks.phases import Plan
+from benchmarks.subjects import BODY_300
+from services.embedded_cluster import EmbeddedCluster
+from services.operations.cluster_status import cluster_status
+from services.processor.signer import create_signing_key
+from services.settings import Settings
+from tests.processes import Stack, start_services, stop_stack
+
+SHARDS = (1, 3)
+
+
+def say(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def start_cluster_stack(scratch: Path, masters: int) -> Stack:
+    signing_key = scratch / "signing-key.pem"
+    create_signing_key(signing_key)
+    environment = stack_environment() | {"COMMENTSTREAM_SIGNING_KEY_FILE": str(signing_key)}
+    cluster = EmbeddedCluster(scratch / "cluster", masters=masters, replicas=1).start()
+    return start_services(cluster, scratch, environment)
+
+
+async def measure(stack: Stack, plan: Plan) -> dict[str, Any]:
+    partitions = Settings().partitions
+    subject = Commentstream(stack, partitions)
+    try:
+        before = await cluster_status(subject.redis, partitions)
+        writes = await phases.costed(
+            subject, plan, 16, lambda n: subject.new_comment(phases.post_thread(n), BODY_300)
+        )
+        status = await cluster_status(subject.redis, partitions)  # the writes' share of the log
+        reads = await phases.thread_reads(subject, plan)
+    finally:
+        await subject.close()
+    written_before = {shard.master: shard.log_entries for shard in before.shards}
+    for shard in status.shards:
+        shard.log_entries -= written_before.get(shard.master, 0)
+    assert isinstance(stack.store, EmbeddedCluster)
+    masters_cpu = {
+        shard.master: writes["cpu_ms_per_comment_by_process"].get(
+            f"redis-{shard.master.rpartition(':')[2]}", 0.0
+        )
+        for shard in status.shards
+    }
+    total_cpu = sum(masters_cpu.values()) or 1.0
+    shards = [
+        {
+            "master": shard.master,
+            "partitions": shard.partitions,
+            "partition_share": round(len(shard.partitions) / partitions, 3),
+            "log_share": round(shard.log_entries / max(status.log_entries, 1), 3),  # of the writes
+            "master_cpu_ms_per_comment": masters_cpu[shard.master],
+            "master_cpu_share": round(masters_cpu[shard.master] / total_cpu, 3),
+        }
+        for shard in status.shards
+    ]
+    return {"new_comments_16": writes, "thread_reads": reads, "shards": shards}
+
+
+def table(results: dict[str, Any]) -> str:
+    lines = [
+        "| measure | " + " | ".join(f"{n} shard{'s' * (n > 1)}" for n in SHARDS) + " |",
+        "|---|" + "---|" * len(SHARDS),
+    ]
+
+    def row(name: str, cell: Any) -> None:
+        lines.append(f"| {name} | " + " | ".join(cell(results[str(n)]) for n in SHARDS) + " |")
+
+    row("new comments, c16", lambda r: report.load_cell(r["new_comments_16"]))
+    row("CPU per comment, c16", lambda r: f"{r['new_comments_16']['cpu_ms_per_comment']:.2f} ms")
+    row(
+        "of which Redis (all nodes)",
+        lambda r: f"{redis_cpu(r['new_comments_16']):.2f} ms",
+    )
+    row("thread of 1,000, whole, c16", lambda r: report.load_cell(r["thread_reads"]["whole"]))
+    row("first page, c16", lambda r: report.load_cell(r["thread_reads"]["first_page"]))
+    row(
+        "shards: partitions / log share / master CPU share",
+        lambda r: "<br>".join(
+            f"{len(s['partitions'])} / {s['log_share']:.0%} / {s['master_cpu_share']:.0%}"
+            for s in r["shards"]
+        ),
+    )
+    return "\n".join(lines)
+
+
+def redis_cpu(writes: dict[str, Any]) -> float:
+    by_process: dict[str, float] = writes["cpu_ms_per_comment_by_process"]
+    return sum(ms for name, ms in by_process.items() if name.startswith("redis"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--scale", type=float, default=1.0, help="share of the full sizes")
+    parser.add_argument("--output", type=Path, default=None, help="where to write the JSON")
+    args = parser.parse_args()
+    plan = Plan(args.scale)
+    started = time.perf_counter()
+    results: dict[str, Any] = {}
+    for masters in SHARDS:
+        with tempfile.TemporaryDirectory(prefix="commentstream-bench-cluster-") as scratch:
+            say(f"{masters} shard(s): starting the cluster and the stack")
+            stack = start_cluster_stack(Path(scratch), masters)
+            try:
+                results[str(masters)] = uvloop.run(measure(stack, plan))
+            finally:
+                stop_stack(stack)
+    document = {
+        "machine": report.machine({}),
+        "settings": {"scale": args.scale, "partitions": Settings().partitions, "shards": SHARDS},
+        "seconds": round(time.perf_counter() - started, 1),
+        "results": results,
+        "table": table(results),
+    }
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    output = args.output or report.ROOT / "bench-results" / f"cluster-{stamp}.json"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(document, indent=2, ensure_ascii=False))
+    print(document["table"])
+    print(f"\nwritten to {output} ({document['seconds']:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
