@@ -26,6 +26,8 @@ class EmbeddedCluster:
         replicas: int = 1,
         ports: list[int] | None = None,
         node_timeout_ms: int = 2000,
+        extra_args: list[str] | None = None,
+        password: str | None = None,
     ) -> None:
         count = masters * (1 + replicas)
         ports = ports or free_cluster_ports(count)
@@ -46,8 +48,14 @@ class EmbeddedCluster:
             "--repl-diskless-sync-delay",
             "0",
         ]
+        self.password = password  # of the user `admin`, when extra_args set up users
         self.nodes = [
-            EmbeddedRedis(data_dir / str(port), port=port, extra_args=cluster_args)
+            EmbeddedRedis(
+                data_dir / str(port),
+                port=port,
+                extra_args=cluster_args + (extra_args or []),
+                password=password,
+            )
             for port in ports
         ]
 
@@ -65,8 +73,15 @@ class EmbeddedCluster:
 
     @property
     def url(self) -> str:
-        """Every node as a seed: `redis://127.0.0.1:P1,127.0.0.1:P2,...` (REDIS_CLUSTER_URL)."""
+        """Every node as a seed: `redis://127.0.0.1:P1,127.0.0.1:P2,...` (REDIS_CLUSTER_URL),
+        as `admin` when the nodes have users."""
+        if self.password:
+            return self.url_for("admin", self.password)
         return "redis://" + ",".join(f"127.0.0.1:{node.port}" for node in self.nodes)
+
+    def url_for(self, user: str, password: str) -> str:
+        seeds = ",".join(f"127.0.0.1:{node.port}" for node in self.nodes)
+        return f"redis://{user}:{password}@{seeds}"
 
     def start(self) -> "EmbeddedCluster":
         """Start every node; form the cluster unless they already are one (a restart)."""
@@ -89,7 +104,8 @@ class EmbeddedCluster:
         """Whether the nodes already know each other (their nodes.conf, after a restart): then
         they need time to agree again, not a new cluster."""
         return all(
-            _cluster_info(node).get("cluster_known_nodes", "1") != "1" for node in self.nodes
+            _cluster_info(node, self.password).get("cluster_known_nodes", "1") != "1"
+            for node in self.nodes
         )
 
     def _create(self) -> None:
@@ -97,6 +113,8 @@ class EmbeddedCluster:
         subprocess.run(
             [
                 cli_binary(),
+                *(["--user", "admin", "--pass", self.password] if self.password else []),
+                "--no-auth-warning",
                 "--cluster",
                 "create",
                 *addresses,
@@ -114,13 +132,13 @@ class EmbeddedCluster:
         has synced with its master (before that, it could not take over)."""
         deadline = time.monotonic() + FORM_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
-            infos = [_cluster_info(node) for node in self.nodes]
+            infos = [_cluster_info(node, self.password) for node in self.nodes]
             if all(
                 info.get("cluster_state") == "ok"
                 and info.get("cluster_slots_assigned") == "16384"
                 and info.get("cluster_known_nodes") == str(len(self.nodes))
                 for info in infos
-            ) and all(_synced(node) for node in self.nodes):
+            ) and all(_synced(node, self.password) for node in self.nodes):
                 return
             time.sleep(0.1)
         raise RuntimeError(f"the cluster did not form in {FORM_TIMEOUT_SECONDS:.0f} s")
@@ -149,9 +167,19 @@ def _free(port: int) -> bool:
         return True
 
 
-def _synced(node: EmbeddedRedis) -> bool:
+def _admin(node: EmbeddedRedis, password: str | None) -> redis.Redis:
+    return redis.Redis(
+        port=node.port,
+        socket_timeout=2,
+        decode_responses=True,
+        username="admin" if password else None,
+        password=password,
+    )
+
+
+def _synced(node: EmbeddedRedis, password: str | None) -> bool:
     """A master, or a replica whose link to its master is up (its first sync done)."""
-    client = redis.Redis(port=node.port, socket_timeout=2, decode_responses=True)
+    client = _admin(node, password)
     try:
         replication = client.info("replication")
     except redis.exceptions.RedisError:
@@ -161,9 +189,9 @@ def _synced(node: EmbeddedRedis) -> bool:
     return replication.get("role") == "master" or replication.get("master_link_status") == "up"
 
 
-def _cluster_info(node: EmbeddedRedis) -> dict[str, str]:
+def _cluster_info(node: EmbeddedRedis, password: str | None) -> dict[str, str]:
     """CLUSTER INFO of one node ({} while it does not answer)."""
-    client = redis.Redis(port=node.port, socket_timeout=2, decode_responses=True)
+    client = _admin(node, password)
     try:
         raw = client.execute_command("CLUSTER INFO")
     except redis.exceptions.RedisError:

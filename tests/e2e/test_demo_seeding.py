@@ -6,7 +6,6 @@ import time
 from pathlib import Path
 
 import httpx
-import redis
 
 from services.gateway.demo.content import COMMENTS, THREAD
 from storage.keys import PartitionKeys
@@ -24,11 +23,13 @@ def test_a_deployment_on_its_own_server_gets_no_demo_comments(
     tmp_path: Path, logs_dir: Path, stack: Stack
 ) -> None:
     wait_until(lambda: demo_count(stack.base_url) == len(COMMENTS), 30, "the asked-for demo")
-    deployment = start_stack(tmp_path / "redis", logs_dir)
+    # (on the cluster's turn, a deployment on a cluster of its own: REDIS_CLUSTER_URL set)
+    deployment = start_stack(tmp_path / "redis", logs_dir, cluster=stack.on_cluster)
     try:
         time.sleep(SEEDING_TIME_SECONDS)
         assert demo_count(deployment.base_url) == 0
-        server = redis.Redis.from_url(deployment.server.url)
-        assert sum(server.xlen(PartitionKeys(p).events) for p in range(PARTITIONS)) == 0
+        store = deployment.client()
+        assert sum(store.xlen(PartitionKeys(p).events) for p in range(PARTITIONS)) == 0
+        store.close()
     finally:
         stop_stack(deployment)

@@ -4,7 +4,6 @@ thread, and the live projectors follow the switch to the new generation."""
 import threading
 
 import httpx
-import redis
 
 from storage.keys import PartitionKeys
 from tests.processes import Stack
@@ -45,9 +44,7 @@ def test_replay_switches_generations_while_readers_keep_reading(
     assert len(seen) > 10
     assert all(status == 200 and count == 30 for status, count in seen), set(seen)
 
-    client = redis.Redis.from_url(
-        stack.server.url, decode_responses=True, encoding_errors="surrogateescape"
-    )
+    client = stack.client()
     try:
         for p in range(4):
             assert client.get(PartitionKeys(p).active_generation("thread_view")) == "1"

@@ -2,10 +2,13 @@
 history, point-in-time views, tamper evidence, export/import, erasure."""
 
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from redis.asyncio import Redis
+from redis.asyncio import Redis, RedisCluster
+from redis.asyncio.cluster import ClusterNode
 
 from events.actors import Actor
 from events.commands import (
@@ -22,6 +25,7 @@ from events.envelope import GENESIS_HASH
 from events.log_entry import StoredEntry, as_bytes, chain_hash_v2
 from services.operations.transfer import imported_entry
 from services.settings import Settings
+from storage.connection import Store, StoreAddress, cluster_seeds, connect
 from storage.event_store import EventStore
 from storage.keys import PartitionKeys, partition_of
 from tests.integration.world import ALICE, BOB, CAROL, World, cli
@@ -195,6 +199,36 @@ async def read_models(redis: Redis) -> dict[str, object]:
     return dumped
 
 
+AUTHORS = (ALICE, BOB, CAROL)
+
+
+@asynccontextmanager
+async def empty_store(redis: Store, settings: Settings) -> AsyncIterator[StoreAddress]:
+    """A store with nothing in it, to import into: database 1 of the test's server, emptied
+    again afterwards; or on a cluster, which has database 0 only, the test's own cluster once
+    flushed (a test reads what it compares the import with before)."""
+    if settings.store.cluster:
+        await redis.flushall()  # the cluster these tests started
+        yield settings.store
+        return
+    address = StoreAddress(settings.store.url[:-1] + "1")
+    try:
+        yield address
+    finally:
+        target = connect(address)
+        await target.flushdb()
+        await target.aclose()
+
+
+def raw_client(address: StoreAddress) -> Redis | RedisCluster:
+    """A client of the store at `address` that answers bytes, exactly as stored."""
+    if address.cluster:
+        return RedisCluster(
+            startup_nodes=[ClusterNode(host, port) for host, port in cluster_seeds(address.url)]
+        )
+    return Redis.from_url(address.url)
+
+
 async def test_export_then_import_gives_the_same_log_and_read_models(
     world: World, redis: Redis, settings: Settings, thread_id: str, tmp_path: Path
 ) -> None:
@@ -209,29 +243,29 @@ async def test_export_then_import_gives_the_same_log_and_read_models(
     path = tmp_path / "events.jsonl"
     path.write_text(exported.stdout)
 
-    target_url = (settings.redis_url or "")[:-1] + "1"
-    target = Redis.from_url(target_url, decode_responses=True, encoding_errors="surrogateescape")
-    try:
+    log = {p: await redis.xrange(PartitionKeys(p).events) for p in range(settings.partitions)}
+    models = await read_models(redis)
+    threads = {author.id: await world.store.actor_threads(author.id) for author in AUTHORS}
+
+    async with empty_store(redis, settings) as address:
         imported = cli(
-            settings, "import-events", str(path), "--keys", str(keys_file), url=target_url
+            settings, "import-events", str(path), "--keys", str(keys_file), store=address
         )
         assert imported.returncode == 0, imported.stderr
-        again = cli(settings, "import-events", str(path), url=target_url)
+        again = cli(settings, "import-events", str(path), store=address)
         assert again.returncode == 1 and "not empty" in again.stderr
-        for p in range(settings.partitions):
-            keys = PartitionKeys(p)
-            assert await target.xrange(keys.events) == await redis.xrange(keys.events)
-        await world.project(target)
-        assert await read_models(target) == await read_models(redis)
-        for author in (ALICE, BOB, CAROL):
+        target = connect(address)
+        try:
+            for p in range(settings.partitions):
+                assert await target.xrange(PartitionKeys(p).events) == log[p]
+            await world.project(target)
+            assert await read_models(target) == models
             moved = EventStore(target, settings.partitions, 60)
-            assert await moved.actor_threads(author.id) == await world.store.actor_threads(
-                author.id
-            )
-        assert cli(settings, "verify", url=target_url).returncode == 0
-    finally:
-        await target.flushdb()
-        await target.aclose()
+            for author in AUTHORS:
+                assert await moved.actor_threads(author.id) == threads[author.id]
+            assert cli(settings, "verify", store=address).returncode == 0
+        finally:
+            await target.aclose()
 
 
 async def test_export_and_import_keep_v1_and_v2_entries_byte_for_byte(
@@ -248,20 +282,23 @@ async def test_export_and_import_keep_v1_and_v2_entries_byte_for_byte(
     assert exported.returncode == 0, exported.stderr
     path = tmp_path / "events.jsonl"
     path.write_text(exported.stdout)
-    target_url = (settings.redis_url or "")[:-1] + "1"
-    source, target = Redis.from_url(settings.redis_url or ""), Redis.from_url(target_url)
+    source = raw_client(settings.store)
     try:
-        imported = cli(settings, "import-events", str(path), url=target_url)
-        assert imported.returncode == 0, imported.stderr
-        for p in range(settings.partitions):
-            events = PartitionKeys(p).events
-            assert await target.xrange(events) == await source.xrange(events)  # as bytes
-        assert cli(settings, "export", url=target_url).stdout == exported.stdout
-        assert cli(settings, "verify", "--chains-only", url=target_url).returncode == 0
+        log = {p: await source.xrange(PartitionKeys(p).events) for p in range(settings.partitions)}
     finally:
-        await target.flushdb()
-        await target.aclose()
         await source.aclose()
+
+    async with empty_store(redis, settings) as address:
+        imported = cli(settings, "import-events", str(path), store=address)
+        assert imported.returncode == 0, imported.stderr
+        target = raw_client(address)
+        try:
+            for p in range(settings.partitions):
+                assert await target.xrange(PartitionKeys(p).events) == log[p]  # as bytes
+        finally:
+            await target.aclose()
+        assert cli(settings, "export", store=address).stdout == exported.stdout
+        assert cli(settings, "verify", "--chains-only", store=address).returncode == 0
 
 
 async def every_key_and_value(redis: Redis) -> str:

@@ -6,22 +6,23 @@ from pathlib import Path
 
 import pytest
 import redis as sync_redis
-from faststream.redis import RedisBroker
 from redis.asyncio import Redis
 
 from events.log_entry import decode_entry
+from services.runtime import make_broker
 from services.settings import Settings
 from storage.keys import WRITER_GROUP, PartitionKeys, partition_of
 from tests.conftest import TEST_PARTITIONS
 from tests.integration.world import cli
-from tests.processes import ServiceProcess, wait_until
+from tests.processes import ServiceProcess, store_env, wait_until
+from tests.processes import sync_client as store_client
 
 
 @pytest.fixture
 def processor_env(settings: Settings, redis: Redis) -> dict[str, str]:
     # `redis` first: the database is flushed before any processor starts.
     return {
-        "REDIS_URL": settings.redis_url or "",
+        **store_env(settings.store),
         "COMMENTSTREAM_PARTITIONS": str(TEST_PARTITIONS),
         "COMMENTSTREAM_SECRET": settings.secret,
         "COMMENTSTREAM_CLAIM_IDLE_MS": "500",
@@ -37,9 +38,7 @@ def processor(processor_env: dict[str, str], logs_dir: Path) -> Iterator[Service
 
 @pytest.fixture
 def sync_client(settings: Settings) -> Iterator[sync_redis.Redis]:
-    client = sync_redis.Redis.from_url(
-        settings.redis_url or "", decode_responses=True, encoding_errors="surrogateescape"
-    )
+    client = store_client(settings.store)
     yield client
     client.close()
 
@@ -93,7 +92,7 @@ async def test_a_faststream_publisher_is_processed_too(
     processor: ServiceProcess, settings: Settings, sync_client: sync_redis.Redis, thread_id: str
 ) -> None:
     keys = keys_of(thread_id)
-    async with RedisBroker(settings.redis_url or "") as broker:
+    async with make_broker(settings) as broker:
         await broker.publish(json.loads(plain_command(thread_id, "fs-1")), stream=keys.commands)
     assert wait_for_outcome(sync_client, keys, "fs-1")["status"] == "accepted"
 

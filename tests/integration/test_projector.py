@@ -4,7 +4,6 @@ event is parked while the rest goes on, and a restart resumes from the checkpoin
 import json
 from pathlib import Path
 
-import redis as sync_redis
 from redis.asyncio import Redis
 
 from events.actors import Actor
@@ -15,12 +14,12 @@ from services.settings import Settings
 from storage.event_store import EventStore
 from storage.key_vault import AuthorKeyVault
 from tests.conftest import TEST_PARTITIONS
-from tests.processes import ServiceProcess, wait_until
+from tests.processes import ServiceProcess, store_env, sync_client, wait_until
 
 
 def env_of(settings: Settings) -> dict[str, str]:
     return {
-        "REDIS_URL": settings.redis_url or "",
+        **store_env(settings.store),
         "COMMENTSTREAM_PARTITIONS": str(TEST_PARTITIONS),
         "COMMENTSTREAM_SECRET": settings.secret,
     }
@@ -45,9 +44,7 @@ async def test_a_new_projector_builds_from_the_start_and_parks_poison(
     )
     assert like.position is not None
 
-    client = sync_redis.Redis.from_url(
-        settings.redis_url or "", decode_responses=True, encoding_errors="surrogateescape"
-    )
+    client = sync_client(settings.store)
     processes = [
         ServiceProcess(["project", name], env_of(settings), logs_dir).start()
         for name in ("thread_view", "like_counts")

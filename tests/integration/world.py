@@ -3,8 +3,6 @@
 import asyncio
 import subprocess
 
-from redis.asyncio import Redis
-
 from events.actors import Actor
 from events.commands import (
     Command,
@@ -21,20 +19,24 @@ from projections.registry import PROJECTIONS
 from services.processor.command_handler import CommandHandler
 from services.projector.runner import ProjectorRunner
 from services.settings import Settings
+from storage.connection import Store, StoreAddress
 from storage.event_store import EventStore
 from storage.key_vault import AuthorKeyVault
 from storage.keys import PartitionKeys
 from tests.conftest import TEST_PARTITIONS
-from tests.processes import run_cli
+from tests.processes import run_cli, store_env
 
 ALICE = Actor(id="anon:alice")
 BOB = Actor(id="anon:bob")
 CAROL = Actor(id="anon:carol")
 
 
-def cli(settings: Settings, *args: str, url: str | None = None) -> subprocess.CompletedProcess[str]:
+def cli(
+    settings: Settings, *args: str, store: StoreAddress | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`commentstream ARGS` against the test's store (or `store`), whichever its topology."""
     env = {
-        "REDIS_URL": url or settings.redis_url or "",
+        **store_env(store or settings.store),
         "COMMENTSTREAM_PARTITIONS": str(TEST_PARTITIONS),
         "COMMENTSTREAM_SECRET": settings.secret,
     }
@@ -44,7 +46,7 @@ def cli(settings: Settings, *args: str, url: str | None = None) -> subprocess.Co
 class World:
     """Commands through the real decide/seal/append path, and projections caught up on demand."""
 
-    def __init__(self, redis: Redis, settings: Settings) -> None:
+    def __init__(self, redis: Store, settings: Settings) -> None:
         self.redis = redis
         self.settings = settings
         self.store = EventStore(redis, settings.partitions, 3600)
@@ -56,7 +58,7 @@ class World:
         assert outcome.status == "accepted", outcome
         return outcome
 
-    async def project(self, redis: Redis | None = None) -> None:
+    async def project(self, redis: Store | None = None) -> None:
         redis = redis or self.redis
         vault = AuthorKeyVault(redis, self.settings.secret)
         runners = [ProjectorRunner(redis, make(redis, vault)) for make in PROJECTIONS.values()]

@@ -10,11 +10,14 @@ from pathlib import Path
 import httpx
 import pytest
 import redis
+import redis.cluster
 import yaml
 
 from services.embedded import EmbeddedRedis, free_port
+from services.embedded_cluster import EmbeddedCluster
 from services.settings import Settings
 from services.supervisor import establish_deployment
+from storage.connection import StoreAddress
 from storage.keys import PartitionKeys
 from tests.processes import ROOT, ServiceProcess, http_ok, wait_until
 
@@ -114,3 +117,93 @@ def test_each_service_works_under_its_own_user_and_no_further(
     anonymous = redis.Redis.from_url(acl_server.plain_url)
     with pytest.raises(redis.exceptions.AuthenticationError):
         anonymous.ping()
+
+
+def compose_cluster_node_args() -> list[str]:
+    """The redis-server arguments of compose's cluster profile nodes, interpolated, without
+    the ones the local cluster sets itself (cluster mode, node timeout, AOF)."""
+    services = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]
+    command = services["redis-node-1"]["command"]
+    words = shlex.split(re.sub(r"\$\{(\w+)[^}]*\}", lambda m: PASSWORDS[m.group(1)], command))
+    assert words[0] == "redis-server"
+    own = {"--cluster-enabled", "--cluster-config-file", "--cluster-node-timeout"}
+    kept, skip = [], False
+    for word in words[1:]:
+        if word in own:
+            skip = True  # and its value
+        elif skip:
+            skip = False
+        else:
+            kept.append(word)
+    return kept
+
+
+@pytest.mark.cluster
+def test_the_cluster_profile_users_work_on_a_cluster_and_no_further(
+    tmp_path: Path, logs_dir: Path
+) -> None:
+    """compose's cluster nodes (their users, replicas syncing as admin) on a local cluster:
+    every service under its own user follows the cluster, and is refused as on one server."""
+    cluster = EmbeddedCluster(
+        tmp_path / "cluster",
+        extra_args=compose_cluster_node_args(),
+        password=PASSWORDS["REDIS_ADMIN_PASSWORD"],
+    ).start()
+    try:
+        deployment = asyncio.run(
+            establish_deployment(StoreAddress(cluster.url, cluster=True), Settings())
+        )
+        port = free_port()
+        common = {
+            "COMMENTSTREAM_PARTITIONS": "4",
+            "COMMENTSTREAM_SECRET": "acl-secret",
+            "COMMENTSTREAM_DEPLOYMENT": deployment,
+            "PORT": str(port),
+            "COMMENTSTREAM_MIN_SECONDS_TO_SUBMIT": "0",
+            "COMMENTSTREAM_ACK_REPLICAS": "1",  # WAIT is allowed too
+        }
+
+        def url(user: str) -> str:
+            return cluster.url_for(user, PASSWORDS[f"REDIS_{user.upper()}_PASSWORD"])
+
+        services = [
+            ServiceProcess(args, common | {"REDIS_CLUSTER_URL": url(user)}, logs_dir).start()
+            for args, user in (
+                (["processor"], "processor"),
+                (["project", "thread_view"], "projector"),
+                (["project", "like_counts"], "projector"),
+                (["project", "moderation"], "projector"),
+                (["gateway"], "gateway"),
+            )
+        ]
+        base = f"http://127.0.0.1:{port}"
+        try:
+            wait_until(lambda: http_ok(base + "/readyz"), 40, "the stack under ACL users")
+            with httpx.Client(base_url=base, timeout=10) as api:
+                for n in range(8):  # threads on every partition, so every master
+                    written = api.post(f"/api/v1/threads/acl-{n}/comments", json={"body": "hi"})
+                    assert written.status_code == 201, written.text
+                view = api.get(
+                    "/api/v1/threads/acl-7", params={"min_position": written.json()["position"]}
+                )
+                assert view.json()["count"] == 1
+        finally:
+            for service in services:
+                service.stop()
+        seed = cluster.nodes[0].port
+        for user, forbidden in (
+            ("gateway", lambda c: c.xadd(PartitionKeys(0).events, {"event": "forged"})),
+            ("projector", lambda c: c.xadd(PartitionKeys(1).commands, {"command": "{}"})),
+            ("processor", lambda c: c.flushall()),
+        ):
+            connection = redis.cluster.RedisCluster(
+                host="127.0.0.1",
+                port=seed,
+                username=user,
+                password=PASSWORDS[f"REDIS_{user.upper()}_PASSWORD"],
+            )
+            with pytest.raises(redis.exceptions.NoPermissionError):
+                forbidden(connection)
+            connection.close()
+    finally:
+        cluster.stop()
