@@ -141,6 +141,12 @@ def connect_cluster(url: str, name: str | None = None) -> RedisCluster:
         client_name=name,
         max_connections=CLUSTER_CONNECTIONS_PER_NODE,
     )
+    # Commands packed by hiredis on every node's connections, as on one server: the nodes the
+    # client discovers are made from its connection_kwargs, the seeds already were.
+    packing = HiredisSSLConnection if parts.scheme == "rediss" else HiredisConnection
+    cluster.connection_kwargs["connection_class"] = packing
+    for seed in cluster.startup_nodes:
+        seed.connection_class = packing
     _CLUSTER_ADDRESSES[cluster] = (url, name)
     return cluster
 

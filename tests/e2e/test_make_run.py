@@ -12,11 +12,11 @@ from services.gateway.demo.content import COMMENTS, THREAD
 from tests.processes import ROOT, http_ok, wait_until
 
 
-def make_run(data_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+def make_run(data_dir: Path, port: int, log: Path, target: str = "run") -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "REDIS_CLUSTER_URL")}
     env |= {"COMMENTSTREAM_DATA_DIR": str(data_dir), "PORT": str(port)}
     return subprocess.Popen(
-        ["make", "--no-print-directory", "run"],
+        ["make", "--no-print-directory", target],
         cwd=ROOT,
         env=env,
         stdout=log.open("ab"),
