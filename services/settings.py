@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from events.decider import DEFAULT_EDIT_WINDOW
@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     ack_timeout_ms: int = Field(default=1000, ge=1, le=60_000)
     data_dir: Path = Path("data")
     partitions: int = Field(default=8, ge=1, le=1024)
+    # The partitions a processor or projector process takes, e.g. "0,3,6" or "0-3" (unset:
+    # all): on a cluster, a process per shard (`commentstream cluster status` lists each
+    # shard's), so that the processes scale out with the masters.
+    own_partitions: str | None = None
     secret: str = "change-me-in-production"
     edit_window_seconds: int = int(DEFAULT_EDIT_WINDOW.total_seconds())
     write_timeout_seconds: float = 3.0
@@ -82,6 +86,28 @@ class Settings(BaseSettings):
     posts_per_minute_per_identity: int = DEFAULT_LIMITS.posts_per_minute_per_identity
     likes_per_minute_per_identity: int = DEFAULT_LIMITS.likes_per_minute_per_identity
     min_seconds_to_submit: float = DEFAULT_LIMITS.min_seconds_to_submit
+
+    @model_validator(mode="after")
+    def _owned_partitions_exist(self) -> "Settings":
+        self.owned_partitions  # noqa: B018 (refused at start, naming the variable)
+        return self
+
+    @property
+    def owned_partitions(self) -> list[int]:
+        """COMMENTSTREAM_OWN_PARTITIONS as partition numbers, in order; all when unset."""
+        if not self.own_partitions:
+            return list(range(self.partitions))
+        owned: set[int] = set()
+        for part in self.own_partitions.split(","):
+            first, _, last = part.strip().partition("-")
+            if not first.isdigit() or (last and not last.isdigit()):
+                raise ValueError(f"COMMENTSTREAM_OWN_PARTITIONS: {part!r} is not p or p-q")
+            owned.update(range(int(first), int(last or first) + 1))
+        if not owned or max(owned) >= self.partitions:
+            raise ValueError(
+                f"COMMENTSTREAM_OWN_PARTITIONS: partitions are 0 to {self.partitions - 1}"
+            )
+        return sorted(owned)
 
     @property
     def store(self) -> StoreAddress:

@@ -11,14 +11,19 @@ from storage.stream_reads import StreamReads
 
 
 class CommandFollower:
-    """New entries of every command stream, delivered to `consumer` of the writer group (they
-    stay pending until the append script acknowledges them)."""
+    """New entries of the command streams of `partitions`, delivered to `consumer` of the writer
+    group (they stay pending until the append script acknowledges them)."""
 
     def __init__(
-        self, redis: Store, partitions: int, consumer: str, count: int, block_ms: int = BLOCK_MS
+        self,
+        redis: Store,
+        partitions: list[int],
+        consumer: str,
+        count: int,
+        block_ms: int = BLOCK_MS,
     ) -> None:
         self._reads = StreamReads(redis, count, block_ms, group=(WRITER_GROUP, consumer))
-        self._partitions = {PartitionKeys(p).commands: PartitionKeys(p) for p in range(partitions)}
+        self._partitions = {PartitionKeys(p).commands: PartitionKeys(p) for p in partitions}
 
     async def read(self) -> list[tuple[PartitionKeys, list[LogEntry]]]:
         """What is new, waiting up to the block time for anything; [] when nothing came."""

@@ -76,13 +76,14 @@ def build_processor(settings: Settings) -> tuple[FastStream, DeploymentGuard]:
     guard = supervise(app, redis, SERVICE, settings)
     instance = instance_name(SERVICE)
 
-    for p in range(settings.partitions):
+    owned = settings.owned_partitions
+    for p in owned:
         _subscribe_claims(broker, handler, store, PartitionKeys(p), instance, settings)
 
     @app.on_startup
     async def create_groups_and_follow() -> None:
         await ensure_command_groups(redis, settings.partitions)
-        follower = CommandFollower(redis, settings.partitions, instance, settings.batch_size)
+        follower = CommandFollower(redis, owned, instance, settings.batch_size)
         tasks.start(_take_commands(handler, follower, instance, settings), "command follower")
 
     if settings.signing_key_file is not None:

@@ -43,7 +43,7 @@ def build_projector(
     @app.on_startup
     async def follow_from_checkpoints() -> None:
         cursors = {
-            p: await runner.load_checkpoint(PartitionKeys(p)) for p in range(settings.partitions)
+            p: await runner.load_checkpoint(PartitionKeys(p)) for p in settings.owned_partitions
         }
         follower = LogFollower(redis, cursors, settings.batch_size)
         tasks.start(follow_the_log(runner, follower, settings), "log follower")

@@ -1,6 +1,7 @@
 """The command processor as a real process: foreign producers, poison messages, dead peers."""
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -221,3 +222,43 @@ def test_poison_of_every_kind_is_parked_and_the_dlq_command_deals_with_it(
     )
     dropped = json.loads(cli(settings, "dlq", "drop", "--all").stdout)
     assert len(dropped["drop"]) == 4 and sync_client.xlen(keys.dead_commands) == 0
+
+
+def test_processors_take_only_the_partitions_they_own(
+    processor_env: dict[str, str], sync_client: sync_redis.Redis, logs_dir: Path, thread_id: str
+) -> None:
+    """COMMENTSTREAM_OWN_PARTITIONS: a process per shard. The commands of a partition no
+    processor owns wait, pending nothing, until one that owns it starts."""
+    threads = {}
+    for n in range(200):
+        thread = f"{thread_id}-{n}"
+        threads.setdefault(partition_of("default", thread, TEST_PARTITIONS), thread)
+    assert sorted(threads) == [0, 1, 2, 3]
+    first = ServiceProcess(
+        ["processor"], processor_env | {"COMMENTSTREAM_OWN_PARTITIONS": "0,1"}, logs_dir
+    ).start()
+    second = None
+    try:
+        wait_until(lambda: sync_client.exists(PartitionKeys(3).commands) == 1, 20, "groups")
+        for p, thread in threads.items():
+            sync_client.xadd(
+                PartitionKeys(p).commands, {"command": plain_command(thread, f"own-{p}")}
+            )
+        for p in (0, 1):
+            assert wait_for_outcome(sync_client, PartitionKeys(p), f"own-{p}")["status"] == (
+                "accepted"
+            )
+        time.sleep(1)  # a processor that took partition 2 or 3 would have answered by now
+        assert outcome_of(sync_client, PartitionKeys(2), "own-2") is None
+        assert outcome_of(sync_client, PartitionKeys(3), "own-3") is None
+        second = ServiceProcess(
+            ["processor"], processor_env | {"COMMENTSTREAM_OWN_PARTITIONS": "2-3"}, logs_dir
+        ).start()
+        for p in (2, 3):
+            assert wait_for_outcome(sync_client, PartitionKeys(p), f"own-{p}")["status"] == (
+                "accepted"
+            )
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()
