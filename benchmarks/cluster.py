@@ -4,13 +4,16 @@ with one replica), same machine, one run (issue 16):
     python -m benchmarks.cluster                  (make bench-cluster)
     python -m benchmarks.cluster --scale 0.02     (its short version, in CI)
 
-Per topology: new comments at concurrency 16 on 50 threads (rate, p99, CPU per comment by
+Three layouts: one shard; three shards with one processor and one projector of each kind (as
+on one server); three shards with a processor and projectors per shard, each owning its
+shard's partitions (COMMENTSTREAM_OWN_PARTITIONS), the layout that scales out with cores.
+Per layout: new comments at concurrency 16 on 50 threads (rate, p99, CPU per comment by
 process, each node its own line), a 1,000-comment thread read whole and first page at
-concurrency 16; then, per shard, its partitions, its share of the log and its master's share of
-the masters' CPU during the writes. On two cores more shards cannot mean more throughput (every
-process shares the same cores); what the run shows is that the cost per comment does not grow
-with shards and that each shard's load follows its share of partitions. docs/benchmarks.md says
-how it is expected to scale on more cores.
+concurrency 16; then, per shard, its partitions, its share of the writes in the log and its
+master's share of the masters' CPU during them. On two cores more shards cannot mean more
+throughput (every process shares the same cores); what the run shows is that the cost per
+comment does not grow with shards and that each shard's load follows its share of partitions.
+docs/benchmarks.md says how it is expected to scale on more cores, where it runs unchanged.
 """
 
 import argparse
@@ -18,6 +21,7 @@ import json
 import sys
 import tempfile
 import time
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,24 +33,61 @@ from benchmarks.ours import Commentstream, stack_environment
 from benchmarks.phases import Plan
 from benchmarks.subjects import BODY_300
 from services.embedded_cluster import EmbeddedCluster
-from services.operations.cluster_status import cluster_status
+from services.operations.cluster_status import ClusterStatus, cluster_status
 from services.processor.signer import create_signing_key
 from services.settings import Settings
-from tests.processes import Stack, start_services, stop_stack
+from services.supervisor import SERVICES
+from storage.connection import StoreAddress, connect
+from tests.processes import ServiceProcess, Stack, start_services, stop_stack
 
-SHARDS = (1, 3)
+
+@dataclass(frozen=True)
+class Layout:
+    name: str
+    masters: int
+    per_shard: bool  # a processor and each projector per shard, owning its partitions
+
+    @property
+    def title(self) -> str:
+        shards = f"{self.masters} shard{'s' * (self.masters > 1)}"
+        return shards + (", a process per shard" if self.per_shard else "")
+
+
+LAYOUTS = (Layout("1", 1, False), Layout("3", 3, False), Layout("3-per-shard", 3, True))
 
 
 def say(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def start_cluster_stack(scratch: Path, masters: int) -> Stack:
+def start_cluster_stack(scratch: Path, layout: Layout) -> Stack:
+    """The cluster and the services; per shard, its own processor and projectors, each owning
+    that shard's partitions (COMMENTSTREAM_OWN_PARTITIONS)."""
     signing_key = scratch / "signing-key.pem"
     create_signing_key(signing_key)
     environment = stack_environment() | {"COMMENTSTREAM_SIGNING_KEY_FILE": str(signing_key)}
-    cluster = EmbeddedCluster(scratch / "cluster", masters=masters, replicas=1).start()
-    return start_services(cluster, scratch, environment)
+    cluster = EmbeddedCluster(scratch / "cluster", masters=layout.masters, replicas=1).start()
+    if not layout.per_shard:
+        return start_services(cluster, scratch, environment)
+    status = uvloop.run(_status(cluster))
+    owned = [",".join(str(p) for p in shard.partitions) for shard in status.shards]
+    stack = start_services(
+        cluster, scratch, environment | {"COMMENTSTREAM_OWN_PARTITIONS": owned[0]}
+    )
+    for shard, partitions in enumerate(owned[1:], start=1):
+        for name, args in SERVICES.items():
+            if name != "gateway":
+                env = stack.services[name].env | {"COMMENTSTREAM_OWN_PARTITIONS": partitions}
+                stack.services[f"{name}-{shard}"] = ServiceProcess(args, env, scratch).start()
+    return stack
+
+
+async def _status(cluster: EmbeddedCluster) -> ClusterStatus:
+    redis = connect(StoreAddress(cluster.url, cluster=True))
+    try:
+        return await cluster_status(redis, Settings().partitions)
+    finally:
+        await redis.aclose()
 
 
 async def measure(stack: Stack, plan: Plan) -> dict[str, Any]:
@@ -88,12 +129,13 @@ async def measure(stack: Stack, plan: Plan) -> dict[str, Any]:
 
 def table(results: dict[str, Any]) -> str:
     lines = [
-        "| measure | " + " | ".join(f"{n} shard{'s' * (n > 1)}" for n in SHARDS) + " |",
-        "|---|" + "---|" * len(SHARDS),
+        "| measure | " + " | ".join(layout.title for layout in LAYOUTS) + " |",
+        "|---|" + "---|" * len(LAYOUTS),
     ]
 
     def row(name: str, cell: Any) -> None:
-        lines.append(f"| {name} | " + " | ".join(cell(results[str(n)]) for n in SHARDS) + " |")
+        cells = [cell(results[layout.name]) for layout in LAYOUTS]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
 
     row("new comments, c16", lambda r: report.load_cell(r["new_comments_16"]))
     row("CPU per comment, c16", lambda r: f"{r['new_comments_16']['cpu_ms_per_comment']:.2f} ms")
@@ -128,17 +170,21 @@ def main() -> None:
     plan = Plan(args.scale)
     started = time.perf_counter()
     results: dict[str, Any] = {}
-    for masters in SHARDS:
+    for layout in LAYOUTS:
         with tempfile.TemporaryDirectory(prefix="commentstream-bench-cluster-") as scratch:
-            say(f"{masters} shard(s): starting the cluster and the stack")
-            stack = start_cluster_stack(Path(scratch), masters)
+            say(f"{layout.title}: starting the cluster and the stack")
+            stack = start_cluster_stack(Path(scratch), layout)
             try:
-                results[str(masters)] = uvloop.run(measure(stack, plan))
+                results[layout.name] = uvloop.run(measure(stack, plan))
             finally:
                 stop_stack(stack)
     document = {
         "machine": report.machine({}),
-        "settings": {"scale": args.scale, "partitions": Settings().partitions, "shards": SHARDS},
+        "settings": {
+            "scale": args.scale,
+            "partitions": Settings().partitions,
+            "layouts": [asdict(layout) for layout in LAYOUTS],
+        },
         "seconds": round(time.perf_counter() - started, 1),
         "results": results,
         "table": table(results),

@@ -184,15 +184,15 @@ def test_the_suite_runs_isso_side_by_side(tmp_path: Path) -> None:
 
 def test_the_cluster_benchmark_runs_on_one_and_three_shards(tmp_path: Path) -> None:
     document = run_benchmark("cluster", tmp_path / "cluster.json", "--scale", "0.02")
-    for shards in ("1", "3"):
-        result = document["results"][shards]
+    for layout, shards in (("1", 1), ("3", 3), ("3-per-shard", 3)):
+        result = document["results"][layout]
         writes = result["new_comments_16"]
         assert set(writes["statuses"]) == {"201"}, writes["statuses"]
         assert writes["cpu_ms_per_comment"] > 0
         assert {"200"} == set(result["thread_reads"]["whole"]["statuses"])
-        assert len(result["shards"]) == int(shards)
+        assert len(result["shards"]) == shards
         held = sorted(p for shard in result["shards"] for p in shard["partitions"])
         assert held == list(range(8))  # every partition on exactly one shard
         counts = [len(shard["partitions"]) for shard in result["shards"]]
         assert max(counts) - min(counts) <= 1
-    assert "3 shards" in document["table"]
+    assert "3 shards, a process per shard" in document["table"]
