@@ -54,9 +54,11 @@ bench-peer: install
 bench-quick: install
 	$(BIN)/python -m benchmarks.suite --scale 0.02
 
-# The write and read lines on 1 and on 3 shards of a local cluster (docs/benchmarks.md).
+# The write and read lines on 1 and on 3 shards of a local cluster (docs/benchmarks.md);
+# SHARDS=6 for a bigger machine.
+SHARDS ?= 3
 bench-cluster: install
-	$(BIN)/python -m benchmarks.cluster --scale $(SCALE)
+	$(BIN)/python -m benchmarks.cluster --scale $(SCALE) --shards $(SHARDS)
 
 # In-process processor throughput and a projector process catching up on a full log.
 bench-pipeline: install

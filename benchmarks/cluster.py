@@ -53,7 +53,13 @@ class Layout:
         return shards + (", a process per shard" if self.per_shard else "")
 
 
-LAYOUTS = (Layout("1", 1, False), Layout("3", 3, False), Layout("3-per-shard", 3, True))
+def layouts(shards: int) -> list[Layout]:
+    """One shard; `shards` shards as on one server; `shards` shards with processes per shard."""
+    return [
+        Layout("1", 1, False),
+        Layout(str(shards), shards, False),
+        Layout(f"{shards}-per-shard", shards, True),
+    ]
 
 
 def say(message: str) -> None:
@@ -127,14 +133,14 @@ async def measure(stack: Stack, plan: Plan) -> dict[str, Any]:
     return {"new_comments_16": writes, "thread_reads": reads, "shards": shards}
 
 
-def table(results: dict[str, Any]) -> str:
+def table(results: dict[str, Any], run: list[Layout]) -> str:
     lines = [
-        "| measure | " + " | ".join(layout.title for layout in LAYOUTS) + " |",
-        "|---|" + "---|" * len(LAYOUTS),
+        "| measure | " + " | ".join(layout.title for layout in run) + " |",
+        "|---|" + "---|" * len(run),
     ]
 
     def row(name: str, cell: Any) -> None:
-        cells = [cell(results[layout.name]) for layout in LAYOUTS]
+        cells = [cell(results[layout.name]) for layout in run]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
 
     row("new comments, c16", lambda r: report.load_cell(r["new_comments_16"]))
@@ -166,11 +172,15 @@ def main() -> None:
     )
     parser.add_argument("--scale", type=float, default=1.0, help="share of the full sizes")
     parser.add_argument("--output", type=Path, default=None, help="where to write the JSON")
+    parser.add_argument(
+        "--shards", type=int, default=3, help="masters of the larger cluster (3: the default)"
+    )
     args = parser.parse_args()
+    run = layouts(args.shards)
     plan = Plan(args.scale)
     started = time.perf_counter()
     results: dict[str, Any] = {}
-    for layout in LAYOUTS:
+    for layout in run:
         with tempfile.TemporaryDirectory(prefix="commentstream-bench-cluster-") as scratch:
             say(f"{layout.title}: starting the cluster and the stack")
             stack = start_cluster_stack(Path(scratch), layout)
@@ -183,11 +193,11 @@ def main() -> None:
         "settings": {
             "scale": args.scale,
             "partitions": Settings().partitions,
-            "layouts": [asdict(layout) for layout in LAYOUTS],
+            "layouts": [asdict(layout) for layout in run],
         },
         "seconds": round(time.perf_counter() - started, 1),
         "results": results,
-        "table": table(results),
+        "table": table(results, run),
     }
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     output = args.output or report.ROOT / "bench-results" / f"cluster-{stamp}.json"

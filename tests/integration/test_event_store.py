@@ -16,7 +16,7 @@ from events.personal import Sealed, sealing_context, unseal
 from events.thread_events import CommentPosted
 from services.processor.command_handler import CommandHandler
 from services.settings import Settings
-from storage.event_store import EventStore
+from storage.event_store import EventStore, Replication
 from storage.key_vault import AuthorKeyVault
 
 
@@ -234,3 +234,28 @@ async def test_the_append_indexes_the_threads_each_actor_has_events_in(
     ]
     assert await event_store.actor_threads(liker.id) == [("default", thread_id)]
     assert await event_store.actor_threads("anon:nobody") == []
+
+
+async def test_with_ack_replicas_an_outcome_is_published_only_once_a_replica_has_it(
+    redis: Redis, settings: Settings, thread_id: str, topology: str
+) -> None:
+    """COMMENTSTREAM_ACK_REPLICAS=1: on the cluster (a replica per master) the append is
+    answered on the outcome stream as usual; on one server (no replica) it is appended, its
+    outcome record kept, but nothing is published, so a writer waiting for it answers 202."""
+    store = EventStore(
+        redis, settings.partitions, settings.outcome_ttl_seconds, Replication(1, 200)
+    )
+    handler = CommandHandler(store, AuthorKeyVault(redis, settings.secret), DEFAULT_EDIT_WINDOW)
+    outcome = await handler.handle(post(thread_id, 1, command_id="replicated-1"))
+    assert outcome.status == "accepted"
+    keys = store.keys_for("default", thread_id)
+    published = [json.loads(f["outcome"]) for _, f in await redis.xrange(keys.outcomes)]
+    if topology == "cluster":
+        assert [o["command_id"] for o in published] == ["replicated-1"]
+    else:
+        assert published == []
+    assert await redis.exists(keys.outcome("replicated-1")) == 1
+    assert [e.type for e in await store.thread_history("default", thread_id)] == [
+        "ThreadStarted",
+        "CommentPosted",
+    ]
