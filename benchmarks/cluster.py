@@ -38,6 +38,7 @@ from services.processor.signer import create_signing_key
 from services.settings import Settings
 from services.supervisor import SERVICES
 from storage.connection import StoreAddress, connect
+from storage.log_reader import close_client
 from tests.processes import ServiceProcess, Stack, start_services, stop_stack
 
 
@@ -93,7 +94,7 @@ async def _status(cluster: EmbeddedCluster) -> ClusterStatus:
     try:
         return await cluster_status(redis, Settings().partitions)
     finally:
-        await redis.aclose()
+        await close_client(redis)
 
 
 async def measure(stack: Stack, plan: Plan) -> dict[str, Any]:

@@ -44,6 +44,7 @@ from services.settings import Settings
 from storage.connection import Store, connect, is_cluster
 from storage.key_vault import AuthorKeyVault
 from storage.keys import PartitionKeys, partition_of
+from storage.log_reader import close_client
 from storage.many_keys import get_each
 from storage.stream_entries import parse_stream_id
 from tests.processes import Stack, start_services, stop_stack
@@ -225,7 +226,7 @@ class Commentstream:
         return str(info.get("valkey_version") or info.get("redis_version") or "unknown")
 
     async def close(self) -> None:
-        await self.redis.aclose()
+        await close_client(self.redis)
 
 
 class _RepeatedMget(asyncio.Protocol):

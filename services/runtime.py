@@ -17,6 +17,7 @@ from services.settings import Settings
 from storage.connection import Store, cluster_seeds, connection_class
 from storage.deployment import DeploymentGuard
 from storage.heartbeats import beat, beat_forever, instance_name
+from storage.log_reader import close_client
 
 
 def make_broker(settings: Settings) -> RedisBroker:
@@ -100,6 +101,6 @@ def supervise(app: FastStream, redis: Store, service: str, settings: Settings) -
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await redis.aclose()
+        await close_client(redis)
 
     return guard

@@ -17,6 +17,7 @@ from services.settings import Settings
 from storage.connection import StoreAddress, connect
 from storage.deployment import EXIT_WIPED, DeploymentGuard
 from storage.key_upgrade import rename_old_keys
+from storage.log_reader import close_client
 
 logger = logging.getLogger("commentstream.up")
 
@@ -62,7 +63,7 @@ async def establish_deployment(address: StoreAddress | str, settings: Settings) 
             print(f"renamed {renamed} keys to their spread partition tags (storage/keys.py)")
         return await DeploymentGuard(redis, settings.deployment, settings.partitions).establish()
     finally:
-        await redis.aclose()
+        await close_client(redis)
 
 
 def start_embedded_store(settings: Settings, cluster: bool, env: dict[str, str]) -> Embedded:

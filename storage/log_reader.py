@@ -42,6 +42,16 @@ def raw_client(redis: Store) -> Store:
     return raw
 
 
+async def close_client(redis: Store) -> None:
+    """Close `redis`, and the raw client made on it (on a cluster it has connections of its
+    own, which would otherwise stay open)."""
+    owner = redis if is_cluster(redis) else redis.connection_pool
+    raw = _RAW_CLIENTS.pop(owner, None)
+    if raw is not None and is_cluster(raw):
+        await raw.aclose()
+    await redis.aclose()
+
+
 async def log_entries(
     redis: Store, keys: PartitionKeys, after: str | None = None, until: str | None = None
 ) -> AsyncIterator[list[LogEntry]]:

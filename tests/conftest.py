@@ -13,6 +13,7 @@ from services.embedded import EmbeddedRedis
 from services.embedded_cluster import EmbeddedCluster
 from services.settings import Settings
 from storage.connection import Store, StoreAddress, connect
+from storage.log_reader import close_client
 from tests.processes import Stack, start_stack, stop_stack
 
 TEST_PARTITIONS = 4
@@ -118,7 +119,7 @@ async def redis(settings: Settings) -> AsyncIterator[Store]:
     client = connect(settings.store)
     await client.flushall()  # only ever the server (or cluster) these tests started
     yield client
-    await client.aclose()
+    await close_client(client)
 
 
 _thread_numbers = itertools.count()

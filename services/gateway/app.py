@@ -34,6 +34,7 @@ from storage.connection import connect
 from storage.deployment import DeploymentGuard
 from storage.event_store import EventStore, ensure_command_groups
 from storage.key_vault import AuthorKeyVault
+from storage.log_reader import close_client
 
 
 def create_app(settings: Settings) -> ASGIApp:
@@ -86,7 +87,7 @@ def create_app(settings: Settings) -> ASGIApp:
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
             await listener.stop()
-            await redis.aclose()
+            await close_client(redis)
 
     app = FastAPI(
         title="commentstream",

@@ -25,6 +25,7 @@ from services.gc_pauses import LongLivedStreams
 from storage.connection import Store
 from storage.failures import STORE_UNAVAILABLE
 from storage.keys import PartitionKeys
+from storage.log_reader import close_client
 from storage.stream_reads import StreamReads
 
 logger = logging.getLogger("commentstream.gateway.live")
@@ -156,7 +157,7 @@ class LiveHub:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await self.follower.aclose()
+        await close_client(self.follower)
 
     def _deliver(self, subscription: Subscription, message: Message) -> None:
         if not subscription.mailbox.offer(message):

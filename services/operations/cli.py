@@ -74,6 +74,7 @@ async def tools() -> AsyncIterator[Tools]:
     from storage.connection import connect
     from storage.event_store import EventStore
     from storage.key_vault import AuthorKeyVault
+    from storage.log_reader import close_client
 
     settings = settings_for_a_process()
     redis = connect(settings.store)
@@ -85,7 +86,7 @@ async def tools() -> AsyncIterator[Tools]:
     try:
         yield Tools(settings, redis, store, vault, handler)
     finally:
-        await redis.aclose()
+        await close_client(redis)
 
 
 def run(work: Callable[[Tools], Awaitable[T]]) -> T:
@@ -505,13 +506,14 @@ def rename_keys() -> None:
     first (`commentstream up` does this by itself)."""
     from storage.connection import connect
     from storage.key_upgrade import rename_old_keys
+    from storage.log_reader import close_client
 
     async def main() -> int:
         redis = connect(settings_for_a_process().store)
         try:
             return await rename_old_keys(redis)
         finally:
-            await redis.aclose()
+            await close_client(redis)
 
     print(f"renamed {asyncio.run(main())} keys")
 

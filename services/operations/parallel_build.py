@@ -16,6 +16,7 @@ from multiprocessing.sharedctypes import Synchronized
 
 from services.settings import Settings
 from storage.keys import PartitionKeys
+from storage.log_reader import close_client
 
 PROGRESS_SECONDS = 0.2
 Progress = Callable[[int], None]
@@ -98,4 +99,4 @@ async def _build_partition(
         runner = ProjectorRunner(redis, projection, generation)
         await runner.fold_log(PartitionKeys(p), until, _count)
     finally:
-        await redis.aclose()
+        await close_client(redis)

@@ -5,6 +5,8 @@ pace, the others as events come."""
 
 import asyncio
 import contextlib
+import math
+import time
 from collections.abc import Sequence
 
 import pytest
@@ -68,15 +70,18 @@ async def test_a_failed_batch_is_folded_again_before_the_next(
 
 
 class CountingRunner(ProjectorRunner):
-    """A runner that counts the reads it is handed and the entries in them."""
+    """A runner that counts the reads it is handed that had entries, and the entries (a read
+    that found nothing is no work: on a cluster, each partition's read in flight comes back
+    empty on its own when its block time ends)."""
 
     reads = 0
     entries = 0
+    seconds = 0.0
 
     async def process_together(
         self, batches: Sequence[tuple[PartitionKeys, Sequence[tuple[str, EntryFields]]]]
     ) -> None:
-        self.reads += 1
+        self.reads += bool(batches)
         self.entries += sum(len(entries) for _, entries in batches)
         await super().process_together(batches)
 
@@ -95,6 +100,7 @@ async def reads_while_posting(
     runner = CountingRunner(redis, PROJECTIONS[projection](redis, AuthorKeyVault(redis, "x")), 7)
     follower = LogFollower(redis, ends, settings.batch_size, block_ms=100)
     following = asyncio.create_task(follow_the_log(runner, follower, settings))
+    started = time.monotonic()
     try:
         for n in range(posts):
             await handler.handle(
@@ -113,6 +119,7 @@ async def reads_while_posting(
         with contextlib.suppress(asyncio.CancelledError):
             await following
     assert runner.entries == written > posts
+    runner.seconds = time.monotonic() - started
     return runner
 
 
@@ -121,8 +128,9 @@ async def test_the_moderation_projector_reads_a_busy_log_at_its_pace(
 ) -> None:
     paced = settings.model_copy(update={"moderation_pace_ms": 400.0})
     moderation = await reads_while_posting(redis, paced, thread_id + "-m", MODERATION, 12)
-    # 12 posts over about 1.2 s, read at most every 0.4 s: 3 or 4 reads, 5 on a slow machine.
-    assert moderation.reads <= 5
+    # 12 posts over about 1.2 s (longer where appends are slower), read at most every 0.4 s.
+    assert moderation.reads <= math.ceil(moderation.seconds / 0.4) + 1
+    assert moderation.reads <= 12 / 2  # several posts per read
     # The thread view has no pace: it reads each post as it comes.
     thread_view = await reads_while_posting(redis, paced, thread_id + "-t", THREAD_VIEW, 12)
     assert thread_view.reads >= 10
