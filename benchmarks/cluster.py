@@ -38,8 +38,9 @@ from services.processor.signer import create_signing_key
 from services.settings import Settings
 from services.supervisor import SERVICES
 from storage.connection import StoreAddress, connect
+from storage.keys import HEARTBEATS
 from storage.log_reader import close_client
-from tests.processes import ServiceProcess, Stack, start_services, stop_stack
+from tests.processes import ServiceProcess, Stack, start_services, stop_stack, wait_until
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,19 @@ def start_cluster_stack(scratch: Path, layout: Layout) -> Stack:
             if name != "gateway":
                 env = stack.services[name].env | {"COMMENTSTREAM_OWN_PARTITIONS": partitions}
                 stack.services[f"{name}-{shard}"] = ServiceProcess(args, env, scratch).start()
+    wait_until(lambda: all_alive(stack), 60, "every shard's processes")
     return stack
+
+
+def all_alive(stack: Stack) -> bool:
+    """Every service process has its heartbeat (it beats before it takes its first entry)."""
+    client = stack.client()
+    try:
+        beating = {str(name).rpartition(":")[2] for name in client.zrange(HEARTBEATS, 0, -1)}
+    finally:
+        client.close()
+    workers = [s for name, s in stack.services.items() if name != "gateway"]
+    return {str(s.process.pid) for s in workers if s.process is not None} <= beating
 
 
 async def _status(cluster: EmbeddedCluster) -> ClusterStatus:

@@ -3,6 +3,7 @@
 cluster state (`nodes.conf`) in a directory of its own, so that a restart on the same ports
 finds the same cluster. No system Redis is needed."""
 
+import random
 import socket
 import subprocess
 import time
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import redis
 
-from services.embedded import EmbeddedRedis, cli_binary, free_port
+from services.embedded import EmbeddedRedis, cli_binary
 
 FORM_TIMEOUT_SECONDS = 30.0
 
@@ -28,6 +29,7 @@ class EmbeddedCluster:
         node_timeout_ms: int = 2000,
         extra_args: list[str] | None = None,
         password: str | None = None,
+        fsync: str = "everysec",
     ) -> None:
         count = masters * (1 + replicas)
         ports = ports or free_cluster_ports(count)
@@ -53,6 +55,7 @@ class EmbeddedCluster:
             EmbeddedRedis(
                 data_dir / str(port),
                 port=port,
+                fsync=fsync,
                 extra_args=cluster_args + (extra_args or []),
                 password=password,
             )
@@ -147,15 +150,23 @@ class EmbeddedCluster:
 BUS_PORT_OFFSET = 10_000  # a node's cluster bus listens on its port + 10,000
 
 
+CLUSTER_PORTS = range(20_000, 22_768)
+"""Where a new cluster's nodes listen: with their bus ports (30,000 to 32,767) below Linux's
+ephemeral range (32,768 on), so that no outgoing connection takes one between the choice and
+the bind, as it can a port the kernel handed out as free (free_port)."""
+
+
 def free_cluster_ports(count: int) -> list[int]:
-    """`count` loopback ports free with their bus ports (so at most 55,535)."""
+    """`count` loopback ports free now with their bus ports."""
     found: list[int] = []
-    while len(found) < count:
-        port = free_port()
-        if port + BUS_PORT_OFFSET > 65_535 or port in found or not _free(port + BUS_PORT_OFFSET):
-            continue
-        found.append(port)
-    return found
+    candidates = list(CLUSTER_PORTS)
+    random.shuffle(candidates)
+    for port in candidates:
+        if _free(port) and _free(port + BUS_PORT_OFFSET):
+            found.append(port)
+            if len(found) == count:
+                return found
+    raise RuntimeError(f"no {count} free ports with their bus ports in {CLUSTER_PORTS}")
 
 
 def _free(port: int) -> bool:

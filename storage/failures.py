@@ -10,9 +10,10 @@ from typing import TypeVar
 
 from redis.exceptions import (
     ClusterDownError,
-    MasterDownError,
     OutOfMemoryError,
     ReadOnlyError,
+    RedisClusterUnreachableError,
+    SlotNotCoveredError,
     TryAgainError,
 )
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -20,14 +21,20 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 logger = logging.getLogger("commentstream.store")
 
-STORE_UNAVAILABLE: tuple[type[BaseException], ...] = (
+STORE_UNREACHABLE: tuple[type[Exception], ...] = (
     RedisConnectionError,  # also BusyLoadingError: a restarted server loading its data
     RedisTimeoutError,
+    ReadOnlyError,  # a write that reached a master just demoted to a replica
+    TryAgainError,  # a cluster script whose keys are half way through a migration
+    ClusterDownError,  # also MasterDownError: a master failed, no replica has taken over yet
+    RedisClusterUnreachableError,  # no node of the cluster answers (redis-py gave up)
+    SlotNotCoveredError,  # no node serves the slot (a failover or resharding under way)
+)
+"""The store does not answer or cannot serve the key now (on one server or a cluster)."""
+
+STORE_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    *STORE_UNREACHABLE,
     OutOfMemoryError,  # `maxmemory` reached (noeviction): writes refused until memory is freed
-    ReadOnlyError,
-    TryAgainError,
-    ClusterDownError,
-    MasterDownError,
     OSError,
 )
 FIRST_DELAY_SECONDS = 0.1

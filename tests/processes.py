@@ -134,6 +134,18 @@ class Stack:
         """A synchronous client of the stack's store, whichever its topology."""
         return sync_client(self.address)
 
+    @property
+    def nodes(self) -> list[EmbeddedRedis]:
+        """The server, or every node of the cluster."""
+        return self.store.nodes if isinstance(self.store, EmbeddedCluster) else [self.store]
+
+    def node_clients(self) -> list[redis.Redis]:
+        """A client of each node (of the server alone on one), for what is set per node."""
+        return [
+            redis.Redis.from_url(node.url, decode_responses=True, encoding_errors="surrogateescape")
+            for node in self.nodes
+        ]
+
     def command(self, *args: str) -> subprocess.CompletedProcess[str]:
         """`commentstream ARGS` against this stack's server, as an operator would run it."""
         return run_cli(list(args), self.services["processor"].env)
@@ -155,7 +167,7 @@ def start_stack(
     """Its own server in `data_dir` (or its own cluster: three masters, three replicas), then
     processor, the projectors and the gateway."""
     store = (
-        EmbeddedCluster(data_dir / "cluster").start()
+        EmbeddedCluster(data_dir / "cluster", fsync=fsync).start()
         if cluster
         else EmbeddedRedis(data_dir, fsync=fsync).start()
     )

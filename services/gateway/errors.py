@@ -5,10 +5,10 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import OutOfMemoryError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from storage.failures import STORE_UNREACHABLE
 
 logger = logging.getLogger("commentstream.gateway")
 STORE_FULL_RETRY_SECONDS = 5
@@ -87,8 +87,6 @@ def install_error_handlers(app: FastAPI) -> None:
         code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code, "http_error")
         return JSONResponse(error_body(code, str(error.detail)), error.status_code)
 
-    @app.exception_handler(RedisConnectionError)
-    @app.exception_handler(RedisTimeoutError)
     async def redis_down(_: Request, error: Exception) -> JSONResponse:
         logger.warning("Redis unavailable: %s", error)
         return JSONResponse(
@@ -96,6 +94,9 @@ def install_error_handlers(app: FastAPI) -> None:
             503,
             headers={"Retry-After": "2"},
         )
+
+    for unreachable in STORE_UNREACHABLE:
+        app.add_exception_handler(unreachable, redis_down)
 
     @app.exception_handler(OutOfMemoryError)
     async def store_full(_: Request, error: Exception) -> JSONResponse:

@@ -27,6 +27,7 @@ from services.gateway.routes.threads import (
     MAX_PAGE_LIMIT,
     STREAM_ID,
 )
+from storage.failures import STORE_UNAVAILABLE
 
 THREAD_PATH = re.compile(r"^/api/v1/threads/(" + THREAD_ID_PATTERN.strip("^$") + r")$")
 SITE = re.compile(SITE_ID_PATTERN)
@@ -60,7 +61,7 @@ class FastThreadReads:
                 viewer=None,
                 min_position=min_position,
             )
-        except (InvalidCursor, RedisError, OSError):
+        except (InvalidCursor, RedisError, *STORE_UNAVAILABLE):
             await self.app(scope, receive, send)  # FastAPI gives the error its proper answer
             return
         scope["route"] = self.route
@@ -84,7 +85,7 @@ class FastThreadReads:
         site = sites[0] if sites else "default"
         try:
             counts = await self.gateway.reads.counts(site, threads, self.gateway.store.partitions)
-        except (RedisError, OSError):
+        except (RedisError, *STORE_UNAVAILABLE):
             await self.app(scope, receive, send)
             return
         scope["route"] = self.counts_route

@@ -12,6 +12,7 @@ from redis.exceptions import RedisError
 
 from events.outcomes import Outcome
 from storage.connection import Store
+from storage.failures import STORE_UNAVAILABLE
 from storage.keys import PartitionKeys
 from storage.stream_reads import StreamReads
 
@@ -55,7 +56,7 @@ class OutcomeListener:
             while True:
                 try:
                     found = await reads.read(positions)
-                except RedisError as error:
+                except (RedisError, *STORE_UNAVAILABLE) as error:
                     logger.warning("outcome stream read failed (%s); retrying", error)
                     await asyncio.sleep(0.5)
                     continue

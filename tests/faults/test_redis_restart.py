@@ -14,8 +14,11 @@ from tests.processes import Stack, http_ok, start_stack, stop_stack, wait_until
 pytestmark = pytest.mark.slow
 
 
-def test_a_redis_crash_loses_no_acknowledged_comment(tmp_path: Path, logs_dir: Path) -> None:
-    stack = start_stack(tmp_path / "redis", logs_dir, fsync="always")
+def test_a_redis_crash_loses_no_acknowledged_comment(
+    tmp_path: Path, logs_dir: Path, topology: str
+) -> None:
+    """On the cluster, every node is killed at once (a power cut) and started again."""
+    stack = start_stack(tmp_path / "redis", logs_dir, fsync="always", cluster=topology == "cluster")
     try:
         run_crash_under_load(stack)
     finally:
@@ -48,12 +51,13 @@ def run_crash_under_load(stack: Stack) -> None:
     writer.start()
     try:
         wait_until(lambda: len(acknowledged) >= 30, 30, "some comments before the crash")
-        stack.server.kill()
+        for node in stack.nodes:
+            node.kill()
         wait_until(lambda: 503 in statuses, 20, "a 503 while Redis is down")
         ready = httpx.get(stack.base_url + "/readyz", timeout=5)
         assert ready.status_code == 503 and ready.json()["checks"]["redis"] != "ok"
         down_at = len(acknowledged)
-        stack.server.start()
+        stack.store.start()  # the cluster: its nodes find each other again (nodes.conf)
         wait_until(lambda: len(acknowledged) >= down_at + 30, 60, "writes to succeed again")
     finally:
         stop.set()

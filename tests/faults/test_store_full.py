@@ -9,7 +9,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import redis
 
 from tests.processes import Stack, http_ok, start_stack, stop_stack, wait_until
 
@@ -17,8 +16,11 @@ pytestmark = pytest.mark.slow
 THREAD = "full"
 
 
-def test_a_full_store_refuses_writes_and_loses_nothing(tmp_path: Path, logs_dir: Path) -> None:
-    stack = start_stack(tmp_path / "redis", logs_dir)
+def test_a_full_store_refuses_writes_and_loses_nothing(
+    tmp_path: Path, logs_dir: Path, topology: str
+) -> None:
+    """On the cluster, every node reaches its `maxmemory` at once."""
+    stack = start_stack(tmp_path / "redis", logs_dir, cluster=topology == "cluster")
     try:
         run_full_store_under_load(stack)
     finally:
@@ -87,20 +89,20 @@ class Load:
 
 
 def run_full_store_under_load(stack: Stack) -> None:
-    server = redis.Redis.from_url(
-        stack.server.url, decode_responses=True, encoding_errors="surrogateescape"
-    )
+    nodes = stack.node_clients()
     with Load(stack) as load:
         wait_until(lambda: len(load.liked) >= 20, 30, "some comments and likes before")
-        server.config_set("maxmemory-policy", "noeviction")
-        # Below what is used: every write is refused, whatever memory comes and goes meanwhile.
-        server.config_set("maxmemory", server.info("memory")["used_memory"] // 2)
+        for node in nodes:
+            node.config_set("maxmemory-policy", "noeviction")
+            # Below what is used: every write is refused, whatever memory comes and goes.
+            node.config_set("maxmemory", node.info("memory")["used_memory"] // 2)
         wait_until(lambda: (503, "store_full") in load.answers, 20, "a write refused as full")
         ready = httpx.get(stack.base_url + "/readyz", timeout=5)
         assert ready.status_code == 503 and ready.json()["checks"]["store"].startswith("full")
         time.sleep(2)  # writes keep coming while it is full
         full_at = (len(load.posted), len(load.liked))
-        server.config_set("maxmemory", 0)
+        for node in nodes:
+            node.config_set("maxmemory", 0)
         wait_until(
             lambda: len(load.posted) >= full_at[0] + 20 and len(load.liked) >= full_at[1] + 10,
             60,

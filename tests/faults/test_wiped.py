@@ -4,7 +4,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import redis
 
 from storage.deployment import EXIT_WIPED
 from storage.keys import PartitionKeys
@@ -13,17 +12,15 @@ from tests.processes import start_stack, stop_stack, wait_until
 pytestmark = pytest.mark.slow
 
 
-def test_a_wiped_server_is_refused_loudly(tmp_path: Path, logs_dir: Path) -> None:
-    stack = start_stack(tmp_path / "redis", logs_dir)
-    client = redis.Redis.from_url(
-        stack.server.url, decode_responses=True, encoding_errors="surrogateescape"
-    )
+def test_a_wiped_server_is_refused_loudly(tmp_path: Path, logs_dir: Path, topology: str) -> None:
+    stack = start_stack(tmp_path / "redis", logs_dir, cluster=topology == "cluster")
+    client = stack.client()
     try:
         with httpx.Client(base_url=stack.base_url, timeout=10) as api:
             assert (
                 api.post("/api/v1/threads/w/comments", json={"body": "before"}).status_code == 201
             )
-            client.flushall()  # this test's own server
+            client.flushall()  # this test's own server (every master of its own cluster)
             # A write in the moment before the services notice: refused, and it must not
             # recreate the command stream (a stream without its group would swallow it).
             racing = api.post("/api/v1/threads/w/comments", json={"body": "racing"})
