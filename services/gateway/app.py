@@ -12,7 +12,6 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
 from services.gateway.abuse import RateLimiter
-from services.gateway.command_sender import CommandSender
 from services.gateway.context import Gateway
 from services.gateway.cors import SiteCors
 from services.gateway.demo.seeding import seed_demo
@@ -24,17 +23,18 @@ from services.gateway.identity import TokenSigner
 from services.gateway.limits import ASGIApp, RequestLimits
 from services.gateway.live_hub import LiveHub
 from services.gateway.metrics import MeasureAndHarden
-from services.gateway.outcome_listener import OutcomeListener
 from services.gateway.read_models import ReadModels
 from services.gateway.routes import admin, moderation, system, threads, widget
 from services.gc_pauses import freeze_startup_objects
 from services.settings import Settings, settings_for_a_process
 from services.sites import Sites
+from storage.command_sender import CommandSender
 from storage.connection import connect
 from storage.deployment import DeploymentGuard
 from storage.event_store import EventStore, ensure_command_groups
 from storage.key_vault import AuthorKeyVault
 from storage.log_reader import close_client
+from storage.outcome_listener import OutcomeListener
 
 
 def create_app(settings: Settings) -> ASGIApp:

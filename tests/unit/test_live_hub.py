@@ -8,10 +8,11 @@ from datetime import timedelta
 import pytest
 from redis.asyncio import Redis
 
-from services.gateway import live_hub, outcome_listener
+from services.gateway import live_hub
 from services.gateway.fast_live import _stream_request
 from services.gateway.live_hub import LiveHub, StreamRefused
 from services.gateway.read_models import ReadModels
+from storage import outcome_listener
 from storage.connection import connect
 
 NOWHERE = "redis://127.0.0.1:1"  # never connected to: the follower is not started here

@@ -11,8 +11,8 @@ import logging
 from events.actors import Actor
 from events.commands import Command, LikeComment, PostComment
 from events.personal import AuthorDetails
-from services.gateway.command_sender import CommandSender
 from services.gateway.demo.content import COMMENTS, THREAD, TITLE
+from storage.command_sender import CommandSender
 from storage.event_store import EventStore
 from storage.keys import demo_seeded
 

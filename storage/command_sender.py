@@ -5,10 +5,10 @@ import contextlib
 
 from events.commands import Command
 from events.outcomes import Outcome
-from services.gateway.outcome_listener import OutcomeListener
 from storage.connection import Store
 from storage.event_store import EventStore, enqueue_command, recorded_outcome
 from storage.failures import STORE_UNAVAILABLE
+from storage.outcome_listener import OutcomeListener
 from storage.stream_entries import COMMAND_FIELD
 
 

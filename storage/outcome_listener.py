@@ -1,4 +1,5 @@
-"""One shared listener per gateway process: reads every outcome stream, wakes waiting writers.
+"""One shared listener per process (the gateway, a client): reads every outcome stream, wakes
+waiting writers.
 
 Futures are keyed by command id and registered before the command is published, so an outcome
 cannot slip past; on a lost connection the listener resumes from the last entry it saw.
