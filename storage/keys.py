@@ -106,6 +106,11 @@ class PartitionKeys:
     def dead_events(self, projection: str) -> str:
         return f"{self.tag}:projection:{projection}:dead"
 
+    def subscriber_dead(self, group: str) -> str:
+        """Events a subscribing service's group (services/client) gave up on: each entry the
+        event's `position`, `deliveries` and the event's own fields."""
+        return f"{self.tag}:subscriber:{group}:dead"
+
     def projection(self, name: str, generation: int) -> "ProjectionKeys":
         return ProjectionKeys(self, name, generation)
 

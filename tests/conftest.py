@@ -28,6 +28,7 @@ CLUSTER_IN_CI = (
     "tests/integration/test_projector_runner.py",
     "tests/e2e/test_http_api.py",
     "tests/faults/test_redis_restart.py",
+    "tests/integration/test_client.py",
 )
 
 
