@@ -501,6 +501,23 @@ def cluster_status(as_json: Json = False) -> None:
         print("\n".join(status_lines(status)))
 
 
+def contracts(
+    docs: Annotated[Path, typer.Option(help="Where the contracts are kept.")] = Path("docs"),
+    check: Annotated[bool, typer.Option("--check", help="Only say which are stale.")] = False,
+) -> None:
+    """Write the AsyncAPI document and the JSON Schemas of the streams under docs/ from the
+    code (`--check`: exit 1 if any is stale)."""
+    from services.contracts import stale_files, write_contracts
+
+    if check:
+        stale = stale_files(docs)
+        for path in stale:
+            print(f"stale: {docs / path}")
+        raise typer.Exit(1 if stale else 0)
+    for path in write_contracts(docs):
+        print(f"written: {docs / path}")
+
+
 def rename_keys() -> None:
     """Give keys of the old form (`cs:{3}:…`) their spread partition tags; stop every service
     first (`commentstream up` does this by itself)."""
@@ -533,3 +550,4 @@ def register_operations(app: typer.Typer) -> None:
     app.command("erase-author")(erase_author)
     app.command("export-author")(export_author)
     app.command("rename-keys")(rename_keys)
+    app.command()(contracts)

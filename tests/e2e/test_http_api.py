@@ -6,6 +6,7 @@ import json
 import httpx
 import pytest
 import redis as sync_redis
+import yaml
 
 from storage.keys import PartitionKeys, partition_of
 from tests.conftest import TEST_PARTITIONS
@@ -276,8 +277,12 @@ def test_operations_endpoints(api: httpx.Client) -> None:
     assert "commentstream_http_requests_total" in metrics
     assert 'commentstream_dead_letters{kind="commands"}' in metrics
     assert "/api/v1/threads/{thread}/comments" in api.get("/openapi.json").json()["paths"]
-    asyncapi = api.get("/asyncapi").json()
+    asyncapi = api.get("/asyncapi.json").json()
     assert asyncapi["asyncapi"].startswith("3.") and "commands-0" in asyncapi["channels"]
+    assert api.get("/asyncapi").json() == asyncapi
+    as_yaml = api.get("/asyncapi.yaml")
+    assert as_yaml.headers["content-type"].startswith("application/yaml")
+    assert yaml.safe_load(as_yaml.text) == asyncapi
 
 
 def read_sse(lines, wanted: int) -> list[dict]:  # type: ignore[no-untyped-def]

@@ -1,5 +1,6 @@
 """Identity, command status, health, readiness, metrics and the AsyncAPI document."""
 
+import yaml
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -98,6 +99,15 @@ async def metrics(gateway: GatewayDep) -> Response:
 
 
 @router.get("/asyncapi", tags=["operations"])
+@router.get("/asyncapi.json", tags=["operations"])
 async def asyncapi(gateway: GatewayDep) -> JSONResponse:
-    """The AsyncAPI document of the command processor and the log, made from the code."""
-    return JSONResponse(asyncapi_document(gateway.settings))
+    """The AsyncAPI 3 document of the streams (commands, the log, outcomes), made from the
+    code; docs/asyncapi.json is the same for the default 8 partitions."""
+    return JSONResponse(asyncapi_document(gateway.settings.partitions))
+
+
+@router.get("/asyncapi.yaml", tags=["operations"])
+async def asyncapi_yaml(gateway: GatewayDep) -> Response:
+    """The same document as YAML."""
+    document = asyncapi_document(gateway.settings.partitions)
+    return Response(yaml.safe_dump(document, sort_keys=False), media_type="application/yaml")
