@@ -17,6 +17,12 @@ class Checkpoint:
         if current is None or is_after(position, current):
             self.positions[partition] = position
 
+    def covers(self, partition: int, position: str) -> bool:
+        """Whether `position` in `partition` is at or before the checkpoint (handled already:
+        a delivery again, after a crash between handling and acknowledging)."""
+        current = self.positions.get(partition)
+        return current is not None and not is_after(position, current)
+
     def to_json(self) -> str:
         return json.dumps({str(p): position for p, position in sorted(self.positions.items())})
 

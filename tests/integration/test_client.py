@@ -190,6 +190,8 @@ def test_a_checkpoint_keeps_the_furthest_position_of_each_partition() -> None:
     checkpoint.advance(2, "7-0")
     again = Checkpoint.from_json(checkpoint.to_json())
     assert again.positions == {0: "5-1", 2: "7-0"}
+    assert again.covers(0, "5-1") and again.covers(0, "4-9") and not again.covers(0, "5-2")
+    assert not again.covers(1, "1-0")
 
 
 async def test_an_unreadable_entry_is_parked_and_the_next_event_delivered(

@@ -1,0 +1,1 @@
+"""Small services of other teams, built on commentstream's client (services/client)."""
