@@ -107,6 +107,14 @@ def processor() -> None:
 
 
 @app.command()
+def webhooks() -> None:
+    """The webhook delivery service."""
+    from services.webhooks.app import build_webhooks
+
+    _run_service(*build_webhooks(settings_for_a_process()))
+
+
+@app.command()
 def project(projection: ProjectionName) -> None:
     """Run one projector."""
     from projections.registry import PROJECTIONS

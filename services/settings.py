@@ -68,6 +68,13 @@ class Settings(BaseSettings):
     signing_key_file: Path | None = None
     digest_seconds: float = Field(default=10.0, gt=0)  # a digest at least this often, if new
     digest_events: int = Field(default=10_000, ge=1)  # or as soon as this many events are new
+    # Webhooks (services/webhooks): the delay before each attempt (the first, then each
+    # retry), seconds; an endpoint is disabled after this many failed attempts in a row.
+    webhook_schedule: str = "0,5,300,1800,7200,18000,36000"
+    webhook_disable_after: int = Field(default=20, ge=1)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_concurrency: int = Field(default=16, ge=1)
+    webhooks_allow_private: bool = False  # loopback and private targets (tests only)
     allowed_origins: str = "*"
     public_url: str | None = None
     # Seed the demo thread: None (unset) means no; `commentstream up` on its embedded server
@@ -108,6 +115,10 @@ class Settings(BaseSettings):
                 f"COMMENTSTREAM_OWN_PARTITIONS: partitions are 0 to {self.partitions - 1}"
             )
         return sorted(owned)
+
+    @property
+    def webhook_schedule_seconds(self) -> list[float]:
+        return [float(delay) for delay in self.webhook_schedule.split(",") if delay.strip()]
 
     @property
     def store(self) -> StoreAddress:

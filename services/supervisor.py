@@ -25,6 +25,7 @@ SERVICES: dict[str, list[str]] = {
     "gateway": ["gateway"],
     "processor": ["processor"],
     **{name: ["project", name] for name in PROJECTION_NAMES},
+    "webhooks": ["webhooks"],
 }
 RESTART_BACKOFF_SECONDS = 1.0
 Embedded = EmbeddedRedis | EmbeddedCluster | None

@@ -224,6 +224,25 @@ def demo_seeded(site: str, thread: str) -> str:
     return f"{PREFIX}:demo:{site}/{thread}:seeded"
 
 
+WEBHOOKS = f"{PREFIX}:webhooks"
+"""Hash: endpoint id -> the endpoint (JSON: site, url, events, secret, state), every site's."""
+
+WEBHOOK_FAILURES = f"{PREFIX}:webhooks:failures"
+"""Hash: endpoint id -> its failed attempts in a row (HINCRBY: concurrent deliveries count
+right)."""
+
+WEBHOOK_RETRIES = f"{PREFIX}:webhooks:retries"
+"""Sorted set: a delivery to try again (JSON) -> when (s since the epoch)."""
+
+WEBHOOK_DEAD = f"{PREFIX}:webhooks:dead"
+"""Deliveries given up on after their last retry, with the endpoint, event and last error."""
+
+
+def webhook_deliveries(endpoint_id: str) -> str:
+    """The last deliveries to one endpoint (capped): event, attempt, status, error, when."""
+    return f"{PREFIX}:webhooks:{endpoint_id}:deliveries"
+
+
 DEPLOYMENT = f"{PREFIX}:deployment"
 """A random id written by the first process of a deployment: its absence means a wiped server."""
 

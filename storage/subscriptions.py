@@ -67,8 +67,8 @@ class GroupOnTheLog:
         found = await self._reads.read(dict.fromkeys(self._streams, ">"))
         return by_partition(found, self._streams)
 
-    async def ack(self, keys: PartitionKeys, entry_id: str) -> None:
-        await self._redis.xack(keys.events, self.group, entry_id)
+    async def ack(self, keys: PartitionKeys, *entry_ids: str) -> None:
+        await self._redis.xack(keys.events, self.group, *entry_ids)
 
     async def claim_idle(self, idle_ms: int, count: int) -> list[Pending]:
         """Entries pending longer than `idle_ms` with any consumer (a dead one's), now this

@@ -181,6 +181,10 @@ def start_stack(
         "COMMENTSTREAM_WRITE_TIMEOUT_SECONDS": "2",
         "COMMENTSTREAM_CLAIM_IDLE_MS": "1000",
         "COMMENTSTREAM_ADMIN_KEY": "e2e-admin-key",
+        # Webhooks to the tests' own receivers on loopback, retried within a second.
+        "COMMENTSTREAM_WEBHOOKS_ALLOW_PRIVATE": "true",
+        "COMMENTSTREAM_WEBHOOK_SCHEDULE": "0,0.1,0.1,0.1,0.1,0.1,0.1",
+        "COMMENTSTREAM_WEBHOOK_DISABLE_AFTER": "10",
         # Tests write fast from one address: the default site has no limits here; the site
         # "strict" has the real ones (and an SSO secret and one allowed origin).
         "COMMENTSTREAM_POSTS_PER_MINUTE_PER_IP": "0",

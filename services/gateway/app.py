@@ -24,7 +24,7 @@ from services.gateway.limits import ASGIApp, RequestLimits
 from services.gateway.live_hub import LiveHub
 from services.gateway.metrics import MeasureAndHarden
 from services.gateway.read_models import ReadModels
-from services.gateway.routes import admin, moderation, system, threads, widget
+from services.gateway.routes import admin, moderation, system, threads, webhooks, widget
 from services.gc_pauses import freeze_startup_objects
 from services.settings import Settings, settings_for_a_process
 from services.sites import Sites
@@ -103,6 +103,7 @@ def create_app(settings: Settings) -> ASGIApp:
     app.include_router(widget.router)
     app.include_router(admin.router)
     app.include_router(moderation.router)
+    app.include_router(webhooks.router)
     # The last one added is the outermost.
     app.add_middleware(
         FastThreadReads,

@@ -26,6 +26,7 @@ PASSWORDS = {
     "REDIS_GATEWAY_PASSWORD": "gateway-pw",
     "REDIS_PROCESSOR_PASSWORD": "processor-pw",
     "REDIS_PROJECTOR_PASSWORD": "projector-pw",
+    "REDIS_WEBHOOKS_PASSWORD": "webhooks-pw",
 }
 
 
@@ -78,6 +79,7 @@ def test_each_service_works_under_its_own_user_and_no_further(
             (["project", "thread_view"], "projector"),
             (["project", "like_counts"], "projector"),
             (["project", "moderation"], "projector"),
+            (["webhooks"], "webhooks"),
             (["gateway"], "gateway"),
         )
     ]
@@ -95,6 +97,8 @@ def test_each_service_works_under_its_own_user_and_no_further(
             view = api.get("/api/v1/threads/acl", params={"min_position": liked.json()["position"]})
             assert view.json()["count"] == 1
             assert view.json()["comments"][0]["likes"]["count"] == 1
+        # every service still up under its user (the webhooks one reads the log in its group)
+        assert [s.args for s in services if s.process and s.process.poll() is not None] == []
     finally:
         for service in services:
             service.stop()
@@ -108,6 +112,8 @@ def test_each_service_works_under_its_own_user_and_no_further(
         ("projector", lambda c: c.xadd(PartitionKeys(1).commands, {"command": "{}"})),
         ("processor", lambda c: c.hset(view_meta, "count", "99")),
         ("processor", lambda c: c.config_set("appendonly", "no")),
+        ("webhooks", lambda c: c.xadd(PartitionKeys(0).events, {"event": "forged"})),
+        ("webhooks", lambda c: c.hset(view_meta, "count", "99")),
     ]
     for user, action in forbidden:
         connection = client(acl_server, user)
@@ -173,6 +179,7 @@ def test_the_cluster_profile_users_work_on_a_cluster_and_no_further(
                 (["project", "thread_view"], "projector"),
                 (["project", "like_counts"], "projector"),
                 (["project", "moderation"], "projector"),
+                (["webhooks"], "webhooks"),
                 (["gateway"], "gateway"),
             )
         ]

@@ -42,10 +42,10 @@ def test_compose_file_runs_real_commentstream_subcommands() -> None:
         for name, s in services.items()
         if name != "redis" and "profiles" not in s  # the cluster profile: below
     }
-    assert len(commands) == 2 + len(PROJECTIONS)  # gateway, processor, a projector each
+    assert len(commands) == 3 + len(PROJECTIONS)  # gateway, processor, webhooks, projectors
     for name, command in commands.items():
         assert command[0] == "commentstream", name
-        assert parse(command[1:]) in {"gateway", "processor", "project"}
+        assert parse(command[1:]) in {"gateway", "processor", "project", "webhooks"}
         assert services[name]["environment"]["REDIS_URL"].endswith("@redis:6379/0")
     projections = {c[2] for c in commands.values() if c[1] == "project"}
     assert projections == set(PROJECTIONS)

@@ -14,7 +14,11 @@ from storage.dead_letters import counts as dead_letter_counts
 from storage.heartbeats import live_services
 
 router = APIRouter(responses=ERROR_RESPONSES)
-REQUIRED_SERVICES = ("processor", *(f"projector-{name}" for name in PROJECTION_NAMES))
+REQUIRED_SERVICES = (
+    "processor",
+    *(f"projector-{name}" for name in PROJECTION_NAMES),
+    "webhooks",
+)
 
 
 @router.post("/api/v1/session", response_model=Session, status_code=201, tags=["identity"])
