@@ -1,5 +1,5 @@
 """The published contracts of the streams, made from the code: the AsyncAPI 3 document and a
-JSON Schema for every command, every event (at its current schema version) and the outcome.
+JSON Schema for every command, every event at each of its schema versions, and the outcome.
 They are committed under docs/ (`commentstream contracts` writes them, `--check` says which are
 stale; a test fails when any is)."""
 
@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from events.commands import Command
 from events.outcomes import Outcome
+from events.schema_history import PAST_VERSIONS
 from events.thread_events import EVENT_CLASSES
 from services.asyncapi import asyncapi_document
 from services.settings import Settings
@@ -32,6 +33,8 @@ def json_schemas() -> dict[str, dict[str, Any]]:
         schemas[f"commands/{model.__name__}.schema.json"] = model.model_json_schema()
     for name, event in sorted(EVENT_CLASSES.items()):
         schemas[f"events/{name}.v{event.schema_version}.schema.json"] = event.model_json_schema()
+    for (name, version), past in PAST_VERSIONS.items():
+        schemas[f"events/{name}.v{version}.schema.json"] = past.model_json_schema()
     schemas["outcome.schema.json"] = Outcome.model_json_schema()
     return schemas
 

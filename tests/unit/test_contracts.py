@@ -15,7 +15,9 @@ from events.actors import Actor
 from events.commands import LikeComment, PostComment
 from events.outcomes import Outcome
 from events.personal import PersonalData
+from events.schema_history import CommentPostedV1
 from events.thread_events import EVENT_CLASSES, CommentPosted
+from events.upcasters import upcast
 from services.contracts import command_models, contract_files, stale_files, write_contracts
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,3 +85,22 @@ def test_the_asyncapi_document_passes_the_reference_parser() -> None:
         timeout=120,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_every_event_ever_written_matches_the_schema_of_its_version() -> None:
+    """The schema-history fixture holds one event of every type and version ever written."""
+    fixture = ROOT / "tests/fixtures/schema_history.jsonl"
+    checked = set()
+    for line in fixture.read_text().splitlines():
+        envelope = json.loads(line)
+        path = f"events/{envelope['type']}.v{envelope['schema_version']}.schema.json"
+        schema = json.loads((DOCS / "schemas" / path).read_text())
+        jsonschema_rs.validator_for(schema).validate({"type": envelope["type"], **envelope["data"]})
+        checked.add(path)
+    assert {f"events/CommentPosted.v{v}.schema.json" for v in (1, 2, 3, 4)} <= checked
+
+
+def test_a_past_version_upcast_is_a_valid_current_event() -> None:
+    v1 = CommentPostedV1(comment_id="c1", in_reply_to="c0", personal=PersonalData(body="x"))
+    data = upcast("CommentPosted", 1, v1.model_dump(mode="json", exclude={"type"}))
+    assert CommentPosted.model_validate(data).parent_id == "c0"
