@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     read_wait_seconds: float = 2.0
     outcome_ttl_seconds: int = 7 * 24 * 3600
     claim_idle_ms: int = 30_000
+    # A consumer of a group (a processor, the webhook service) idle this long with nothing
+    # pending is removed from the group: its process is gone (restarts make new consumers).
+    consumer_grace_seconds: float = Field(default=24 * 3600.0, gt=0)
     max_deliveries: int = 5
     batch_size: int = 200
     batch_linger_ms: float = Field(default=0.0, ge=0, le=1000)

@@ -106,21 +106,31 @@ class GroupOnTheLog:
         await self.ack(pending.partition, pending.entry_id)
 
     async def remove_gone_consumers(self, idle_ms: int) -> list[str]:
-        """Consumers idle longer than `idle_ms` with nothing pending: gone for good (a pending
-        entry is claimed first, so nothing is lost by removing its consumer later)."""
-        removed = set()
+        removed: set[str] = set()
         for keys in self.partitions:
-            for consumer in await self._redis.xinfo_consumers(keys.events, self.group):
-                name = text(consumer["name"])
-                if (
-                    name != self.consumer
-                    and consumer["pending"] == 0
-                    and consumer["idle"] > idle_ms
-                ):
-                    await self._redis.xgroup_delconsumer(keys.events, self.group, name)
-                    removed.add(name)
+            removed |= set(
+                await remove_gone_consumers(
+                    self._redis, keys.events, self.group, self.consumer, idle_ms
+                )
+            )
         return sorted(removed)
 
     async def aclose(self) -> None:
         if self._reads is not None:
             await self._reads.aclose()
+
+
+async def remove_gone_consumers(
+    redis: Store, stream: str, group: str, keep: str, idle_ms: int
+) -> list[str]:
+    """The consumers of `group` on `stream` idle longer than `idle_ms` with nothing pending,
+    but `keep`, removed: gone for good (each process names its consumer after itself, so a
+    restarted one is a new consumer; what a dead one left pending is claimed first, so nothing
+    is lost by removing it later)."""
+    removed = []
+    for consumer in await redis.xinfo_consumers(stream, group):
+        name = text(consumer["name"])
+        if name != keep and consumer["pending"] == 0 and consumer["idle"] > idle_ms:
+            await redis.xgroup_delconsumer(stream, group, name)
+            removed.append(name)
+    return removed

@@ -12,6 +12,7 @@ runs the app and the rare claims.)
 """
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -42,6 +43,7 @@ from storage.key_vault import AuthorKeyVault
 from storage.keys import WRITER_GROUP, PartitionKeys
 from storage.log_reader import LogEntry
 from storage.stream_entries import text
+from storage.subscriptions import remove_gone_consumers
 
 logger = logging.getLogger("commentstream.processor")
 SERVICE = "processor"
@@ -86,6 +88,10 @@ def build_processor(settings: Settings) -> tuple[FastStream, DeploymentGuard]:
         follower = CommandFollower(redis, owned, instance, settings.batch_size)
         tasks.start(_take_commands(handler, follower, instance, settings), "command follower")
 
+    @app.after_startup
+    async def tidy_the_writer_group() -> None:
+        tasks.start(_remove_gone_writers(store, owned, instance, settings), "consumer tidying")
+
     if settings.signing_key_file is not None:
         _sign_the_log(app, tasks, redis, settings, load_signing_key(settings.signing_key_file))
     return app, guard
@@ -101,6 +107,20 @@ def _sign_the_log(
     @app.after_startup
     async def start_signing() -> None:
         tasks.start(signer.run(), "signer")  # it never fails: it starts again by itself
+
+
+async def _remove_gone_writers(
+    store: EventStore, owned: list[int], instance: str, settings: Settings
+) -> None:
+    """Every so often, the writer group's consumers whose processes are gone leave it."""
+    idle_ms = int(settings.consumer_grace_seconds * 1000)
+    while True:
+        for p in owned:
+            with contextlib.suppress(*STORE_UNAVAILABLE):
+                await remove_gone_consumers(
+                    store.redis, PartitionKeys(p).commands, WRITER_GROUP, instance, idle_ms
+                )
+        await asyncio.sleep(min(60.0, settings.consumer_grace_seconds / 2))
 
 
 async def _take_commands(

@@ -54,7 +54,8 @@ def build_webhooks(settings: Settings) -> tuple[FastStream, DeploymentGuard]:
     async def follow_the_log() -> None:
         group = GroupOnTheLog(redis, settings.partitions, GROUP, instance_name(SERVICE))
         await group.create("now")  # the first start: events from now on (no endpoint before)
-        tasks.start(deliver_events(group, store, deliverer), "webhook events")
+        grace_ms = int(settings.consumer_grace_seconds * 1000)
+        tasks.start(deliver_events(group, store, deliverer, grace_ms), "webhook events")
         tasks.start(retry_forever(deliverer), "webhook retries")
 
     return app, guard
@@ -84,7 +85,9 @@ class Endpoints:
         return [e for e in self._endpoints if e.site == site and e.wants(event_type)]
 
 
-async def deliver_events(group: GroupOnTheLog, store: WebhookStore, deliverer: Deliverer) -> None:
+async def deliver_events(
+    group: GroupOnTheLog, store: WebhookStore, deliverer: Deliverer, grace_ms: int
+) -> None:
     endpoints = Endpoints(store)
     in_flight: set[asyncio.Task[None]] = set()
     loop = asyncio.get_running_loop()
@@ -95,6 +98,7 @@ async def deliver_events(group: GroupOnTheLog, store: WebhookStore, deliverer: D
                 if loop.time() >= next_claim:
                     next_claim = loop.time() + CLAIM_IDLE_MS / 3000
                     pending = await group.claim_idle(CLAIM_IDLE_MS, 100)
+                    await group.remove_gone_consumers(grace_ms)
                     batches = [(p.partition, [(p.entry_id, p.fields)]) for p in pending]
                 else:
                     batches = []

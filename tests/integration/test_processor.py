@@ -262,3 +262,30 @@ def test_processors_take_only_the_partitions_they_own(
         first.stop()
         if second is not None:
             second.stop()
+
+
+def test_a_gone_processor_leaves_the_writer_group(
+    processor_env: dict[str, str], sync_client: sync_redis.Redis, logs_dir: Path
+) -> None:
+    """Each processor is a consumer named after its process: one gone for good (idle past
+    COMMENTSTREAM_CONSUMER_GRACE_SECONDS, nothing pending) is removed, the live one stays."""
+    first = ServiceProcess(["processor"], processor_env, logs_dir).start()
+    commands = PartitionKeys(0).commands
+    try:
+        wait_until(lambda: sync_client.exists(commands) == 1, 20, "the processor's groups")
+        sync_client.xreadgroup(WRITER_GROUP, "processor@gone-host:1", {commands: ">"}, count=1)
+    finally:
+        first.stop()
+
+    def consumers() -> set[str]:
+        return {c["name"] for c in sync_client.xinfo_consumers(commands, WRITER_GROUP)}
+
+    assert "processor@gone-host:1" in consumers()
+    tidy = ServiceProcess(
+        ["processor"], processor_env | {"COMMENTSTREAM_CONSUMER_GRACE_SECONDS": "1"}, logs_dir
+    ).start()
+    try:
+        wait_until(lambda: "processor@gone-host:1" not in consumers(), 20, "the gone consumer out")
+        wait_until(lambda: len(consumers()) == 1, 20, "only the live processor")
+    finally:
+        tidy.stop()
