@@ -84,7 +84,7 @@ def start_cluster_stack(scratch: Path, layout: Layout) -> Stack:
     )
     for shard, partitions in enumerate(owned[1:], start=1):
         for name, args in SERVICES.items():
-            if name != "gateway":
+            if name not in ("gateway", "webhooks"):  # one of each serves every partition
                 env = stack.services[name].env | {"COMMENTSTREAM_OWN_PARTITIONS": partitions}
                 stack.services[f"{name}-{shard}"] = ServiceProcess(args, env, scratch).start()
     wait_until(lambda: all_alive(stack), 60, "every shard's processes")
@@ -98,7 +98,7 @@ def all_alive(stack: Stack) -> bool:
         beating = {str(name).rpartition(":")[2] for name in client.zrange(HEARTBEATS, 0, -1)}
     finally:
         client.close()
-    workers = [s for name, s in stack.services.items() if name != "gateway"]
+    workers = [s for name, s in stack.services.items() if name not in ("gateway", "webhooks")]
     return {str(s.process.pid) for s in workers if s.process is not None} <= beating
 
 
