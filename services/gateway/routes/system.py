@@ -110,8 +110,23 @@ async def asyncapi(gateway: GatewayDep) -> JSONResponse:
     return JSONResponse(asyncapi_document(gateway.settings.partitions))
 
 
-@router.get("/asyncapi.yaml", tags=["operations"])
-async def asyncapi_yaml(gateway: GatewayDep) -> Response:
+class YamlResponse(Response):
+    media_type = "application/yaml"
+
+
+@router.get(
+    "/asyncapi.yaml",
+    tags=["operations"],
+    response_class=YamlResponse,
+    response_model=None,
+    responses={
+        200: {
+            "content": {"application/yaml": {"schema": {"type": "object"}}},
+            "description": "the AsyncAPI document",
+        }
+    },
+)
+async def asyncapi_yaml(gateway: GatewayDep) -> YamlResponse:
     """The same document as YAML."""
     document = asyncapi_document(gateway.settings.partitions)
-    return Response(yaml.safe_dump(document, sort_keys=False), media_type="application/yaml")
+    return YamlResponse(yaml.safe_dump(document, sort_keys=False))
