@@ -1,6 +1,5 @@
 """The event store: the log `cs:{p}:events`, per-thread history, and the one atomic append."""
 
-import hashlib
 import json
 import logging
 from collections.abc import Callable, Iterable, Sequence
@@ -9,6 +8,7 @@ from typing import Any, Literal
 
 from redis.asyncio import RedisCluster
 from redis.asyncio.client import Pipeline
+from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError, OutOfMemoryError, ResponseError
 
 from events.decider import ThreadState
@@ -17,7 +17,7 @@ from events.log_entry import decode_entry, encode_entry
 from events.outcomes import Outcome
 from storage.connection import Store, is_cluster
 from storage.keys import WRITER_GROUP, PartitionKeys, partition_of
-from storage.scripts import APPEND_EVENTS, CAN_WRITE, Scripts
+from storage.scripts import Scripts
 from storage.stream_entries import text
 from storage.thread_state import (
     THREAD_FIELD,
@@ -231,7 +231,7 @@ class EventStore:
             except NoScriptError:
                 if attempt == 2:
                     raise
-                await self.redis.script_load(APPEND_EVENTS)
+                await self.redis.script_load(self._scripts.append_events.script)
         status = text(status)
         if status != "conflict":
             if int(replicas) >= wanted:
@@ -257,20 +257,23 @@ class EventStore:
         noeviction); asked without writing anything."""
         try:
             if is_cluster(self.redis):  # every master: a write may go to any
-                await self._on_every_master(CAN_WRITE)
+                await self._on_every_master(self._scripts.can_write)
             else:
                 await self._scripts.can_write()
         except OutOfMemoryError:
             return False
         return True
 
-    async def _on_every_master(self, script: str) -> None:
-        sha = hashlib.sha1(script.encode()).hexdigest()
+    async def _on_every_master(self, script: AsyncScript) -> None:
         try:
-            await self.redis.execute_command("EVALSHA", sha, 0, target_nodes=RedisCluster.PRIMARIES)
+            await self.redis.execute_command(
+                "EVALSHA", script.sha, 0, target_nodes=RedisCluster.PRIMARIES
+            )
         except NoScriptError:
-            await self.redis.script_load(script)  # (on every master)
-            await self.redis.execute_command("EVALSHA", sha, 0, target_nodes=RedisCluster.PRIMARIES)
+            await self.redis.script_load(script.script)  # (on every master)
+            await self.redis.execute_command(
+                "EVALSHA", script.sha, 0, target_nodes=RedisCluster.PRIMARIES
+            )
 
     async def actor_threads(self, actor_id: str) -> list[tuple[str, str]]:
         """Every thread (site, thread) in which `actor_id` has an event, from the index the

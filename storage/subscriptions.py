@@ -3,17 +3,22 @@ at the position asked for, new entries for one consumer, acknowledgements, entri
 consumer left pending claimed after an idle time, poison parked in the group's own dead-letter
 stream, and consumers gone for good removed from the group."""
 
+import asyncio
+import logging
 from dataclasses import dataclass
 from typing import Literal
 
 from redis.exceptions import ResponseError
 
 from storage.connection import Store
+from storage.failures import STORE_UNAVAILABLE
 from storage.keys import PartitionKeys
 from storage.log_follower import BLOCK_MS, by_partition
 from storage.log_reader import LogEntry
 from storage.stream_entries import text
 from storage.stream_reads import StreamReads
+
+logger = logging.getLogger("commentstream.subscriptions")
 
 Start = Literal["beginning", "now"] | dict[int, str]
 """Where a new group starts: the log's first entry, its end as it is now, or after the given
@@ -36,6 +41,7 @@ class GroupOnTheLog:
         self.consumer = consumer
         self._streams = {keys.events: keys for keys in self.partitions}
         self._reads: StreamReads | None = None
+        self._next_claim = 0.0
 
     async def create(self, start: Start) -> None:
         """The group on every partition's log, at `start`; a group that exists keeps its
@@ -66,6 +72,24 @@ class GroupOnTheLog:
             )
         found = await self._reads.read(dict.fromkeys(self._streams, ">"))
         return by_partition(found, self._streams)
+
+    async def take(
+        self, count: int, claim_idle_ms: int, grace_ms: int
+    ) -> tuple[list[Pending], list[tuple[PartitionKeys, list[LogEntry]]]]:
+        """What this consumer has to handle next: now and then (a quarter of the claim time)
+        the entries idle past `claim_idle_ms` that it claims, with gone consumers removed;
+        then the new entries. A failed claim waits for the next turn; a failed read raises
+        (STORE_UNAVAILABLE), for the caller to wait and call again."""
+        claimed: list[Pending] = []
+        loop = asyncio.get_running_loop()
+        if loop.time() >= self._next_claim:
+            self._next_claim = loop.time() + max(0.1, claim_idle_ms / 4000)
+            try:
+                claimed = await self.claim_idle(claim_idle_ms, count)
+                await self.remove_gone_consumers(grace_ms)
+            except STORE_UNAVAILABLE as error:
+                logger.warning("%s: claim failed (%s); later", self.group, error)
+        return claimed, await self.read_new(count)
 
     async def ack(self, keys: PartitionKeys, *entry_ids: str) -> None:
         await self._redis.xack(keys.events, self.group, *entry_ids)

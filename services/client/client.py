@@ -180,53 +180,31 @@ class Client:
         name = consumer or f"{group}-{id(self):x}"
         subscription = GroupOnTheLog(self.redis, self.partitions, group, name)
         await subscription.create(start)
-        next_claim = 0.0
-        loop = asyncio.get_running_loop()
         try:
             while True:
-                if loop.time() >= next_claim:
-                    next_claim = loop.time() + max(0.1, claim_idle_ms / 4000)
-                    for delivery in await self._claimed(
-                        subscription, claim_idle_ms, max_deliveries, consumer_grace_ms, batch
-                    ):
-                        yield delivery
                 try:
-                    batches = await subscription.read_new(batch)
+                    claimed, batches = await subscription.take(
+                        batch, claim_idle_ms, consumer_grace_ms
+                    )
                 except STORE_UNAVAILABLE as error:
                     logger.warning("%s: event read failed (%s); retrying", group, error)
                     await asyncio.sleep(RETRY_SECONDS)
                     continue
+                for entry in claimed:
+                    if entry.deliveries > max_deliveries:
+                        reason = f"not acknowledged after {max_deliveries} deliveries"
+                        await subscription.park(entry, reason)
+                        continue
+                    one = [(entry.entry_id, entry.fields)]
+                    for delivery in await self._deliveries(
+                        subscription, entry.partition, one, entry.deliveries
+                    ):
+                        yield delivery
                 for keys, entries in batches:
                     for delivery in await self._deliveries(subscription, keys, entries, 1):
                         yield delivery
         finally:
             await subscription.aclose()
-
-    async def _claimed(
-        self,
-        subscription: GroupOnTheLog,
-        idle_ms: int,
-        max_deliveries: int,
-        grace_ms: int,
-        batch: int,
-    ) -> list[Delivery]:
-        try:
-            pending = await subscription.claim_idle(idle_ms, batch)
-            await subscription.remove_gone_consumers(grace_ms)
-        except STORE_UNAVAILABLE as error:
-            logger.warning("%s: claim failed (%s); later", subscription.group, error)
-            return []
-        deliveries = []
-        for entry in pending:
-            if entry.deliveries > max_deliveries:
-                await subscription.park(
-                    entry, f"not acknowledged after {max_deliveries} deliveries"
-                )
-                continue
-            deliveries += await self._deliveries(
-                subscription, entry.partition, [(entry.entry_id, entry.fields)], entry.deliveries
-            )
-        return deliveries
 
     async def _deliveries(
         self,

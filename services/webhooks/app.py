@@ -90,19 +90,11 @@ async def deliver_events(
 ) -> None:
     endpoints = Endpoints(store)
     in_flight: set[asyncio.Task[None]] = set()
-    loop = asyncio.get_running_loop()
-    next_claim = 0.0
     try:
         while True:
             try:
-                if loop.time() >= next_claim:
-                    next_claim = loop.time() + CLAIM_IDLE_MS / 3000
-                    pending = await group.claim_idle(CLAIM_IDLE_MS, 100)
-                    await group.remove_gone_consumers(grace_ms)
-                    batches = [(p.partition, [(p.entry_id, p.fields)]) for p in pending]
-                else:
-                    batches = []
-                batches += await group.read_new(100)
+                claimed, batches = await group.take(100, CLAIM_IDLE_MS, grace_ms)
+                batches = [(p.partition, [(p.entry_id, p.fields)]) for p in claimed] + batches
                 if batches:
                     await endpoints.refresh()  # after the read: none registered before is missed
             except STORE_UNAVAILABLE as error:

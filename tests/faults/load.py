@@ -3,31 +3,42 @@ acknowledged write in the view exactly once, and the read models equal to a fres
 
 import json
 import threading
+from typing import Self
 
 import httpx
 
 from tests.processes import Stack, wait_until
 
 
-class Load:
-    """Posts (and likes of earlier posts) on one thread from a background thread."""
+class Background:
+    """Work in a thread of its own for a `with` block: `_run` until `_stop` is set."""
 
-    def __init__(self, stack: Stack, thread: str) -> None:
-        self.stack = stack
-        self.thread = thread
-        self.created: list[str] = []
-        self.queued: list[str] = []
-        self.statuses: list[int] = []
+    def __init__(self) -> None:
         self._stop = threading.Event()
         self._worker = threading.Thread(target=self._run)
 
-    def __enter__(self) -> "Load":
+    def __enter__(self) -> Self:
         self._worker.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._worker.join()
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+
+class Load(Background):
+    """Posts (and likes of earlier posts) on one thread from a background thread."""
+
+    def __init__(self, stack: Stack, thread: str) -> None:
+        super().__init__()
+        self.stack = stack
+        self.thread = thread
+        self.created: list[str] = []
+        self.queued: list[str] = []
+        self.statuses: list[int] = []
 
     def _run(self) -> None:
         url = f"/api/v1/threads/{self.thread}/comments"

@@ -5,7 +5,6 @@ masters), and `verify` is clean afterwards."""
 
 import contextlib
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import pytest
 from services.embedded import cli_binary
 from services.embedded_cluster import EmbeddedCluster
 from storage.keys import PartitionKeys, partition_of, partition_slot
-from tests.faults.load import Load, all_ids, settle, verify
+from tests.faults.load import Background, Load, all_ids, settle, verify
 from tests.faults.test_cluster_failover import master_of
 from tests.processes import Stack, start_stack, stop_stack, wait_until
 
@@ -32,23 +31,14 @@ def thread_in_partition(p: int) -> str:
     )
 
 
-class Readers:
+class Readers(Background):
     """Reads of one thread's page, as fast as they come, each status kept."""
 
     def __init__(self, stack: Stack, thread: str) -> None:
+        super().__init__()
         self.url = f"{stack.base_url}/api/v1/threads/{thread}"
         self.statuses: list[int] = []
         self.retry_after: list[str | None] = []
-        self._stop = threading.Event()
-        self._worker = threading.Thread(target=self._run)
-
-    def __enter__(self) -> "Readers":
-        self._worker.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._worker.join()
 
     def _run(self) -> None:
         with httpx.Client(timeout=15) as client:

@@ -5,6 +5,7 @@ read models, projectors cannot append events, nobody can flush)."""
 import asyncio
 import re
 import shlex
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -49,6 +50,39 @@ def acl_server(tmp_path: Path):  # type: ignore[no-untyped-def]
     server.stop()
 
 
+SERVICES_AND_USERS = (
+    (["processor"], "processor"),
+    (["project", "thread_view"], "projector"),
+    (["project", "like_counts"], "projector"),
+    (["project", "moderation"], "projector"),
+    (["webhooks"], "webhooks"),
+    (["gateway"], "gateway"),
+)
+
+
+def start_under_users(
+    common: dict[str, str],
+    store_for: Callable[[str, str], dict[str, str]],
+    logs_dir: Path,
+) -> list[ServiceProcess]:
+    """Every service under its own Redis user (`store_for(user, password)`: where it connects),
+    once /readyz says all are up (the gateway on common's PORT)."""
+    services = [
+        ServiceProcess(
+            args, common | store_for(user, PASSWORDS[f"REDIS_{user.upper()}_PASSWORD"]), logs_dir
+        ).start()
+        for args, user in SERVICES_AND_USERS
+    ]
+    base = f"http://127.0.0.1:{common['PORT']}"
+    try:
+        wait_until(lambda: http_ok(base + "/readyz"), 40, "the stack under ACL users")
+    except BaseException:
+        for service in services:
+            service.stop()
+        raise
+    return services
+
+
 def client(server: EmbeddedRedis, user: str) -> redis.Redis:
     password = PASSWORDS[f"REDIS_{user.upper()}_PASSWORD"]
     return redis.Redis.from_url(
@@ -69,23 +103,13 @@ def test_each_service_works_under_its_own_user_and_no_further(
         "COMMENTSTREAM_MIN_SECONDS_TO_SUBMIT": "0",
     }
 
-    def url(user: str) -> str:
-        return acl_server.socket_url_for(user, PASSWORDS[f"REDIS_{user.upper()}_PASSWORD"])
-
-    services = [
-        ServiceProcess(args, common | {"REDIS_URL": url(user)}, logs_dir).start()
-        for args, user in (
-            (["processor"], "processor"),
-            (["project", "thread_view"], "projector"),
-            (["project", "like_counts"], "projector"),
-            (["project", "moderation"], "projector"),
-            (["webhooks"], "webhooks"),
-            (["gateway"], "gateway"),
-        )
-    ]
+    services = start_under_users(
+        common,
+        lambda user, pw: {"REDIS_URL": acl_server.socket_url_for(user, pw)},
+        logs_dir,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until(lambda: http_ok(base + "/readyz"), 40, "the stack under ACL users")
         with httpx.Client(base_url=base, timeout=10) as api:
             written = api.post("/api/v1/threads/acl/comments", json={"body": "under ACL"}).json()
             reader = api.post("/api/v1/session").json()["token"]
@@ -169,23 +193,13 @@ def test_the_cluster_profile_users_work_on_a_cluster_and_no_further(
             "COMMENTSTREAM_ACK_REPLICAS": "1",  # WAIT is allowed too
         }
 
-        def url(user: str) -> str:
-            return cluster.url_for(user, PASSWORDS[f"REDIS_{user.upper()}_PASSWORD"])
-
-        services = [
-            ServiceProcess(args, common | {"REDIS_CLUSTER_URL": url(user)}, logs_dir).start()
-            for args, user in (
-                (["processor"], "processor"),
-                (["project", "thread_view"], "projector"),
-                (["project", "like_counts"], "projector"),
-                (["project", "moderation"], "projector"),
-                (["webhooks"], "webhooks"),
-                (["gateway"], "gateway"),
-            )
-        ]
+        services = start_under_users(
+            common,
+            lambda user, pw: {"REDIS_CLUSTER_URL": cluster.url_for(user, pw)},
+            logs_dir,
+        )
         base = f"http://127.0.0.1:{port}"
         try:
-            wait_until(lambda: http_ok(base + "/readyz"), 40, "the stack under ACL users")
             with httpx.Client(base_url=base, timeout=10) as api:
                 for n in range(8):  # threads on every partition, so every master
                     written = api.post(f"/api/v1/threads/acl-{n}/comments", json={"body": "hi"})
